@@ -1,0 +1,1 @@
+"""msgpack-rpc as neovim speaks it: protocol constants, framing, sessions, addresses, client."""

@@ -1,0 +1,153 @@
+"""Loading a checkpoint (local folder or cached hub id) onto a device, with progress and clear errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+class LoadError(Exception):
+    """Loading failed; the message is written for the person who started the host."""
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    model: str
+    dtype: str = "auto"  # auto | bf16 | fp16 | fp32
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    chat_format: str | None = None
+    infill: bool | None = None
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    device: Any  # torch.device of the input embeddings
+    tokenizer: Any  # model_host.tokenizer.Tokenizer
+    hf_tokenizer: Any
+    profile: Any  # model_host.profile.ModelProfile
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def resolve_dtype(name: str, cuda: bool) -> Any:
+    import torch
+
+    table = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+    if name in table:
+        return table[name]
+    if name != "auto":
+        raise LoadError(f"unknown dtype {name!r}: use auto, bf16, fp16 or fp32")
+    if not cuda:
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _tokenizer_dir(model: str) -> Path | None:
+    """The folder holding the checkpoint's SentencePiece file, local or in the HF cache."""
+    if Path(model).is_dir():
+        return Path(model)
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return None
+    found = try_to_load_from_cache(model, "tokenizer.model")
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
+    """Load config, tokenizer and weights. Raises LoadError with one readable message."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from .profile import ProfileError, detect_profile
+    from .tokenizer import TokenizerLoadError, load_tokenizer
+
+    local_only = _offline() or Path(spec.model).is_dir()
+    where = "the local folder" if Path(spec.model).is_dir() else "the local Hugging Face cache"
+    if spec.device.startswith("cuda") and not torch.cuda.is_available():
+        raise LoadError(f"--device {spec.device} asked for, but torch sees no CUDA device")
+    cuda = spec.device.startswith("cuda") or (spec.device == "auto" and torch.cuda.is_available())
+    dtype = resolve_dtype(spec.dtype, cuda)
+
+    progress("config", 0.02)
+    try:
+        config = AutoConfig.from_pretrained(spec.model, local_files_only=local_only)
+    except Exception as exc:
+        hint = (
+            ""
+            if Path(spec.model).exists()
+            else " (no such folder; hub ids must already be in the local cache)"
+        )
+        raise LoadError(
+            f"cannot read a model config for {spec.model!r}{hint}: {_first_line(exc)}"
+        ) from exc
+    if getattr(config, "model_type", "") != "llama":
+        raise LoadError(
+            f"{spec.model!r} is a {getattr(config, 'model_type', 'unknown')!r} model; "
+            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
+        )
+
+    progress("tokenizer", 0.08)
+    try:
+        hf_tokenizer = AutoTokenizer.from_pretrained(spec.model, local_files_only=local_only)
+    except Exception as exc:
+        raise LoadError(f"cannot load the tokenizer from {where}: {_first_line(exc)}") from exc
+    try:
+        tok_dir = _tokenizer_dir(spec.model)
+        tokenizer = load_tokenizer(tok_dir if tok_dir else spec.model, hf_tokenizer)
+    except TokenizerLoadError as exc:
+        raise LoadError(str(exc)) from exc
+
+    progress("weights", 0.15)
+    kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": local_only}
+    if cuda:
+        kwargs["device_map"] = "auto" if spec.device == "auto" else spec.device
+    try:
+        model = AutoModelForCausalLM.from_pretrained(spec.model, **kwargs)
+    except Exception as exc:
+        raise LoadError(f"cannot load the weights from {where}: {_first_line(exc)}") from exc
+    model.eval()
+    device = model.get_input_embeddings().weight.device
+
+    name = getattr(config, "_name_or_path", "") or spec.model
+    try:
+        profile = detect_profile(
+            name=str(spec.model if Path(spec.model).is_dir() else name),
+            config=config.to_dict(),
+            tok=tokenizer,
+            has_chat_template=bool(getattr(hf_tokenizer, "chat_template", None)),
+            chat_format_override=spec.chat_format,
+            infill_override=spec.infill,
+        )
+    except ProfileError as exc:
+        raise LoadError(str(exc)) from exc
+    progress("warmup", 0.95)
+    _warm_up(model, device, tokenizer.bos_id)
+    progress("ready", 1.0)
+    return LoadedModel(model, device, tokenizer, hf_tokenizer, profile)
+
+
+def _warm_up(model: Any, device: Any, bos: int) -> None:
+    """One tiny forward so the first real request does not pay for lazy init."""
+    import torch
+    from transformers import DynamicCache
+
+    from .engine import prefill
+
+    prefill(model, torch.tensor([[bos, bos]], device=device), DynamicCache())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

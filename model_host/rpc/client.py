@@ -1,0 +1,100 @@
+"""Client side of the host protocol: connect, handshake, call with streaming, cancel on give-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .address import Address, parse_address
+from .protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, Method, Notify, RpcError
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+StreamCallback = Callable[[str], None]
+
+
+class HostClient:
+    """One connection to a model host. Used by the LSP server, the CLI and tests.
+
+    Cancelling the task that awaits `call()` sends `cancel` for that request to
+    the host, so giving up on an answer also stops the decode loop.
+    """
+
+    def __init__(self, session: Session, address: Address) -> None:
+        self.session = session
+        self.address = address
+        self.hello_info: dict[str, Any] = {}
+        self.state_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._reader_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(
+        cls, address: str | Address, *, timeout: float = 5.0, name: str = "host"
+    ) -> HostClient:
+        addr = parse_address(address) if isinstance(address, str) else address
+        if addr.kind == "unix":
+            opener = asyncio.open_unix_connection(addr.path, limit=MAX_FRAME_BYTES)
+        elif addr.kind == "tcp":
+            opener = asyncio.open_connection(addr.host, addr.port, limit=MAX_FRAME_BYTES)
+        else:
+            raise ValueError("a client connects to unix: or tcp: addresses, not stdio")
+        reader, writer = await asyncio.wait_for(opener, timeout)
+        client = cls(Session(reader, writer, name=name), addr)
+        client.session.on_notify = client._on_notify
+        client._reader_task = asyncio.create_task(client.session.run())
+        return client
+
+    async def hello(
+        self, *, client_name: str = "tandem", token: str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"client": client_name, "protocol": PROTOCOL_VERSION}
+        if token:
+            params["token"] = token
+        self.hello_info = await self.session.request(Method.HELLO, params)
+        return self.hello_info
+
+    def _on_notify(self, method: str, params: Any) -> None:
+        if method == Notify.STATE and isinstance(params, dict):
+            for listener in list(self.state_listeners):
+                listener(params)
+        elif method == Notify.ERROR:
+            log.warning("host reported: %s", params)
+
+    async def call(self, method: str, params: Any, *, on_text: StreamCallback | None = None) -> Any:
+        """Make a request; `on_text` gets streamed text (then pass `stream: True` in params)."""
+
+        def on_stream(note: Any) -> None:
+            if on_text is not None and isinstance(note, dict):
+                on_text(str(note.get("text", "")))
+
+        msgid, future = self.session.start_request(method, params, on_stream)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # Tell the host to stop working for nobody; never wait for the answer.
+            self.session.forget(msgid)
+            with contextlib.suppress(ConnectionError):
+                _, done = self.session.start_request(Method.CANCEL, {"id": msgid})
+                # Nobody awaits this answer; read it so asyncio does not warn.
+                done.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
+
+    async def request(self, method: str, params: Any = None) -> Any:
+        return await self.call(method, params if params is not None else {})
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
+
+    async def close(self) -> None:
+        self.session.close()
+        if self._reader_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader_task, 2.0)
+
+
+__all__ = ["HostClient", "RpcError"]

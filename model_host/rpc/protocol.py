@@ -1,0 +1,108 @@
+"""The host's wire contract: message kinds, method names, error codes, limits (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any, Final
+
+PROTOCOL_VERSION: Final = 1
+
+# msgpack-rpc message kinds, as neovim uses them:
+#   [REQUEST, msgid, method, params] / [RESPONSE, msgid, error, result] / [NOTIFY, method, params]
+REQUEST: Final = 0
+RESPONSE: Final = 1
+NOTIFY: Final = 2
+
+# A frame larger than this is refused and the connection closed: the stream
+# cannot be resynchronised after an oversized or malformed frame.
+MAX_FRAME_BYTES: Final = 8 * 1024 * 1024
+
+
+class Method:
+    """Requests a client may send."""
+
+    HELLO: Final = "hello"
+    COMPLETE: Final = "complete"
+    CHAT: Final = "chat"
+    CANCEL: Final = "cancel"
+    PROMPT: Final = "prompt"
+    TOKENIZE: Final = "tokenize"
+    COUNT_TOKENS: Final = "count_tokens"
+    DETOKENIZE: Final = "detokenize"
+    STATUS: Final = "status"
+    SHUTDOWN: Final = "shutdown"
+
+
+class Notify:
+    """Notifications the host sends."""
+
+    # {"id": request id, "text": str, "index": int}: streamed text of one request
+    STREAM: Final = "stream"
+    # {"state": str, "progress": float, "message": str}: load state changes
+    STATE: Final = "state"
+    # {"code": int, "message": str}: a connection-level error just before the host closes it
+    ERROR: Final = "error"
+
+
+class ErrorCode(IntEnum):
+    """Error codes of `[1, id, {code, message, data}, nil]` responses."""
+
+    PARSE_ERROR = -32700
+    INVALID_REQUEST = -32600
+    METHOD_NOT_FOUND = -32601
+    INVALID_PARAMS = -32602
+    INTERNAL_ERROR = -32603
+    BUSY = -32001
+    CANCELLED = -32002
+    CONTEXT_OVERFLOW = -32003
+    NOT_READY = -32004
+    UNKNOWN_REQUEST = -32005
+    UNAUTHORIZED = -32006
+    FRAME_TOO_LARGE = -32007
+    LOAD_FAILED = -32008
+    SHUTTING_DOWN = -32009
+
+
+class RpcError(Exception):
+    """A structured error; turned into a wire error only at the session edge."""
+
+    def __init__(self, code: ErrorCode | int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = int(code)
+        self.message = message
+        self.data = data
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            wire["data"] = self.data
+        return wire
+
+    @classmethod
+    def from_wire(cls, error: Any) -> RpcError:
+        if isinstance(error, dict):
+            return cls(
+                int(error.get("code", ErrorCode.INTERNAL_ERROR)),
+                str(error.get("message", "error")),
+                error.get("data"),
+            )
+        # Peers that follow plain msgpack-rpc may send any object as the error.
+        return cls(ErrorCode.INTERNAL_ERROR, str(error))
+
+    def __repr__(self) -> str:
+        return f"RpcError({self.code}, {self.message!r})"
+
+
+class LoadState:
+    """Values of the host's `state` field."""
+
+    STARTING: Final = "starting"
+    LOADING: Final = "loading"
+    READY: Final = "ready"
+    FAILED: Final = "failed"
+    STOPPING: Final = "stopping"
+
+
+FINISH_REASONS: Final = ("stop", "length", "end", "cancelled")
+ROLES: Final = ("system", "user", "assistant")
+ORDERS: Final = ("psm", "spm")

@@ -1,0 +1,240 @@
+"""One msgpack-rpc connection: ids, dispatch of requests/responses/notifications, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .framing import FrameDecoder, FrameError, check_message, pack
+from .protocol import MAX_FRAME_BYTES, NOTIFY, REQUEST, RESPONSE, ErrorCode, Notify, RpcError
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 64 * 1024
+
+
+class Writer(Protocol):
+    def write(self, data: bytes) -> None: ...
+    async def drain(self) -> None: ...
+    def close(self) -> None: ...
+    def is_closing(self) -> bool: ...
+
+
+@dataclass
+class Call:
+    """An incoming request being served: what a handler knows about itself."""
+
+    session: Session
+    msgid: int
+    method: str
+
+
+RequestHandler = Callable[[Call, Any], Awaitable[Any]]
+NotifyHandler = Callable[[str, Any], None]
+
+
+@dataclass
+class _Outgoing:
+    future: asyncio.Future[Any]
+    on_notify: Callable[[Any], None] | None = None
+
+
+@dataclass(eq=False)
+class Session:
+    """Serves one peer. Both ends use it: the host answers requests, clients make them.
+
+    Requests from the peer run as tasks so a slow one never blocks the read loop;
+    when the connection drops every such task is cancelled, and every request we
+    are waiting on fails with ConnectionError.
+    """
+
+    reader: asyncio.StreamReader
+    writer: Writer
+    on_request: RequestHandler | None = None
+    on_notify: NotifyHandler | None = None
+    max_frame_bytes: int = MAX_FRAME_BYTES
+    name: str = "peer"
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
+    _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _closed: asyncio.Event = field(default_factory=asyncio.Event)
+    close_reason: str = ""
+
+    # ---- sending -------------------------------------------------------------
+    def _send(self, message: list[Any]) -> None:
+        if self.writer.is_closing():
+            raise ConnectionError(f"connection to {self.name} is closed")
+        self.writer.write(pack(message))
+
+    def notify(self, method: str, params: Any) -> None:
+        """Send a notification; silently dropped when the peer is gone."""
+        with contextlib.suppress(ConnectionError):
+            self._send([NOTIFY, method, params])
+
+    def start_request(
+        self, method: str, params: Any, on_notify: Callable[[Any], None] | None = None
+    ) -> tuple[int, asyncio.Future[Any]]:
+        """Send a request; returns its msgid and a future for the result.
+
+        `on_notify` receives the params of `stream` notifications tagged with this id.
+        """
+        if self._closed.is_set():
+            raise ConnectionError(f"connection to {self.name} is closed: {self.close_reason}")
+        msgid = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._outgoing[msgid] = _Outgoing(future, on_notify)
+        try:
+            self._send([REQUEST, msgid, method, params])
+        except ConnectionError:
+            del self._outgoing[msgid]
+            raise
+        return msgid, future
+
+    async def request(self, method: str, params: Any) -> Any:
+        _, future = self.start_request(method, params)
+        return await future
+
+    async def drain(self) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.writer.drain()
+
+    # ---- receiving -----------------------------------------------------------
+    async def run(self) -> None:
+        """Read until the peer goes away or sends garbage; then clean up."""
+        decoder = FrameDecoder(self.max_frame_bytes)
+        try:
+            while True:
+                data = await self.reader.read(READ_CHUNK)
+                if not data:
+                    self.close_reason = "peer closed the connection"
+                    return
+                for message in decoder.feed(data):
+                    self._dispatch(message)
+        except FrameError as exc:
+            # The stream cannot be resynchronised: say why, then hang up.
+            log.warning("%s: %s; closing", self.name, exc.message)
+            self.close_reason = exc.message
+            self.notify(Notify.ERROR, exc.to_wire())
+        except (ConnectionError, OSError) as exc:
+            self.close_reason = f"connection lost: {exc}"
+        finally:
+            await self._cleanup()
+
+    def _dispatch(self, message: Any) -> None:
+        try:
+            kind, a, b, c = check_message(message)
+        except RpcError as exc:
+            msgid = exc.data.get("id") if isinstance(exc.data, dict) else None
+            log.warning("%s: invalid message: %s", self.name, exc.message)
+            if isinstance(msgid, int):
+                self._respond(msgid, exc.to_wire(), None)
+            else:
+                self.notify(Notify.ERROR, exc.to_wire())
+            return
+        if kind == REQUEST:
+            self._serve(a, b, c)
+        elif kind == RESPONSE:
+            self._resolve(a, b, c)
+        else:
+            self._notified(a, b)
+
+    def _serve(self, msgid: int, method: str, params: Any) -> None:
+        if msgid in self._incoming:
+            self._respond(
+                msgid,
+                RpcError(
+                    ErrorCode.INVALID_REQUEST, f"request id {msgid} is already in use"
+                ).to_wire(),
+                None,
+            )
+            return
+        if self.on_request is None:
+            err = RpcError(ErrorCode.METHOD_NOT_FOUND, f"this peer serves no requests ({method})")
+            self._respond(msgid, err.to_wire(), None)
+            return
+        task = asyncio.create_task(self._run_handler(Call(self, msgid, method), params))
+        self._incoming[msgid] = task
+
+    async def _run_handler(self, call: Call, params: Any) -> None:
+        assert self.on_request is not None
+        try:
+            result = await self.on_request(call, params)
+        except RpcError as exc:
+            self._respond(call.msgid, exc.to_wire(), None)
+        except asyncio.CancelledError:
+            # Only happens when the connection is going away: nobody to answer.
+            raise
+        except Exception as exc:
+            log.exception("%s: %s failed", self.name, call.method)
+            err = RpcError(ErrorCode.INTERNAL_ERROR, f"{call.method} failed: {exc}")
+            self._respond(call.msgid, err.to_wire(), None)
+        else:
+            self._respond(call.msgid, None, result)
+        finally:
+            self._incoming.pop(call.msgid, None)
+        await self.drain()
+
+    def _respond(self, msgid: int, error: Any, result: Any) -> None:
+        with contextlib.suppress(ConnectionError):
+            self._send([RESPONSE, msgid, error, result])
+
+    def _resolve(self, msgid: int, error: Any, result: Any) -> None:
+        pending = self._outgoing.pop(msgid, None)
+        if pending is None:
+            # A late answer to a request we gave up on, or a peer bug: never a crash.
+            log.info("%s: response for unknown request id %s ignored", self.name, msgid)
+            return
+        if pending.future.done():
+            return
+        if error is not None:
+            pending.future.set_exception(RpcError.from_wire(error))
+        else:
+            pending.future.set_result(result)
+
+    def _notified(self, method: str, params: Any) -> None:
+        if method == Notify.STREAM and isinstance(params, dict):
+            pending = self._outgoing.get(params.get("id"))  # type: ignore[arg-type]
+            if pending is not None and pending.on_notify is not None:
+                pending.on_notify(params)
+                return
+        if self.on_notify is not None:
+            try:
+                self.on_notify(method, params)
+            except Exception:
+                log.exception("%s: notification handler for %s failed", self.name, method)
+
+    # ---- closing -------------------------------------------------------------
+    def forget(self, msgid: int) -> None:
+        """Stop waiting for a request (its answer, if it ever comes, is ignored)."""
+        self._outgoing.pop(msgid, None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    def close(self) -> None:
+        if not self.writer.is_closing():
+            self.writer.close()
+
+    async def _cleanup(self) -> None:
+        self._closed.set()
+        reason = self.close_reason or "connection closed"
+        for pending in self._outgoing.values():
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionError(f"{self.name}: {reason}"))
+        self._outgoing.clear()
+        tasks = list(self._incoming.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._incoming.clear()
+        self.close()

@@ -1,0 +1,235 @@
+"""The host process: listen (unix/tcp/stdio), accept sessions, load the model in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .loader import LoadError, LoadSpec, load
+from .rpc.address import Address, AddressError, prepare_socket_dir
+from .rpc.protocol import MAX_FRAME_BYTES, LoadState
+from .rpc.session import Session
+from .scheduler import Scheduler
+from .service import HostService
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_LOAD_FAILED = 3
+EXIT_ADDRESS = 4
+
+
+@dataclass
+class HostConfig:
+    spec: LoadSpec
+    address: Address
+    default_address: bool = False
+    token: str | None = None
+    max_active: int = 4
+    max_queue: int = 32
+    max_frame_bytes: int = MAX_FRAME_BYTES
+    idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
+
+
+class HostServer:
+    def __init__(self, config: HostConfig) -> None:
+        self.config = config
+        self.service = HostService(token=config.token, model_name=config.spec.model)
+        self.service.on_shutdown = self.request_stop
+        self._stop = asyncio.Event()
+        self._exit_code = EXIT_OK
+        self._server: asyncio.AbstractServer | None = None
+
+    def request_stop(self, code: int = EXIT_OK) -> None:
+        self._exit_code = code
+        self._stop.set()
+
+    # ---- connections ---------------------------------------------------------
+    async def _serve_session(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername") or "local"
+        session = Session(
+            reader,
+            writer,
+            on_request=self.service.handle,
+            max_frame_bytes=self.config.max_frame_bytes,
+            name=f"client {peer}",
+        )
+        self.service.sessions.add(session)
+        log.info("client connected (%d now)", len(self.service.sessions))
+        try:
+            await session.run()
+        finally:
+            self.service.forget_session(session)
+            log.info("client gone: %s (%d left)", session.close_reason, len(self.service.sessions))
+
+    async def _listen(self) -> None:
+        addr = self.config.address
+        limit = self.config.max_frame_bytes
+        if addr.kind == "unix":
+            path = Path(addr.path)
+            prepare_socket_dir(path, private=self.config.default_address)
+            if path.exists() or path.is_symlink():
+                if await _someone_listens(path):
+                    raise AddressError(f"another host already listens at unix:{path}")
+                path.unlink()  # a stale socket from a host that died
+            old_umask = os.umask(0o177)  # the socket is born 0600: no window for others
+            try:
+                self._server = await asyncio.start_unix_server(
+                    self._serve_session, str(path), limit=limit
+                )
+            finally:
+                os.umask(old_umask)
+        elif addr.kind == "tcp":
+            if not addr.is_loopback and not self.config.token:
+                raise AddressError(
+                    f"refusing to listen on non-loopback {addr.host} without a token "
+                    "(pass --token or set TANDEM_TOKEN)"
+                )
+            self._server = await asyncio.start_server(
+                self._serve_session, addr.host, addr.port, limit=limit, family=socket.AF_UNSPEC
+            )
+        else:
+            asyncio.get_running_loop().create_task(self._serve_stdio())
+            return
+        where = addr
+        if addr.kind == "tcp" and self._server.sockets:
+            host, port = self._server.sockets[0].getsockname()[:2]
+            where = Address("tcp", host=host, port=port)
+        # One line tools can wait for: the address is live (the model may still be loading).
+        print(f"tandem-host: listening on {where}", file=sys.stderr, flush=True)
+
+    async def _serve_stdio(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=self.config.max_frame_bytes)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, sys.stdout.buffer
+        )
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        await self._serve_session(reader, writer)
+        self.request_stop()  # stdio serves one client: when it leaves, the host ends
+
+    # ---- model -------------------------------------------------------------
+    async def _load(self) -> None:
+        loop = asyncio.get_running_loop()
+        service = self.service
+
+        def progress(stage: str, fraction: float) -> None:
+            print(f"tandem-host: loading {stage} ({fraction:.0%})", file=sys.stderr, flush=True)
+            loop.call_soon_threadsafe(service.set_state, LoadState.LOADING, fraction, stage)
+
+        service.set_state(LoadState.LOADING, 0.0, "starting")
+        try:
+            lm = await _in_daemon_thread(load, self.config.spec, progress)
+        except LoadError as exc:
+            print(
+                f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+            service.set_state(LoadState.FAILED, 0.0, str(exc))
+            await asyncio.sleep(0.1)  # let the state notification reach connected clients
+            self.request_stop(EXIT_LOAD_FAILED)
+            return
+        scheduler = Scheduler(
+            lm.model, lm.device, max_active=self.config.max_active, max_queue=self.config.max_queue
+        )
+        service.ready(lm, scheduler)
+        facts = lm.profile
+        print(
+            f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
+            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self._listen()
+        except (AddressError, OSError) as exc:
+            print(f"tandem-host: error: {exc}", file=sys.stderr, flush=True)
+            return EXIT_ADDRESS
+        loader = asyncio.create_task(self._load())
+        if self.config.idle_exit_s > 0:
+            asyncio.create_task(self._exit_when_idle(self.config.idle_exit_s))
+        await self._stop.wait()
+        await self._shutdown(loader)
+        return self._exit_code
+
+    async def _exit_when_idle(self, idle_s: float) -> None:
+        loop_time = asyncio.get_running_loop().time
+        last_seen = loop_time()
+        while not self._stop.is_set():
+            await asyncio.sleep(min(5.0, idle_s / 4))
+            if self.service.sessions:
+                last_seen = loop_time()
+            elif loop_time() - last_seen >= idle_s:
+                print(f"tandem-host: no clients for {idle_s:g}s; exiting", file=sys.stderr, flush=True)
+                self.request_stop()
+
+    async def _shutdown(self, loader: asyncio.Task[None]) -> None:
+        self.service.set_state(LoadState.STOPPING, self.service.progress, "shutting down")
+        if self._server is not None:
+            self._server.close()
+        for session in list(self.service.sessions):
+            session.close()
+        if self.service.scheduler is not None:
+            await asyncio.to_thread(self.service.scheduler.stop)
+        if not loader.done():
+            loader.cancel()
+        if self.config.address.kind == "unix":
+            with contextlib.suppress(OSError):
+                os.unlink(self.config.address.path)
+
+
+async def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Like asyncio.to_thread, but the thread never keeps a stopping host alive."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(_settle, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, future, result, None)
+
+    threading.Thread(target=run, name="tandem-load", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+async def _someone_listens(path: Path) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 1.0)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True

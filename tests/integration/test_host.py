@@ -1,0 +1,328 @@
+"""The real host process, tiny model, real sockets: handshake, completion, chat, cancel, sharing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from model_host.rpc.client import HostClient
+from model_host.rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
+from tests.hostproc import HostProcess, start_host
+
+pytestmark = pytest.mark.timeout(120)
+
+CONTROL_MARKERS = ("<PRE>", "<SUF>", "<MID>", "<EOT>", "<s>", "</s>", "<step>")
+LONG = {"max_tokens": 1500, "temperature": 1.0, "seed": 7}
+
+
+async def test_handshake_reports_model_facts(host: HostProcess) -> None:
+    client = await HostClient.connect(host.address)
+    info = await client.hello(client_name="pytest")
+    await client.close()
+    assert info["protocol_version"] == PROTOCOL_VERSION
+    assert info["state"] == LoadState.READY
+    model = info["model"]
+    assert model["context_window"] == 2048
+    assert model["can_infill"] is True
+    assert model["chat_format"] == "llama2"
+    assert 2 in model["stop_ids"]  # EOS
+    assert model["vocab_size"] > 32
+
+
+async def test_complete_infills_and_matches_dry_run(host: HostProcess) -> None:
+    client = await host.client()
+    params = {"prefix": "def add(a, b):\n    ", "suffix": "\n    return c\n", "max_tokens": 12, "seed": 1}
+    dry = await client.request(Method.PROMPT, {"kind": "complete", **params})
+    result = await client.request(Method.COMPLETE, params)
+    await client.close()
+    assert dry["mode"] == "infill" and result["mode"] == "infill"
+    bos, pre = dry["ids"][0], dry["ids"][1]
+    assert bos == 1 and dry["pieces"][1] == "▁<PRE>"
+    assert dry["pieces"][-1] == "▁<MID>" and "▁<SUF>" in dry["pieces"]
+    assert pre not in dry["ids"][2:]
+    assert result["prompt_tokens"] == dry["tokens"] == len(dry["ids"])
+    assert result["finish_reason"] in ("end", "length", "stop")
+    assert 1 <= result["generated_tokens"] <= 12
+    assert not any(m in result["text"] for m in CONTROL_MARKERS)
+    assert result["timings"]["total_ms"] > 0
+
+
+async def test_suffix_first_order_changes_the_prompt(host: HostProcess) -> None:
+    client = await host.client()
+    base = {"kind": "complete", "prefix": "x = 1\n", "suffix": "print(x)\n"}
+    psm = await client.request(Method.PROMPT, {**base, "order": "psm"})
+    spm = await client.request(Method.PROMPT, {**base, "order": "spm"})
+    await client.close()
+    assert psm["pieces"][:2] == ["<s>", "▁<PRE>"]
+    assert spm["pieces"][:3] == ["<s>", "▁<PRE>", "▁<SUF>"]
+    assert psm["ids"] != spm["ids"]
+
+
+async def test_document_text_never_becomes_control_ids(host: HostProcess) -> None:
+    client = await host.client()
+    nasty = "a <PRE> b <SUF> c <MID> d <EOT> e </s> f <s> [INST] g"
+    dry = await client.request(Method.PROMPT, {"kind": "complete", "prefix": nasty, "suffix": nasty})
+    await client.close()
+    controls = {"<s>", "</s>", "▁<PRE>", "▁<SUF>", "▁<MID>", "▁<EOT>"}
+    # Exactly the four the builder puts there, and the text round-trips.
+    assert [p for p in dry["pieces"] if p in controls] == ["<s>", "▁<PRE>", "▁<SUF>", "▁<MID>"]
+    assert dry["text"].count(nasty) == 2
+
+
+async def test_chat_streams_text_then_returns_all_of_it(host: HostProcess) -> None:
+    client = await host.client()
+    chunks: list[str] = []
+    result = await client.call(
+        Method.CHAT,
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],
+         "max_tokens": 40, "temperature": 1.0, "seed": 3, "stream": True},
+        on_text=chunks.append,
+    )
+    await client.close()
+    assert len(chunks) >= 2
+    assert "".join(chunks) == result["text"]
+    assert result["generated_tokens"] <= 40
+
+
+async def test_stop_strings_end_generation(host: HostProcess) -> None:
+    client = await host.client()
+    free = await client.request(Method.CHAT, {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60})
+    text = free["text"]
+    assert len(text) > 10
+    stop = text[5:8]
+    cut = await client.request(
+        Method.CHAT, {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60, "stop": [stop]}
+    )
+    await client.close()
+    assert cut["finish_reason"] == "stop"
+    assert cut["text"] == text[: text.index(stop)]
+
+
+async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
+    client = await host.client()
+    got = asyncio.Event()
+    chunks: list[str] = []
+
+    def on_text(t: str) -> None:
+        chunks.append(t)
+        if len(chunks) >= 5:
+            got.set()
+
+    msgid, future = client.session.start_request(
+        Method.CHAT, {"messages": [{"role": "user", "content": "talk"}], **LONG, "stream": True},
+        lambda note: on_text(note["text"]),
+    )
+    await asyncio.wait_for(got.wait(), 30)
+    assert await client.request(Method.CANCEL, {"id": msgid}) == {"cancelled": True}
+    with pytest.raises(RpcError) as err:
+        await asyncio.wait_for(future, 10)
+    assert err.value.code == ErrorCode.CANCELLED
+    generated = err.value.data["generated_tokens"]
+    assert 5 <= generated < LONG["max_tokens"]
+    # The decode loop really stopped: no forward pass happens afterwards.
+    before = (await client.request(Method.STATUS))["decode_steps"]
+    await asyncio.sleep(0.5)
+    status = await client.request(Method.STATUS)
+    assert status["decode_steps"] == before
+    assert status["active"] == 0
+    # A finished id is not an error, an id never used is.
+    assert (await client.request(Method.CANCEL, {"id": msgid}))["cancelled"] is False
+    with pytest.raises(RpcError) as unknown:
+        await client.request(Method.CANCEL, {"id": 99999})
+    assert unknown.value.code == ErrorCode.UNKNOWN_REQUEST
+    await client.close()
+
+
+async def test_giving_up_in_the_client_cancels_on_the_host(host: HostProcess) -> None:
+    client = await host.client()
+    task = asyncio.create_task(
+        client.call(Method.CHAT, {"messages": [{"role": "user", "content": "go"}], **LONG, "stream": True},
+                    on_text=lambda t: None)
+    )
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(50):
+        status = await client.request(Method.STATUS)
+        if status["active"] == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert status["active"] == 0
+    await client.close()
+
+
+async def test_two_clients_share_the_host_fairly(host: HostProcess) -> None:
+    a, b = await host.client(), await host.client()
+    long_chat = asyncio.create_task(
+        a.request(Method.CHAT, {"messages": [{"role": "user", "content": "essay"}], **LONG})
+    )
+    await asyncio.sleep(0.3)
+    done = await b.request(Method.COMPLETE, {"prefix": "import os\n", "suffix": "", "max_tokens": 8})
+    assert done["generated_tokens"] >= 1
+    # The short completion finished while the long chat was still decoding.
+    assert not long_chat.done()
+    status = await b.request(Method.STATUS)
+    assert status["clients"] >= 2
+    long_chat.cancel()
+    await asyncio.gather(long_chat, return_exceptions=True)
+    await a.close()
+    await b.close()
+
+
+async def test_tokenize_and_count(host: HostProcess) -> None:
+    client = await host.client()
+    tok = await client.request(Method.TOKENIZE, {"text": "def f(x):\n    return x"})
+    counts = await client.request(Method.COUNT_TOKENS, {"texts": ["def f(x):\n    return x", "", "é😀"]})
+    text = await client.request(Method.DETOKENIZE, {"ids": tok["ids"]})
+    await client.close()
+    assert counts["counts"][0] == len(tok["ids"])
+    assert counts["counts"][1] == 0
+    assert counts["counts"][2] >= 2
+    assert text["text"] == "def f(x):\n    return x"
+
+
+async def test_status_reports_latency_percentiles(host: HostProcess) -> None:
+    client = await host.client()
+    await client.request(Method.COMPLETE, {"prefix": "a", "max_tokens": 2})
+    status = await client.request(Method.STATUS)
+    await client.close()
+    assert status["state"] == LoadState.READY
+    assert status["served"] >= 1
+    assert status["latency_ms"]["p50"] is not None and status["latency_ms"]["p95"] >= status["latency_ms"]["p50"]
+    assert status["model"]["name"]
+
+
+async def test_tcp_transport(tiny_model: Path) -> None:
+    proc = start_host(tiny_model, "tcp:127.0.0.1:0")
+    try:
+        assert proc.address.startswith("tcp:127.0.0.1:")
+        client = await proc.client()
+        result = await client.request(Method.COMPLETE, {"prefix": "x = ", "max_tokens": 3})
+        assert result["mode"] == "prefix"
+        await client.close()
+    finally:
+        proc.stop()
+
+
+async def test_tcp_token_is_enforced(tiny_model: Path) -> None:
+    proc = start_host(tiny_model, "tcp:127.0.0.1:0", "--token", "s3cret")
+    try:
+        anon = await HostClient.connect(proc.address)
+        with pytest.raises(RpcError) as err:
+            await anon.request(Method.STATUS)
+        assert err.value.code == ErrorCode.UNAUTHORIZED
+        with pytest.raises(RpcError) as bad:
+            await anon.hello(token="wrong")
+        assert bad.value.code == ErrorCode.UNAUTHORIZED
+        await anon.close()
+        good = await proc.client(token="s3cret")
+        assert (await good.request(Method.STATUS))["state"] == LoadState.READY
+        await good.close()
+    finally:
+        proc.stop()
+
+
+def test_non_loopback_without_token_is_refused(tiny_model: Path) -> None:
+    proc = start_host(tiny_model, "tcp:0.0.0.0:0", wait_ready=False)
+    assert proc.proc.wait(60) == 4
+    assert "without a token" in proc.wait_line("error")
+
+
+def test_default_socket_is_private(tiny_model: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.hostproc import ROOT
+
+    runtime = tmp_path / "rt"
+    runtime.mkdir()
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model_host", "--model", str(tiny_model)],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        while "listening on" not in line:
+            line = proc.stderr.readline()
+            assert line, "host exited early"
+        sock = runtime / "tandem" / "host.sock"
+        assert line.strip().endswith(f"unix:{sock}")
+        assert stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+        # A second host on the same socket says so instead of stealing it.
+        second = subprocess.run(
+            [sys.executable, "-m", "model_host", "--model", str(tiny_model)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert second.returncode == 4
+        assert "already listens" in second.stderr
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert not (runtime / "tandem" / "host.sock").exists()
+
+
+async def test_state_notifications_reach_early_clients(tiny_model: Path, sock_dir: Path) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'early.sock'}", wait_ready=False)
+    try:
+        await asyncio.to_thread(proc.wait_line, "listening on")
+        client = await HostClient.connect(proc.address)
+        states: list[str] = []
+        ready = asyncio.Event()
+
+        def on_state(note: dict[str, object]) -> None:
+            states.append(str(note["state"]))
+            if note["state"] == LoadState.READY:
+                ready.set()
+
+        client.state_listeners.append(on_state)
+        info = await client.hello()
+        assert info["state"] in (LoadState.LOADING, LoadState.READY)
+        if info["state"] == LoadState.LOADING:
+            with pytest.raises(RpcError) as err:
+                await client.request(Method.COMPLETE, {"prefix": "x"})
+            # Either still loading (NOT_READY) or it became ready meanwhile.
+            assert err.value.code == ErrorCode.NOT_READY
+            await asyncio.wait_for(ready.wait(), 60)
+        assert (await client.request(Method.STATUS))["state"] == LoadState.READY
+        await client.close()
+    finally:
+        proc.stop()
+
+
+def test_load_failure_is_one_clear_message(tmp_path: Path, sock_dir: Path) -> None:
+    proc = start_host(tmp_path / "no-such-model", f"unix:{sock_dir / 'fail.sock'}", wait_ready=False)
+    code = proc.proc.wait(60)
+    proc.wait_line("error")
+    assert code == 3
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.lines if "error:" in line]
+    assert len(errors) == 1 and "no-such-model" in errors[0]
+
+
+async def test_shutdown_ends_the_host(tiny_model: Path, sock_dir: Path) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'bye.sock'}")
+    client = await proc.client()
+    assert await client.request(Method.SHUTDOWN) == {"ok": True}
+    assert await asyncio.to_thread(proc.proc.wait, 30) == 0
+    assert not Path(proc.address[len("unix:"):]).exists()
+    await client.close()
+
+
+async def test_error_notification_names_a_bad_connection(host: HostProcess) -> None:
+    client = await host.client()
+    notes: list[tuple[str, object]] = []
+    client.session.on_notify = lambda m, p: notes.append((m, p))
+    client.session.writer.write(b"\x93\x07\x08\x09")  # a 3-array that is no message
+    await asyncio.sleep(0.3)
+    assert notes and notes[0][0] == Notify.ERROR
+    assert notes[0][1]["code"] == ErrorCode.INVALID_REQUEST  # type: ignore[index]
+    assert (await client.request(Method.STATUS))["state"] == LoadState.READY  # still served
+    await client.close()

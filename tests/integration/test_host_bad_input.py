@@ -1,0 +1,198 @@
+"""Bad input against the real host: every case gets a structured error and the host keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+
+from model_host.rpc.client import HostClient
+from model_host.rpc.protocol import ErrorCode, LoadState, Method, Notify, RpcError
+from tests.hostproc import ROOT, HostProcess, start_host
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def raw_connection(host: HostProcess) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_unix_connection(host.address[len("unix:") :])
+
+
+async def read_messages(reader: asyncio.StreamReader, timeout: float = 5.0) -> list[Any]:
+    """Everything the host sends until it closes the connection (or the timeout)."""
+    unpacker = msgpack.Unpacker(raw=False)
+    out: list[Any] = []
+    try:
+        while True:
+            data = await asyncio.wait_for(reader.read(65536), timeout)
+            if not data:
+                return out
+            unpacker.feed(data)
+            out.extend(unpacker)
+    except asyncio.TimeoutError:
+        return out
+
+
+async def assert_still_serving(host: HostProcess) -> None:
+    client = await host.client()
+    assert (await client.request(Method.STATUS))["state"] == LoadState.READY
+    await client.close()
+
+
+async def expect_error(client: HostClient, method: str, params: Any, code: ErrorCode) -> RpcError:
+    with pytest.raises(RpcError) as err:
+        await client.request(method, params)
+    assert err.value.code == code, err.value
+    return err.value
+
+
+async def test_malformed_msgpack_closes_only_that_connection(host: HostProcess) -> None:
+    reader, writer = await raw_connection(host)
+    writer.write(b"\xc1\xc1\xc1")  # 0xc1 is never valid msgpack
+    messages = await read_messages(reader)
+    assert messages == [[2, Notify.ERROR, {"code": ErrorCode.PARSE_ERROR, "message": messages[0][2]["message"]}]]
+    assert "malformed" in messages[0][2]["message"]
+    writer.close()
+    await assert_still_serving(host)
+
+
+async def test_oversized_frame_is_refused(tiny_model: Path, sock_dir: Path) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'frame.sock'}", "--max-frame-bytes", "4096")
+    try:
+        reader, writer = await raw_connection(proc)
+        writer.write(msgpack.packb([0, 1, Method.TOKENIZE, {"text": "x" * 10000}]))
+        messages = await read_messages(reader)
+        assert messages[-1][1] == Notify.ERROR
+        assert messages[-1][2]["code"] == ErrorCode.FRAME_TOO_LARGE
+        writer.close()
+        await assert_still_serving(proc)
+    finally:
+        proc.stop()
+
+
+async def test_unknown_method_and_wrong_types(host: HostProcess) -> None:
+    client = await host.client()
+    await expect_error(client, "no_such_method", {}, ErrorCode.METHOD_NOT_FOUND)
+    await expect_error(client, Method.COMPLETE, {"prefix": 42}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, "not a map", ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {"prefix": "x", "max_tokens": True}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {"prefix": "x", "max_tokens": 0}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {"prefix": "x", "temperature": -1}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {"prefix": "x", "order": "mps"}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.COMPLETE, {"prefix": "x", "stop": [1]}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.CHAT, {"messages": []}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.CHAT, {"messages": [{"role": "robot", "content": "x"}]}, ErrorCode.INVALID_PARAMS)
+    bad_dialog = {"messages": [{"role": "assistant", "content": "x"}]}
+    await expect_error(client, Method.CHAT, bad_dialog, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.CANCEL, {"id": "seven"}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.DETOKENIZE, {"ids": [-1]}, ErrorCode.INVALID_PARAMS)
+    await expect_error(client, Method.PROMPT, {"kind": "poem"}, ErrorCode.INVALID_PARAMS)
+    await client.close()
+    await assert_still_serving(host)
+
+
+async def test_invalid_message_shapes_get_answers(host: HostProcess) -> None:
+    reader, writer = await raw_connection(host)
+    writer.write(msgpack.packb([0, 5, 17, {}]))  # method is not a string: answered by id
+    writer.write(msgpack.packb({"not": "an array"}))  # no id: a notification says why
+    writer.write(msgpack.packb([1, 12345, None, "late answer nobody asked for"]))  # ignored
+    writer.write(msgpack.packb([0, 6, Method.STATUS, {}]))  # and the connection still works
+    messages = await read_messages(reader, timeout=2.0)
+    writer.close()
+    by_kind = {(m[0], m[1]) for m in messages}
+    assert any(m[0] == 1 and m[1] == 5 and m[2]["code"] == ErrorCode.INVALID_REQUEST for m in messages)
+    assert (2, Notify.ERROR) in by_kind
+    status = [m for m in messages if m[0] == 1 and m[1] == 6]
+    assert status and status[0][2] is None and status[0][3]["state"] == LoadState.READY
+
+
+async def test_prompt_longer_than_the_context_window(host: HostProcess) -> None:
+    client = await host.client()
+    err = await expect_error(client, Method.COMPLETE, {"prefix": "word " * 5000, "suffix": ""},
+                             ErrorCode.CONTEXT_OVERFLOW)
+    assert err.data["context_window"] == 2048
+    assert err.data["prompt_tokens"] > 2048
+    assert str(err.data["prompt_tokens"]) in err.message and "2048" in err.message
+    await client.close()
+
+
+async def test_disconnect_mid_stream_cancels_the_generation(host: HostProcess) -> None:
+    client = await host.client()
+    streamed = asyncio.Event()
+    client.session.start_request(
+        Method.CHAT,
+        {"messages": [{"role": "user", "content": "long"}], "max_tokens": 1500, "temperature": 1.0,
+         "seed": 5, "stream": True},
+        lambda note: streamed.set(),
+    )
+    await asyncio.wait_for(streamed.wait(), 30)
+    await client.close()  # gone, mid-stream
+    watcher = await host.client()
+    for _ in range(50):
+        status = await watcher.request(Method.STATUS)
+        if status["active"] == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert status["active"] == 0
+    assert status["cancelled"] >= 1
+    await watcher.close()
+
+
+async def test_busy_past_the_queue_cap(tiny_model: Path, sock_dir: Path) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'busy.sock'}", "--max-active", "1", "--max-queue", "1")
+    try:
+        client = await proc.client()
+        long = asyncio.create_task(client.request(
+            Method.CHAT, {"messages": [{"role": "user", "content": "x"}], "max_tokens": 1500,
+                          "temperature": 1.0, "seed": 1}))
+        await asyncio.sleep(0.3)
+        err = await expect_error(client, Method.COMPLETE, {"prefix": "y"}, ErrorCode.BUSY)
+        assert "busy" in err.message
+        long.cancel()
+        await asyncio.gather(long, return_exceptions=True)
+        status = await client.request(Method.STATUS)
+        assert status["busy_refusals"] == 1
+        await client.close()
+    finally:
+        proc.stop()
+
+
+def test_stdio_transport(tiny_model: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model_host", "--model", str(tiny_model), "--listen", "stdio"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    unpacker = msgpack.Unpacker(raw=False)
+
+    def ask(msgid: int, method: str, params: Any) -> Any:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(msgpack.packb([0, msgid, method, params]))
+        proc.stdin.flush()
+        while True:
+            for msg in unpacker:
+                if msg[0] == 1 and msg[1] == msgid:
+                    return msg
+            chunk = proc.stdout.read1(65536)
+            assert chunk, "host closed stdout"
+            unpacker.feed(chunk)
+
+    try:
+        for i in range(600):
+            reply = ask(100 + i, Method.STATUS, {})
+            if reply[3]["state"] == LoadState.READY:
+                break
+            time.sleep(0.1)
+        reply = ask(2, Method.COMPLETE, {"prefix": "x = ", "max_tokens": 3})
+        assert reply[2] is None and reply[3]["generated_tokens"] >= 1
+        proc.stdin.close()  # the only client leaves: the host ends
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
