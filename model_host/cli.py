@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("TANDEM_TOKEN"),
         help="shared secret every client must send in hello (required off loopback)",
     )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for decoding (0: one for small models, torch's default otherwise)",
+    )
     ap.add_argument("--max-active", type=int, default=4, help="generations decoded side by side")
     ap.add_argument(
         "--max-queue", type=int, default=32, help="requests queued before answering busy"
@@ -82,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
             chat_format=args.chat_format,
             infill=None if args.infill is None else args.infill == "yes",
+            threads=args.threads,
         ),
         address=address,
         default_address=default_address,

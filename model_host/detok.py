@@ -43,7 +43,7 @@ class StreamDecoder:
 
 
 class StopMatcher:
-    """Cuts a text stream at the first stop string, even one split across chunks.
+    """Cuts a text stream at the first stop string to complete, even one split across chunks.
 
     `feed` returns only text that cannot be the start of a stop string; a
     tail that might be is held back until the next chunk decides it.
@@ -74,8 +74,9 @@ class StopMatcher:
 
 
 def _first_stop(text: str, stops: Sequence[str]) -> int | None:
-    found = [i for i in (text.find(s) for s in stops) if i >= 0]
-    return min(found) if found else None
+    """Where to cut: at the stop string that is complete first, as generation would meet it."""
+    found = [(i + len(s), i) for s, i in ((s, text.find(s)) for s in stops) if i >= 0]
+    return min(found)[1] if found else None
 
 
 def _partial_stop_len(text: str, stops: Sequence[str]) -> int:

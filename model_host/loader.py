@@ -25,6 +25,7 @@ class LoadSpec:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     chat_format: str | None = None
     infill: bool | None = None
+    threads: int = 0  # CPU intra-op threads; 0 = automatic
 
 
 @dataclass
@@ -119,6 +120,8 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
         raise LoadError(f"cannot load the weights from {where}: {_first_line(exc)}") from exc
     model.eval()
     device = model.get_input_embeddings().weight.device
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(spec.threads, model.num_parameters()))
 
     name = getattr(config, "_name_or_path", "") or spec.model
     try:
@@ -136,6 +139,20 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     _warm_up(model, device, tokenizer.bos_id)
     progress("ready", 1.0)
     return LoadedModel(model, device, tokenizer, hf_tokenizer, profile)
+
+
+SMALL_MODEL_PARAMS = 100_000_000
+
+
+def cpu_threads(requested: int, params: int) -> int:
+    """Threads for CPU decoding. A small model's matmuls are too short to split: extra
+    threads only spin and fight (measured: 16 ms/token with 2 threads vs 0.9 ms with 1
+    for the tiny model), so small models get one; large ones keep torch's default."""
+    import torch
+
+    if requested > 0:
+        return requested
+    return 1 if params < SMALL_MODEL_PARAMS else torch.get_num_threads()
 
 
 def _warm_up(model: Any, device: Any, bos: int) -> None:

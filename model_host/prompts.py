@@ -128,9 +128,7 @@ def _check_alternation(turns: Sequence[Message]) -> None:
 def _llama2(tok: Tokenizer, messages: Sequence[Message]) -> list[int]:
     """Meta's `chat_completion` (llama and codellama llama/generation.py)."""
     turns = list(messages)
-    if turns[0]["role"] == "system":
-        if len(turns) < 2:
-            raise PromptError("a system message must be followed by a user message")
+    if turns[0]["role"] == "system":  # and, checked above, a user turn follows
         # Meta folds the system prompt into the first user turn, then strips
         # the combination, so the system text itself keeps its whitespace.
         folded = B_SYS + turns[0]["content"] + E_SYS + turns[1]["content"]
@@ -166,9 +164,10 @@ def _codellama_70b(tok: Tokenizer, messages: Sequence[Message]) -> list[int]:
 
 # -- checkpoint chat templates ---------------------------------------------------
 
-_SLOT = "\ue000{}\ue001"  # private-use characters: never in a template
-_SLOT_RE = re.compile("\ue000(\\d+)\ue001")
-_PAD = "\u2003"  # whitespace that str.strip() removes but no template writes
+# Message text is rendered with runs of risky characters swapped for
+# "\ue000<n>\ue001" (private-use characters, never in a template).
+_ESCAPE = "\ue000{}\ue001"
+_ESCAPED = re.compile("\ue000(\\d+)\ue001")
 
 
 class _Control(NamedTuple):
@@ -182,43 +181,60 @@ class _Control(NamedTuple):
 def _template(tok: Tokenizer, messages: Sequence[Message], hf: Any) -> list[int]:
     """The checkpoint's Jinja chat template, with message text kept out of its control tokens.
 
-    The template is rendered with a placeholder for each message's content,
-    so control tokens are recognised only in the template's own text; the
-    content is then put back (stripped on the sides the template strips)
-    and each run of text between control tokens is encoded with `encode`,
-    which cannot produce control ids. Like Meta's reference, each run gets
-    SentencePiece's implicit leading space; whitespace next to an added
-    token marked lstrip/rstrip is dropped, as transformers does.
+    Before rendering, every run of message characters that occur in some
+    control token's text (`<`, `s`, `>`, ... for `<s>`) is swapped for an
+    escape, so no control token can be found in, or reach into, message
+    text; escapes are not whitespace, so the template's own strip()/trim
+    behave as on the real text. Control tokens are then found in the
+    rendered text, the escapes undone, and each run of text between control
+    tokens is encoded with `encode`, which cannot produce control ids. Like
+    Meta's reference, each run gets SentencePiece's implicit leading space;
+    whitespace next to an added token marked lstrip/rstrip is dropped, as
+    transformers does.
     """
     if hf is None or not getattr(hf, "chat_template", None):
         raise PromptError("the checkpoint has no chat template; use chat format llama2")
-    n_msgs = range(len(messages))
-    plain = _render(hf, messages, [_SLOT.format(n) for n in n_msgs])
-    padded = _render(hf, messages, [_PAD + _SLOT.format(n) + _PAD for n in n_msgs])
-    # A placeholder the template altered leaves its private-use marks behind.
-    leftover = _SLOT_RE.sub("", plain)
+    controls = _control_tokens(hf, tok)
+    risky = {c for text in controls for c in text if not c.isspace()} | {"\ue000", "\ue001"}
+    table: list[str] = []
+    escaped = [_escape(m["content"], risky, table) for m in messages]
+    rendered = _render(hf, messages, escaped)
+    items: list[str | _Control] = []
+    for item in _split_controls(rendered, controls):
+        items.append(item if isinstance(item, _Control) else _unescape(item, table))
+    return _encode_items(tok, items)
+
+
+def _escape(text: str, risky: set[str], table: list[str]) -> str:
+    out: list[str] = []
+    run: list[str] = []
+    for ch in [*text, ""]:
+        if ch and ch in risky:
+            run.append(ch)
+            continue
+        if run:
+            out.append(_ESCAPE.format(len(table)))
+            table.append("".join(run))
+            run.clear()
+        out.append(ch)
+    return "".join(out)
+
+
+def _unescape(text: str, table: list[str]) -> str:
+    def restore(found: re.Match[str]) -> str:
+        n = int(found.group(1))
+        if n >= len(table):
+            raise PromptError("the chat template produced text Tandem did not give it")
+        return table[n]
+
+    leftover = _ESCAPED.sub("", text)
     if "\ue000" in leftover or "\ue001" in leftover:
+        # Escapes were cut up: the template edits message text beyond stripping it.
         raise PromptError(
             "the chat template changes message text in a way Tandem cannot keep apart "
             "from its control tokens; set chat_format to llama2 or codellama-70b"
         )
-    controls = _control_tokens(hf, tok)
-    items: list[str | _Control] = []
-    pos = 0
-    for found in _SLOT_RE.finditer(plain):
-        items += _split_controls(plain[pos : found.start()], controls)
-        n = int(found.group(1))
-        if n >= len(messages):
-            raise PromptError("the chat template produced an unknown message slot")
-        mark, text = found.group(0), messages[n]["content"]
-        if _PAD + mark not in padded:
-            text = text.lstrip()
-        if mark + _PAD not in padded:
-            text = text.rstrip()
-        items.append(text)
-        pos = found.end()
-    items += _split_controls(plain[pos:], controls)
-    return _encode_items(tok, items)
+    return _ESCAPED.sub(restore, text)
 
 
 def _render(hf: Any, messages: Sequence[Message], contents: Sequence[str]) -> str:

@@ -177,7 +177,15 @@ def make_tiny(
     config.tandem_name = TINY_NAME  # a marker for humans reading config.json
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config).eval()
-    model.save_pretrained(out, safe_serialization=True)
+    from transformers.utils import logging as hf_logging
+
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a bar for a 1 MB file is only noise in test logs
+    try:
+        model.save_pretrained(out, safe_serialization=True)
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
     GenerationConfig(bos_token_id=1, eos_token_id=2).save_pretrained(out)
     (out / "README.md").write_text(
         f"# {TINY_NAME}\n\nA randomly initialised Code Llama-shaped model (seed {seed}) made by "
@@ -194,9 +202,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--step-piece", action="store_true", help="70B-Instruct style <step>")
     args = parser.parse_args(argv)
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # stdout/stderr stay readable
     start = time.perf_counter()
     out = make_tiny(args.out_dir, seed=args.seed, step_piece=args.step_piece)
     took = time.perf_counter() - start

@@ -39,7 +39,7 @@ INFILL_MARKER = "☺"
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 # sentencepiece_model.proto, ModelProto.SentencePiece.Type
-_SP_NORMAL, _SP_UNKNOWN, _SP_CONTROL, _SP_USER_DEFINED, _SP_BYTE, _SP_UNUSED = 1, 2, 3, 4, 6, 5
+_SP_NORMAL, _SP_UNKNOWN, _SP_CONTROL, _SP_USER_DEFINED, _SP_UNUSED = 1, 2, 3, 4, 5
 
 
 class TokenizerLoadError(Exception):
@@ -171,7 +171,8 @@ class Tokenizer(ABC):
         """One piece per character, or its UTF-8 byte pieces: never a special id."""
         out: list[int] = []
         for ch in text:
-            pid = self._ids.get(SPACE_SYMBOL if ch == " " else ch)
+            # A literal "▁" piece would read back as a space: bytes for it.
+            pid = None if ch == SPACE_SYMBOL else self._ids.get(SPACE_SYMBOL if ch == " " else ch)
             if pid is not None and pid not in self.special_ids:
                 out.append(pid)
                 continue
@@ -237,7 +238,7 @@ class SentencePieceTokenizer(Tokenizer):
         try:
             data = Path(path).read_bytes()
             tok = cls(data)
-        except (OSError, RuntimeError, ValueError) as err:
+        except Exception as err:  # OSError, protobuf DecodeError, sentencepiece RuntimeError
             raise TokenizerLoadError(f"cannot load SentencePiece model {path}: {err}") from err
         if tok.bos_id < 0 or tok.eos_id < 0:
             raise TokenizerLoadError(f"{path} defines no BOS or EOS piece")
@@ -251,11 +252,12 @@ class HFTokenizer(Tokenizer):
     """A transformers tokenizer (tokenizer.json only checkpoints), made to act like SentencePiece.
 
     Caveats, compared with `SentencePieceTokenizer`:
-    - The implicit leading space is emulated: if the tokenizer does not add
-      one itself, a space is prepended. Ids match SentencePiece's when the
-      backend is a plain BPE with byte fallback over "▁"-spaced text (what
-      converted Llama tokenizers are); pre-tokenizers that split on spaces
-      can merge differently.
+    - The implicit leading space is emulated by prepending a real space to
+      text the backend encodes without a prefix of its own (Meta's "☺" trick
+      removes the backend's prefix when it adds one: transformers' Metaspace
+      adds none to text that already starts with a space, SentencePiece
+      does). Ids then match SentencePiece's for most text, but the backend's
+      BPE may merge runs of spaces differently (e.g. "\n    return").
     - Added tokens are never matched in text (`split_special_tokens=True`),
       and any special id the model itself still produces (Code Llama's
       `▁<EOT>` is an ordinary vocabulary entry there) is spelled out
@@ -278,10 +280,11 @@ class HFTokenizer(Tokenizer):
         added = getattr(hf, "added_tokens_decoder", {}) or {}
         special = {*hf.all_special_ids, *(int(i) for i in added)}
         unk = hf.unk_token_id
-        # Does the backend add SentencePiece's leading space on its own?
+        # Does the backend add a leading space on its own?
         probe = self._raw("a")
         first = str(hf.convert_ids_to_tokens(probe[0])) if probe else ""
         self._prepends = first.startswith(SPACE_SYMBOL)
+        self._raw_marker = self._raw(INFILL_MARKER) if self._prepends else []
         super().__init__(
             pieces=pieces,
             bos_id=bos,
@@ -295,7 +298,14 @@ class HFTokenizer(Tokenizer):
         return [int(i) for i in ids]
 
     def _encode_with_prefix(self, text: str) -> list[int]:
-        return self._raw(text if self._prepends else " " + text)
+        return self._encode_without_prefix(" " + text)
+
+    def _encode_without_prefix(self, text: str) -> list[int]:
+        if not self._prepends:
+            return self._raw(text)
+        ids = self._raw(INFILL_MARKER + text)
+        n = len(self._raw_marker)
+        return ids[n:] if ids[:n] == self._raw_marker else self._spell(text)
 
 
 def load_tokenizer(model_dir: str | Path, hf_tokenizer: object | None = None) -> Tokenizer:

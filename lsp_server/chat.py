@@ -1,0 +1,135 @@
+"""Chat: messages plus an optional code selection, fitted to the model's window, streamed back."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from model_host.rpc.protocol import Method
+
+from .config import ChatSettings
+from .host_link import HostLink
+
+_chat_ids = itertools.count(1)
+
+# What each selection command asks of the model; {lang} and the code block follow.
+COMMAND_PROMPTS = {
+    "tandem.explain": "Explain what this {lang} code does, step by step, briefly.",
+    "tandem.document": "Write documentation comments for this {lang} code. Answer with the documented code.",
+    "tandem.fix": "Find the bugs in this {lang} code and answer with a corrected version and a short note.",
+    "tandem.writeTests": "Write unit tests for this {lang} code using the usual test framework for {lang}.",
+}
+
+FIT_ATTEMPTS = 4
+
+
+class ChatInputError(ValueError):
+    """The chat request itself is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CodeContext:
+    code: str
+    language: str
+    uri: str
+
+
+def parse_messages(raw: Any) -> list[dict[str, str]]:
+    if not isinstance(raw, list) or not raw:
+        raise ChatInputError("'messages' must be a non-empty array of {role, content}")
+    out = []
+    for i, m in enumerate(raw):
+        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
+            raise ChatInputError(f"messages[{i}] needs a role of system, user or assistant")
+        if not isinstance(m.get("content"), str):
+            raise ChatInputError(f"messages[{i}].content must be a string")
+        out.append({"role": m["role"], "content": m["content"]})
+    if out[-1]["role"] != "user":
+        raise ChatInputError("the last message must be the user's")
+    return out
+
+
+def with_code(messages: list[dict[str, str]], ctx: CodeContext | None, system_prompt: str) -> list[dict[str, str]]:
+    """Add the system prompt (unless given) and the code as a fenced block in the last user turn."""
+    out = [dict(m) for m in messages]
+    if out[0]["role"] != "system" and system_prompt:
+        out.insert(0, {"role": "system", "content": system_prompt})
+    if ctx is not None and ctx.code.strip():
+        fence = "```"
+        while fence in ctx.code:
+            fence += "`"
+        block = f"{fence}{ctx.language}\n{ctx.code.rstrip()}\n{fence}"
+        out[-1]["content"] = f"{out[-1]['content']}\n\n{block}"
+    return out
+
+
+def command_message(command: str, language: str) -> str:
+    return COMMAND_PROMPTS[command].format(lang=language or "the")
+
+
+async def fit_to_window(
+    link: HostLink, messages: list[dict[str, str]], ctx: CodeContext | None, cfg: ChatSettings
+) -> tuple[list[dict[str, str]], int]:
+    """Messages whose real prompt (counted by the host's dry run) leaves room for the answer.
+
+    The code context is cut by whole lines from its end when it does not fit.
+    """
+    window = int((link.model or {}).get("context_window") or 4096)
+    room = window - min(cfg.max_tokens, window // 2)
+    code = ctx
+    for _ in range(FIT_ATTEMPTS):
+        full = with_code(messages, code, cfg.system_prompt)
+        dry = await link.call(Method.PROMPT, {"kind": "chat", "messages": full})
+        tokens = int(dry["tokens"])
+        if tokens <= room:
+            return full, window - tokens
+        if code is None or not code.code:
+            break
+        lines = code.code.splitlines(keepends=True)
+        keep = max(0, int(len(lines) * room / tokens * 0.9) - 1)
+        code = CodeContext("".join(lines[:keep]) + ("\n# … (cut to fit the model's context)\n" if keep else ""),
+                           code.language, code.uri)
+    raise ChatInputError(
+        f"the conversation needs more than the model's {window}-token window; shorten it or start a new chat"
+    )
+
+
+async def run_chat(
+    link: HostLink,
+    messages: list[dict[str, str]],
+    ctx: CodeContext | None,
+    cfg: ChatSettings,
+    on_chunk: Callable[[str, str, int], None],
+    *,
+    chat_id: str | None = None,
+    max_tokens: int | None = None,
+) -> dict[str, Any]:
+    """Run one chat turn; `on_chunk(chat_id, text, index)` gets text as it is generated."""
+    chat_id = chat_id or f"chat-{next(_chat_ids)}"
+    full, answer_room = await fit_to_window(link, messages, ctx, cfg)
+    index = itertools.count()
+
+    def on_text(text: str) -> None:
+        on_chunk(chat_id, text, next(index))
+
+    result = await link.call(
+        Method.CHAT,
+        {
+            "messages": full,
+            "max_tokens": max(1, min(max_tokens or cfg.max_tokens, answer_room)),
+            "temperature": cfg.temperature,
+            "top_p": cfg.top_p,
+            "stream": True,
+        },
+        on_text=on_text,
+    )
+    return {
+        "chatId": chat_id,
+        "text": result["text"],
+        "finishReason": result["finish_reason"],
+        "promptTokens": result["prompt_tokens"],
+        "generatedTokens": result["generated_tokens"],
+        "timings": result["timings"],
+    }

@@ -1,0 +1,153 @@
+"""Inline suggestions: debounce, supersede, typed-ahead cache, context, host call, shaping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from model_host.rpc.protocol import Method, RpcError
+
+from .config import CompletionSettings
+from .context.budget import build_context
+from .context.mode import detect_mode
+from .context.shaping import shape_suggestion
+from .documents import Document
+from .host_link import HostLink, HostUnavailable
+from .stats import SuggestionStats
+
+log = logging.getLogger(__name__)
+
+# Room for the control tokens around prefix and suffix (BOS, PRE, SUF, MID).
+CONTROL_TOKENS = 8
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    uri: str
+    text: str  # what to insert at the cursor
+    before: str  # document text before the cursor when it was made
+    after: str  # document text after the cursor when it was made
+    from_cache: bool = False
+    latency_ms: float = 0.0
+
+
+class TypeAheadCache:
+    """The last suggestion per document, so typing what it predicted costs no model call."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Suggestion] = {}
+
+    def store(self, suggestion: Suggestion) -> None:
+        self._last[suggestion.uri] = suggestion
+
+    def forget(self, uri: str) -> None:
+        self._last.pop(uri, None)
+
+    def lookup(self, uri: str, text: str, offset: int) -> Suggestion | None:
+        last = self._last.get(uri)
+        if last is None or len(text) - offset != len(last.after) or not text.endswith(last.after):
+            return None
+        before = text[:offset]
+        if not before.startswith(last.before):
+            return None
+        typed = before[len(last.before) :]
+        if not last.text.startswith(typed) or len(typed) >= len(last.text):
+            return None
+        rest = last.text[len(typed) :]
+        if not rest.strip():
+            return None
+        return Suggestion(last.id, uri, rest, before, last.after, from_cache=True)
+
+
+class Completer:
+    def __init__(
+        self, link: HostLink, stats: SuggestionStats, settings: Callable[[], CompletionSettings]
+    ) -> None:
+        self.link = link
+        self.stats = stats
+        self.settings = settings
+        self.cache = TypeAheadCache()
+        self._inflight: dict[str, asyncio.Task[object]] = {}
+
+    def supersede(self, uri: str) -> None:
+        """Cancel the request in flight for this document: a newer one replaces it."""
+        task = self._inflight.pop(uri, None)
+        current = asyncio.current_task()
+        if task is not None and task is not current and not task.done():
+            task.cancel()
+        if current is not None:
+            self._inflight[uri] = current
+
+    async def suggest(self, doc: Document, offset: int, *, invoked: bool) -> Suggestion | None:
+        """A shaped suggestion for the cursor at `offset`, or None. Never raises for host trouble."""
+        cfg = self.settings()
+        if not cfg.enable:
+            return None
+        started = time.perf_counter()
+        cached = self.cache.lookup(doc.uri, doc.text, offset)
+        if cached is not None:
+            self.stats.cache_hits += 1
+            return cached
+        self.supersede(doc.uri)
+        try:
+            if not invoked and cfg.debounce_ms:
+                await asyncio.sleep(cfg.debounce_ms / 1000)
+            return await self._ask_model(doc, offset, cfg, started)
+        except HostUnavailable as exc:
+            log.info("no suggestion: %s", exc)
+            return None
+        except RpcError as exc:
+            log.warning("no suggestion: host error %s", exc)
+            return None
+        finally:
+            with contextlib.suppress(KeyError):
+                if self._inflight[doc.uri] is asyncio.current_task():
+                    del self._inflight[doc.uri]
+
+    async def _ask_model(
+        self, doc: Document, offset: int, cfg: CompletionSettings, started: float
+    ) -> Suggestion | None:
+        text = doc.text  # a snapshot: edits while we wait must not shift our offsets
+        mode = detect_mode(text, offset, syntax=doc.syntax, lang=doc.lang)
+        max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
+        await self.link.client()  # fail fast (and learn the context window) before counting tokens
+        model = self.link.model or {}
+        window = int(model.get("context_window") or 4096)
+        room = window - max_tokens - CONTROL_TOKENS
+        budget = min(cfg.context_tokens, room) if cfg.context_tokens else room
+        if budget <= 0:
+            return None
+        ctx = await build_context(
+            text, offset, syntax=doc.syntax, lang=doc.lang, budget_tokens=budget,
+            count_tokens=self.link.count_tokens, prefix_share=cfg.prefix_share,
+        )
+        params = {
+            "prefix": ctx.prefix,
+            "suffix": ctx.suffix,
+            "order": cfg.order,
+            "max_tokens": max_tokens,
+            "temperature": cfg.temperature,
+            "top_p": cfg.top_p,
+            # A line suggestion is done at the newline: stop decoding there.
+            "stop": ["\n"] if mode.mode == "line" else [],
+        }
+        result = await self.link.call(Method.COMPLETE, params)
+        shaped = shape_suggestion(
+            result["text"], mode=mode, prefix=ctx.prefix, suffix=ctx.suffix, lang=doc.lang
+        )
+        latency = (time.perf_counter() - started) * 1000
+        self.stats.record_latency(latency)
+        if not shaped:
+            return None
+        suggestion = Suggestion(
+            f"s{next(_ids)}", doc.uri, shaped, text[:offset], text[offset:], latency_ms=latency
+        )
+        self.cache.store(suggestion)
+        return suggestion

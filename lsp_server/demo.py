@@ -1,0 +1,185 @@
+"""The main job from a terminal: host + LSP server as an editor runs them, one completion, one chat."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from . import protocol as tp
+
+SAMPLE = '''import math
+
+
+def circle_area(radius: float) -> float:
+    """Area of a circle."""
+    return math.pi * radius ** 2
+
+
+def fibonacci(n: int) -> int:
+    """The n-th Fibonacci number."""
+    '''
+
+VSCODE_LIKE = types.ClientCapabilities(
+    general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+    text_document=types.TextDocumentClientCapabilities(
+        synchronization=types.TextDocumentSyncClientCapabilities(dynamic_registration=True),
+        inline_completion=types.InlineCompletionClientCapabilities(dynamic_registration=True),
+    ),
+    window=types.WindowClientCapabilities(work_done_progress=True),
+)
+
+
+@dataclass
+class DemoOptions:
+    model: str | None
+    file: Path | None
+    address: str | None
+    max_tokens: int
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def builtin_model() -> Path:
+    """The tiny random checkpoint, built once into a cache folder."""
+    from model_host.tiny import make_tiny
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tandem" / "tiny-model"
+    if not (cache / "config.json").exists():
+        t0 = time.perf_counter()
+        make_tiny(cache)
+        say(f"built the tiny random model in {time.perf_counter() - t0:.1f}s at {cache}")
+    return cache
+
+
+async def run_demo(opts: DemoOptions) -> int:
+    model = opts.model or str(builtin_model())
+    if not opts.model:
+        say("model: the built-in tiny RANDOM model (its output is noise; pass --model for a real checkpoint)")
+    else:
+        say(f"model: {model}")
+    text = opts.file.read_text(encoding="utf-8") if opts.file else SAMPLE
+    path = opts.file.resolve() if opts.file else Path(tempfile.gettempdir()) / "tandem_demo.py"
+    uri = path.as_uri()
+    language = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go", ".rs": "rust",
+                ".c": "c", ".cpp": "cpp", ".java": "java", ".lua": "lua"}.get(path.suffix, "plaintext")
+
+    with tempfile.TemporaryDirectory(prefix="tdm-") as tmp:
+        address = opts.address or f"unix:{tmp}/host.sock"
+        client = LanguageClient("tandem-demo", "0.1.0")
+        chunks: list[str] = []
+        progress: list[str] = []
+
+        @client.feature(tp.CHAT_CHUNK)
+        def on_chunk(params: Any) -> None:
+            chunks.append(plain(params)["text"])
+
+        @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        def on_create(params: Any) -> None:
+            return None
+
+        @client.feature(types.PROGRESS)
+        def on_progress(params: Any) -> None:
+            pct = getattr(params.value, "percentage", None)
+            if pct is not None:
+                progress.append(f"{pct}%")
+
+        @client.feature(types.WINDOW_SHOW_MESSAGE)
+        def on_message(params: types.ShowMessageParams) -> None:
+            say(f"  server says: {params.message}")
+
+        t0 = time.perf_counter()
+        await client.start_io(sys.executable, "-m", "lsp_server")
+        try:
+            await client.initialize_async(types.InitializeParams(
+                capabilities=VSCODE_LIKE,
+                initialization_options={"host": {"address": address, "model": model, "autoStart": True,
+                                                 "args": ["--idle-exit", "5"]},
+                                        "completion": {"maxTokensBlock": opts.max_tokens}},
+            ))
+            client.initialized(types.InitializedParams())
+            status = await _wait_ready(client)
+            ready_s = time.perf_counter() - t0
+            facts = status.get("model") or {}
+            say(f"host + LSP server ready in {ready_s:.1f}s: {facts.get('name')} "
+                f"(context {facts.get('context_window')}, infill {facts.get('can_infill')}, "
+                f"chat format {facts.get('chat_format')})")
+
+            client.text_document_did_open(types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+            lines = text.split("\n")
+            cursor = types.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+            say(f"\nopened {path.name} ({len(lines)} lines); inline completion at {cursor.line + 1}:{cursor.character + 1}")
+            t1 = time.perf_counter()
+            result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=cursor,
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            ))
+            completion_ms = (time.perf_counter() - t1) * 1000
+            items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+            suggestion = items[0].insert_text if items else None
+            shown = suggestion if isinstance(suggestion, str) else "(no suggestion)"
+            say(f"ghost text ({completion_ms:.0f} ms):\n{_indent(shown)}")
+
+            t2 = time.perf_counter()
+            answer = await request(client, tp.CHAT, {
+                "messages": [{"role": "user", "content": "What does circle_area compute?"}],
+                "context": {"uri": uri, "range": {"start": {"line": 3, "character": 0},
+                                                   "end": {"line": 6, "character": 0}}},
+                "maxTokens": opts.max_tokens,
+            })
+            chat_ms = (time.perf_counter() - t2) * 1000
+            say(f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}")
+            host = (await request(client, tp.STATUS, {}))["host"]
+            say(f"\nhost served {host['served']} requests; latency p50 {host['latency_ms']['p50']} ms, "
+                f"p95 {host['latency_ms']['p95']} ms")
+            say(f"total {time.perf_counter() - t0:.1f}s")
+            return 0 if suggestion is not None or opts.model is None else 1
+        finally:
+            await client.shutdown_async(None)
+            client.exit(None)
+            await asyncio.sleep(0.2)
+            await client.stop()
+
+
+async def _wait_ready(client: LanguageClient, timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await request(client, tp.STATUS, {})
+        host = last["host"]
+        if host.get("state") == "ready":
+            return dict(last)
+        if host.get("state") == "failed":
+            raise SystemExit(f"tandem: the host could not load the model: {host.get('message')}")
+        await asyncio.sleep(0.3)
+    raise SystemExit(f"tandem: the host was not ready after {timeout:.0f}s: {last}")
+
+
+def plain(obj: Any) -> Any:
+    """pygls hands custom results over as namedtuples; turn them back into JSON-like dicts."""
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    return obj
+
+
+async def request(client: LanguageClient, method: str, params: Any) -> Any:
+    return plain(await client.protocol.send_request_async(method, params))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    │ " + line for line in text.splitlines() or [""])

@@ -1,0 +1,114 @@
+"""Open documents: text, line index, language and an incrementally edited syntax tree per URI."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context.languages import LanguageSpec, detect_language
+from .context.syntax import DocumentSyntax
+from .positions import LineIndex, PositionError
+
+log = logging.getLogger(__name__)
+
+
+class UnknownDocument(LookupError):
+    """A request named a document the editor never opened."""
+
+
+@dataclass
+class Document:
+    """One open document. With a syntax tree, the tree's copy of the text is the only copy."""
+
+    uri: str
+    language_id: str
+    version: int
+    _text: str
+    lang: LanguageSpec | None = None
+    syntax: DocumentSyntax | None = None
+    _index: LineIndex | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.syntax.text if self.syntax is not None else self._text
+
+    def replace(self, text: str) -> None:
+        """Take a whole new text (a change without a range)."""
+        if self.syntax is not None:
+            self.syntax.replace(text)
+        else:
+            self._text = text
+
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None or self._index.text is not self.text:
+            self._index = LineIndex(self.text)
+        return self._index
+
+    def offset_at(self, line: int, character: int, encoding: str) -> int:
+        return self.index.offset(line, character, encoding)
+
+    def position_at(self, offset: int, encoding: str) -> tuple[int, int]:
+        return self.index.position(offset, encoding)
+
+    def apply(self, start: int, end: int, new_text: str) -> None:
+        """Replace text[start:end], keeping the syntax tree in step (edit + incremental reparse)."""
+        if self.syntax is None:
+            self._text = self._text[:start] + new_text + self._text[end:]
+            return
+        old = self.syntax.text
+        try:
+            self.syntax.apply_change(start, end, new_text)
+        except Exception:  # a broken tree must never break completion: reparse from scratch
+            log.exception("incremental reparse failed for %s; reparsing", self.uri)
+            self.syntax.replace(old[:start] + new_text + old[end:])
+
+
+def _parse(text: str, lang: LanguageSpec | None) -> DocumentSyntax | None:
+    try:
+        return DocumentSyntax.create(text, lang)
+    except Exception:
+        log.exception("tree-sitter could not parse this document; using plain-text rules")
+        return None
+
+
+class DocumentStore:
+    def __init__(self) -> None:
+        self._docs: dict[str, Document] = {}
+
+    def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
+        lang = detect_language(language_id, uri)
+        doc = Document(uri, language_id, version, text, lang, _parse(text, lang))
+        self._docs[uri] = doc
+        return doc
+
+    def get(self, uri: str) -> Document:
+        doc = self._docs.get(uri)
+        if doc is None:
+            raise UnknownDocument(f"document {uri} is not open")
+        return doc
+
+    def close(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def change(self, uri: str, version: int, changes: list[Any], encoding: str) -> Document:
+        """Apply LSP content changes in order; a change without a range replaces everything."""
+        doc = self.get(uri)
+        for change in changes:
+            rng = getattr(change, "range", None)
+            if rng is None:
+                doc.replace(change.text)
+                continue
+            try:
+                start = doc.index.offset(rng.start.line, rng.start.character, encoding, strict=False)
+                end = doc.index.offset(rng.end.line, rng.end.character, encoding, strict=False)
+            except PositionError:
+                log.warning("change with an invalid range ignored for %s: %s", uri, rng)
+                continue
+            doc.apply(min(start, end), max(start, end), change.text)
+        doc.version = version
+        return doc
+
+    def __len__(self) -> int:
+        return len(self._docs)

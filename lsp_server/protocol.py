@@ -1,0 +1,51 @@
+"""Tandem's own LSP methods, notifications, commands and their payload shapes (docs/lsp.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, TypedDict
+
+# Requests (client -> server)
+CHAT: Final = "tandem/chat"
+STATUS: Final = "tandem/status"
+# Notifications
+CHAT_CHUNK: Final = "tandem/chatChunk"  # server -> client: streamed chat text
+SUGGESTION_EVENT: Final = "tandem/suggestionEvent"  # client -> server: shown/accepted/rejected
+
+# workspace/executeCommand commands
+CMD_EXPLAIN: Final = "tandem.explain"
+CMD_DOCUMENT: Final = "tandem.document"
+CMD_FIX: Final = "tandem.fix"
+CMD_TESTS: Final = "tandem.writeTests"
+CMD_ACCEPTED: Final = "tandem.didAccept"  # attached to every suggestion; run on accept
+CMD_STATUS: Final = "tandem.status"
+SELECTION_COMMANDS: Final = (CMD_EXPLAIN, CMD_DOCUMENT, CMD_FIX, CMD_TESTS)
+
+SuggestionEventKind = Literal["shown", "accepted", "partiallyAccepted", "rejected"]
+EVENT_KINDS: Final = ("shown", "accepted", "partiallyAccepted", "rejected")
+
+
+class ChatContext(TypedDict, total=False):
+    uri: str
+    range: dict[str, Any]  # an LSP Range in the negotiated position encoding
+
+
+class ChatParams(TypedDict, total=False):
+    messages: list[dict[str, str]]
+    context: ChatContext
+    chatId: str
+    maxTokens: int
+
+
+class ChatChunk(TypedDict):
+    chatId: str
+    text: str
+    index: int
+
+
+class ChatResult(TypedDict):
+    chatId: str
+    text: str
+    finishReason: str
+    promptTokens: int
+    generatedTokens: int
+    timings: dict[str, float]

@@ -1,0 +1,396 @@
+"""The pygls language server: thin LSP handlers over documents, completion, chat and the host link."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import attrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from model_host.rpc.protocol import RpcError
+
+from . import __version__
+from . import protocol as tp
+from .chat import ChatInputError, CodeContext, command_message, parse_messages, run_chat
+from .completion import Completer, Suggestion
+from .config import Settings, parse_settings
+from .documents import Document, DocumentStore, UnknownDocument
+from .host_link import HostLink, HostUnavailable
+from .positions import UTF16, PositionError
+from .stats import SuggestionStats
+
+log = logging.getLogger(__name__)
+
+REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
+
+
+@attrs.define
+class RawRequest:
+    """Our own requests keep their params as plain JSON (pygls would make namedtuples)."""
+
+    id: int | str
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class RawNotification:
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+RAW_METHODS: dict[str, type] = {
+    tp.CHAT: RawRequest,
+    tp.STATUS: RawRequest,
+    tp.SUGGESTION_EVENT: RawNotification,
+}
+
+
+class _Answered:
+    """Stands in for a request we already answered with an error, so pygls drops it."""
+
+    jsonrpc = "2.0"
+
+
+class TandemProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus an answer for requests whose params do not deserialize.
+
+    Stock pygls 2.1 logs such a request and never answers it; LSP requires a
+    response, so we send -32602 Invalid Params naming the method.
+    """
+
+    def get_message_type(self, method: str) -> Any:
+        return RAW_METHODS.get(method) or super().get_message_type(method)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                cause = exc.__cause__ or exc
+                detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+                log.warning("invalid params for %s: %s", data["method"], detail)
+                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {detail}")
+                self._send_response(data["id"], None, error.to_response_error())
+                return _Answered()
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Answered):
+            return
+        super().handle_message(message)
+
+
+class TandemServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "tandem-lsp", __version__, protocol_cls=TandemProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = Settings()
+        self.docs = DocumentStore()
+        self.stats = SuggestionStats()
+        self.link = HostLink(self.settings.host, on_message=self.tell, on_state=self.on_host_state)
+        self.completer = Completer(self.link, self.stats, lambda: self.settings.completion)
+        self.pending_problems: list[str] = []
+        self._progress_token: str | None = None
+
+    # ---- talking to the user ---------------------------------------------------
+    def tell(self, level: str, message: str) -> None:
+        kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
+            level, types.MessageType.Info
+        )
+        log.info("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Tracebacks go to the log, never into the editor's face.
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
+
+    @property
+    def encoding(self) -> str:
+        try:
+            return str(self.workspace.position_encoding or UTF16)
+        except RuntimeError:
+            return UTF16
+
+    def apply_settings(self, raw: Any) -> None:
+        self.settings, problems = parse_settings(raw, self.settings)
+        self.link.configure(self.settings.host)
+        logging.getLogger("lsp_server").setLevel(self.settings.log_level.upper())
+        if problems:
+            self.tell("warning", "Tandem settings: " + "; ".join(problems))
+
+    def on_host_state(self, note: dict[str, Any]) -> None:
+        """Show the host's model loading as `$/progress` when the client supports it."""
+        caps = self.client_capabilities.window
+        if caps is None or not caps.work_done_progress:
+            return
+        state, progress = note.get("state"), float(note.get("progress") or 0.0)
+        if state == "loading" and self._progress_token is None:
+            self._progress_token = token = f"tandem-load-{id(note)}"
+            future = self.work_done_progress.create(token)
+
+            def begin(_: Any = None) -> None:
+                self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+                    title="Tandem: loading model", percentage=int(progress * 100), cancellable=False))
+
+            future.add_done_callback(begin)
+        elif state == "loading" and self._progress_token is not None:
+            self.work_done_progress.report(self._progress_token, types.WorkDoneProgressReport(
+                message=str(note.get("message", "")), percentage=int(progress * 100)))
+        elif state in ("ready", "failed", "disconnected") and self._progress_token is not None:
+            self.work_done_progress.end(self._progress_token, types.WorkDoneProgressEnd(message=str(state)))
+            self._progress_token = None
+
+    # ---- helpers for handlers ------------------------------------------------------
+    def document(self, uri: str) -> Document:
+        try:
+            return self.docs.get(uri)
+        except UnknownDocument as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+
+    def offset(self, doc: Document, position: types.Position) -> int:
+        try:
+            return doc.offset_at(position.line, position.character, self.encoding)
+        except PositionError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+
+    def code_context(self, raw: Any) -> CodeContext | None:
+        """A chat's `context: {uri, range?}` as the code it names (the whole file without a range)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or not isinstance(raw.get("uri"), str):
+            raise JsonRpcInvalidParams("'context' must be {uri, range?}")
+        doc = self.document(raw["uri"])
+        rng = raw.get("range")
+        if rng is None:
+            return CodeContext(doc.text, doc.language_id, doc.uri)
+        try:
+            start = self.offset(doc, types.Position(**rng["start"]))
+            end = self.offset(doc, types.Position(**rng["end"]))
+        except (KeyError, TypeError) as exc:
+            raise JsonRpcInvalidParams("'context.range' must be an LSP Range") from exc
+        return CodeContext(doc.text[min(start, end) : max(start, end)], doc.language_id, doc.uri)
+
+    async def chat(self, messages: list[dict[str, str]], ctx: CodeContext | None,
+                   chat_id: str | None = None, max_tokens: int | None = None) -> dict[str, Any]:
+        def on_chunk(cid: str, text: str, index: int) -> None:
+            self.protocol.notify(tp.CHAT_CHUNK, {"chatId": cid, "text": text, "index": index})
+
+        try:
+            return await run_chat(self.link, messages, ctx, self.settings.chat, on_chunk,
+                                  chat_id=chat_id, max_tokens=max_tokens)
+        except ChatInputError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        except (HostUnavailable, RpcError) as exc:
+            raise JsonRpcException(f"Tandem chat failed: {exc}", REQUEST_FAILED) from exc
+
+    def suggestion_position(self, doc: Document, suggestion: Suggestion) -> types.Position:
+        line, character = doc.position_at(len(suggestion.before), self.encoding)
+        return types.Position(line=line, character=character)
+
+
+server = TandemServer()
+
+
+# ---- lifecycle and documents ---------------------------------------------------------
+@server.feature(types.INITIALIZE)
+def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
+    ls.settings, ls.pending_problems = parse_settings(params.initialization_options)
+    ls.link.configure(ls.settings.host)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
+    if ls.pending_problems:
+        ls.tell("warning", "Tandem settings: " + "; ".join(ls.pending_problems))
+    # Connect (or start the host) now, so the first suggestion does not pay for it.
+    try:
+        await ls.link.client()
+    except HostUnavailable as exc:
+        log.info("host not available yet: %s", exc)
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: TandemServer, params: None) -> None:
+    await ls.link.close()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: TandemServer, params: types.DidChangeConfigurationParams) -> None:
+    raw = params.settings
+    if raw is None and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
+        items = [types.ConfigurationItem(section="tandem")]
+        result = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
+        raw = result[0] if result else None
+    ls.apply_settings(raw)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
+    d = params.text_document
+    ls.docs.open(d.uri, d.language_id, d.version, d.text)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
+    try:
+        ls.docs.change(params.text_document.uri, params.text_document.version,
+                       list(params.content_changes), ls.encoding)
+    except UnknownDocument:
+        log.warning("change for a document that is not open: %s", params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.docs.close(params.text_document.uri)
+    ls.completer.cache.forget(params.text_document.uri)
+
+
+# ---- suggestions ------------------------------------------------------------------
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(
+    ls: TandemServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    doc = ls.document(params.text_document.uri)
+    offset = ls.offset(doc, params.position)
+    ls.stats.requested += 1
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    suggestion = await ls.completer.suggest(doc, offset, invoked=invoked)
+    if suggestion is None:
+        ls.stats.empty += 1
+        return types.InlineCompletionList(items=[])
+    at = ls.suggestion_position(doc, suggestion)
+    return types.InlineCompletionList(items=[types.InlineCompletionItem(
+        insert_text=suggestion.text,
+        range=types.Range(start=at, end=at),
+        command=types.Command(title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]),
+    )])
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
+async def completion(ls: TandemServer, params: types.CompletionParams) -> types.CompletionList:
+    """The suggestion as one completion item, for clients without inline completion."""
+    empty = types.CompletionList(is_incomplete=True, items=[])
+    doc = ls.document(params.text_document.uri)
+    offset = ls.offset(doc, params.position)
+    fallback = ls.settings.completion.fallback
+    has_inline = ls.client_capabilities.text_document is not None and \
+        ls.client_capabilities.text_document.inline_completion is not None
+    if fallback == "never" or (fallback == "auto" and has_inline):
+        return empty
+    ls.stats.requested += 1
+    invoked = params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    suggestion = await ls.completer.suggest(doc, offset, invoked=invoked)
+    if suggestion is None:
+        ls.stats.empty += 1
+        return empty
+    at = ls.suggestion_position(doc, suggestion)
+    first = suggestion.text.strip().splitlines()[0] if suggestion.text.strip() else suggestion.text
+    return types.CompletionList(is_incomplete=True, items=[types.CompletionItem(
+        label=first[:80],
+        kind=types.CompletionItemKind.Snippet,
+        detail="Tandem",
+        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                          value=f"```\n{suggestion.text}\n```"),
+        text_edit=types.TextEdit(range=types.Range(start=at, end=at), new_text=suggestion.text),
+        insert_text_format=types.InsertTextFormat.PlainText,
+        sort_text="0",
+        filter_text=doc.text[doc.index.starts[at.line]: len(suggestion.before)].strip() or first,
+        command=types.Command(title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]),
+    )])
+
+
+@server.command(tp.CMD_ACCEPTED)
+def did_accept(ls: TandemServer, *args: Any) -> None:
+    ls.stats.record_event("accepted")
+
+
+@server.feature(tp.SUGGESTION_EVENT)
+def suggestion_event(ls: TandemServer, params: Any) -> None:
+    kind = params.get("kind") if isinstance(params, dict) else None
+    if kind in tp.EVENT_KINDS:
+        ls.stats.record_event(kind)
+    else:
+        log.warning("ignored suggestion event %r", params)
+
+
+# ---- chat, commands, status ------------------------------------------------------------
+@server.feature(tp.CHAT)
+async def chat(ls: TandemServer, params: Any) -> dict[str, Any]:
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams("tandem/chat takes {messages, context?, chatId?}")
+    try:
+        messages = parse_messages(params.get("messages"))
+    except ChatInputError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from exc
+    chat_id = params.get("chatId")
+    max_tokens = params.get("maxTokens")
+    if chat_id is not None and not isinstance(chat_id, str):
+        raise JsonRpcInvalidParams("'chatId' must be a string")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
+        raise JsonRpcInvalidParams("'maxTokens' must be a positive integer")
+    return await ls.chat(messages, ls.code_context(params.get("context")), chat_id, max_tokens)
+
+
+async def _selection_command(ls: TandemServer, command: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(f"{command} takes one argument: {{uri, range?}}")
+    ctx = ls.code_context(args[0])
+    assert ctx is not None
+    message = command_message(command, ctx.language)
+    return await ls.chat([{"role": "user", "content": message}], ctx, args[0].get("chatId"))
+
+
+@server.command(tp.CMD_EXPLAIN)
+async def explain(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    return await _selection_command(ls, tp.CMD_EXPLAIN, args)
+
+
+@server.command(tp.CMD_DOCUMENT)
+async def document(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    return await _selection_command(ls, tp.CMD_DOCUMENT, args)
+
+
+@server.command(tp.CMD_FIX)
+async def fix(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    return await _selection_command(ls, tp.CMD_FIX, args)
+
+
+@server.command(tp.CMD_TESTS)
+async def write_tests(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    return await _selection_command(ls, tp.CMD_TESTS, args)
+
+
+async def _status(ls: TandemServer) -> dict[str, Any]:
+    host: dict[str, Any] = {"address": ls.settings.host.address, "state": ls.link.state}
+    try:
+        status = await asyncio.wait_for(ls.link.status(), 5)
+        host.update(status)
+    except (HostUnavailable, RpcError, asyncio.TimeoutError) as exc:
+        host["error"] = str(exc) or ls.link.last_error
+    return {
+        "server": {"name": "tandem-lsp", "version": __version__, "positionEncoding": ls.encoding,
+                   "documents": len(ls.docs)},
+        "host": host,
+        "model": host.get("model") or ls.link.model,
+        "suggestions": ls.stats.to_wire(),
+    }
+
+
+@server.feature(tp.STATUS)
+async def status(ls: TandemServer, params: Any) -> dict[str, Any]:
+    return await _status(ls)
+
+
+@server.command(tp.CMD_STATUS)
+async def status_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    return await _status(ls)

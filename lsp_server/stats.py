@@ -1,0 +1,44 @@
+"""Local-only suggestion statistics (shown/accepted/rejected, latency). Nothing leaves the machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model_host.stats import LatencyWindow
+
+
+@dataclass
+class SuggestionStats:
+    requested: int = 0
+    shown: int = 0
+    accepted: int = 0
+    partially_accepted: int = 0
+    rejected: int = 0
+    cache_hits: int = 0
+    empty: int = 0
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
+
+    def record_latency(self, ms: float) -> None:
+        self.latency.add(ms)
+
+    def record_event(self, kind: str) -> None:
+        if kind == "shown":
+            self.shown += 1
+        elif kind == "accepted":
+            self.accepted += 1
+        elif kind == "partiallyAccepted":
+            self.partially_accepted += 1
+        elif kind == "rejected":
+            self.rejected += 1
+
+    def to_wire(self) -> dict[str, object]:
+        return {
+            "requested": self.requested,
+            "shown": self.shown,
+            "accepted": self.accepted,
+            "partiallyAccepted": self.partially_accepted,
+            "rejected": self.rejected,
+            "cacheHits": self.cache_hits,
+            "empty": self.empty,
+            "latencyMs": self.latency.to_wire(),
+        }
