@@ -9,12 +9,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from model_host.rpc.protocol import Method, RpcError
 
 from .config import CompletionSettings
-from .context.budget import build_context
-from .context.mode import detect_mode
+from .context.budget import PromptContext, build_context
+from .context.mode import CompletionMode, detect_mode
 from .context.shaping import shape_suggestion
 from .documents import Document
 from .host_link import HostLink, HostUnavailable
@@ -38,6 +39,33 @@ class Suggestion:
     latency_ms: float = 0.0
 
 
+@dataclass(frozen=True)
+class Plan:
+    text: str
+    offset: int
+    mode: CompletionMode
+    context: PromptContext
+    params: dict[str, Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        """For `tandem/prompt`: what the model would be asked, so users can see it."""
+        ctx = self.context
+        return {
+            "mode": self.mode.mode,
+            "reason": self.mode.reason,
+            "indent": self.mode.indent,
+            "prefix": ctx.prefix,
+            "suffix": ctx.suffix,
+            "prefixTokens": ctx.prefix_tokens,
+            "suffixTokens": ctx.suffix_tokens,
+            "budgetTokens": ctx.budget_tokens,
+            "wholeFile": ctx.whole_file,
+            "droppedPrefixLines": [list(r) for r in ctx.dropped_prefix_lines],
+            "droppedSuffixLines": [list(r) for r in ctx.dropped_suffix_lines],
+            "maxTokens": self.params["max_tokens"],
+        }
+
+
 class TypeAheadCache:
     """The last suggestion per document, so typing what it predicted costs no model call."""
 
@@ -50,7 +78,12 @@ class TypeAheadCache:
     def forget(self, uri: str) -> None:
         self._last.pop(uri, None)
 
-    def lookup(self, uri: str, text: str, offset: int) -> Suggestion | None:
+    def lookup(self, uri: str, text: str, offset: int, *, fresh: bool = False) -> Suggestion | None:
+        """The rest of the last suggestion if the user typed a prefix of it.
+
+        `fresh` (an explicit request for a suggestion) skips the hit where nothing
+        was typed: asking again at the same spot means "give me another one".
+        """
         last = self._last.get(uri)
         if last is None or len(text) - offset != len(last.after) or not text.endswith(last.after):
             return None
@@ -58,6 +91,8 @@ class TypeAheadCache:
         if not before.startswith(last.before):
             return None
         typed = before[len(last.before) :]
+        if fresh and not typed:
+            return None
         if not last.text.startswith(typed) or len(typed) >= len(last.text):
             return None
         rest = last.text[len(typed) :]
@@ -91,7 +126,7 @@ class Completer:
         if not cfg.enable:
             return None
         started = time.perf_counter()
-        cached = self.cache.lookup(doc.uri, doc.text, offset)
+        cached = self.cache.lookup(doc.uri, doc.text, offset, fresh=invoked)
         if cached is not None:
             self.stats.cache_hits += 1
             return cached
@@ -111,15 +146,16 @@ class Completer:
                 if self._inflight[doc.uri] is asyncio.current_task():
                     del self._inflight[doc.uri]
 
-    async def _ask_model(
-        self, doc: Document, offset: int, cfg: CompletionSettings, started: float
-    ) -> Suggestion | None:
+    async def plan(self, doc: Document, offset: int, cfg: CompletionSettings) -> Plan | None:
+        """What we would ask the model for at `offset`: mode, budgeted context, host params.
+
+        None when the model's window leaves no room for any context.
+        """
         text = doc.text  # a snapshot: edits while we wait must not shift our offsets
         mode = detect_mode(text, offset, syntax=doc.syntax, lang=doc.lang)
         max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
         await self.link.client()  # fail fast (and learn the context window) before counting tokens
-        model = self.link.model or {}
-        window = int(model.get("context_window") or 4096)
+        window = int((self.link.model or {}).get("context_window") or 4096)
         room = window - max_tokens - CONTROL_TOKENS
         budget = min(cfg.context_tokens, room) if cfg.context_tokens else room
         if budget <= 0:
@@ -138,16 +174,25 @@ class Completer:
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
         }
-        result = await self.link.call(Method.COMPLETE, params)
+        return Plan(text, offset, mode, ctx, params)
+
+    async def _ask_model(
+        self, doc: Document, offset: int, cfg: CompletionSettings, started: float
+    ) -> Suggestion | None:
+        plan = await self.plan(doc, offset, cfg)
+        if plan is None:
+            return None
+        result = await self.link.call(Method.COMPLETE, plan.params)
         shaped = shape_suggestion(
-            result["text"], mode=mode, prefix=ctx.prefix, suffix=ctx.suffix, lang=doc.lang
+            result["text"], mode=plan.mode, prefix=plan.context.prefix, suffix=plan.context.suffix,
+            lang=doc.lang,
         )
         latency = (time.perf_counter() - started) * 1000
         self.stats.record_latency(latency)
         if not shaped:
             return None
         suggestion = Suggestion(
-            f"s{next(_ids)}", doc.uri, shaped, text[:offset], text[offset:], latency_ms=latency
+            f"s{next(_ids)}", doc.uri, shaped, plan.text[:offset], plan.text[offset:], latency_ms=latency
         )
         self.cache.store(suggestion)
         return suggestion

@@ -136,6 +136,8 @@ class HostLink:
                "--idle-exit", "600", *self.settings.args]
         log.info("starting a model host: %s", " ".join(cmd))
         self.on_message("info", f"Tandem: starting the model host for {self.settings.model}")
+        # Progress starts now, not when the host first answers: imports alone take seconds.
+        self.on_state({"state": LoadState.LOADING, "progress": 0.0, "message": "starting the model host"})
         # Its own session: the host outlives this editor window and serves the others too.
         self._spawned = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

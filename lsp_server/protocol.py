@@ -7,6 +7,7 @@ from typing import Any, Final, Literal, TypedDict
 # Requests (client -> server)
 CHAT: Final = "tandem/chat"
 STATUS: Final = "tandem/status"
+PROMPT: Final = "tandem/prompt"  # what a completion at a position would send to the model
 # Notifications
 CHAT_CHUNK: Final = "tandem/chatChunk"  # server -> client: streamed chat text
 SUGGESTION_EVENT: Final = "tandem/suggestionEvent"  # client -> server: shown/accepted/rejected

@@ -49,6 +49,7 @@ class RawNotification:
 RAW_METHODS: dict[str, type] = {
     tp.CHAT: RawRequest,
     tp.STATUS: RawRequest,
+    tp.PROMPT: RawRequest,
     tp.SUGGESTION_EVENT: RawNotification,
 }
 
@@ -117,9 +118,11 @@ class TandemServer(LanguageServer):
     @property
     def encoding(self) -> str:
         try:
-            return str(self.workspace.position_encoding or UTF16)
-        except RuntimeError:
+            kind = self.workspace.position_encoding
+        except RuntimeError:  # before initialize
             return UTF16
+        # An enum (PositionEncodingKind) or a plain string, depending on the client.
+        return str(getattr(kind, "value", kind) or UTF16)
 
     def apply_settings(self, raw: Any) -> None:
         self.settings, problems = parse_settings(raw, self.settings)
@@ -311,14 +314,15 @@ async def completion(ls: TandemServer, params: types.CompletionParams) -> types.
 
 @server.command(tp.CMD_ACCEPTED)
 def did_accept(ls: TandemServer, *args: Any) -> None:
-    ls.stats.record_event("accepted")
+    ls.stats.record_event("accepted", str(args[0]) if args else None)
 
 
 @server.feature(tp.SUGGESTION_EVENT)
 def suggestion_event(ls: TandemServer, params: Any) -> None:
     kind = params.get("kind") if isinstance(params, dict) else None
     if kind in tp.EVENT_KINDS:
-        ls.stats.record_event(kind)
+        sid = params.get("id")
+        ls.stats.record_event(kind, sid if isinstance(sid, str) else None)
     else:
         log.warning("ignored suggestion event %r", params)
 
@@ -384,6 +388,25 @@ async def _status(ls: TandemServer) -> dict[str, Any]:
         "model": host.get("model") or ls.link.model,
         "suggestions": ls.stats.to_wire(),
     }
+
+
+@server.feature(tp.PROMPT)
+async def prompt(ls: TandemServer, params: Any) -> dict[str, Any]:
+    """`{textDocument: {uri}, position}` -> the context and mode a completion there would use."""
+    try:
+        uri = params["textDocument"]["uri"]
+        position = types.Position(line=int(params["position"]["line"]),
+                                  character=int(params["position"]["character"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JsonRpcInvalidParams("tandem/prompt takes {textDocument: {uri}, position}") from exc
+    doc = ls.document(uri)
+    try:
+        plan = await ls.completer.plan(doc, ls.offset(doc, position), ls.settings.completion)
+    except (HostUnavailable, RpcError) as exc:
+        raise JsonRpcException(f"Tandem: {exc}", REQUEST_FAILED) from exc
+    if plan is None:
+        raise JsonRpcException("the model's window leaves no room for context", REQUEST_FAILED)
+    return plan.to_wire()
 
 
 @server.feature(tp.STATUS)

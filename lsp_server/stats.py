@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from model_host.stats import LatencyWindow
@@ -17,11 +18,21 @@ class SuggestionStats:
     cache_hits: int = 0
     empty: int = 0
     latency: LatencyWindow = field(default_factory=LatencyWindow)
+    # Ids already counted per event kind: an editor may report one acceptance twice
+    # (the item's command and a suggestionEvent); each suggestion counts once.
+    _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
 
     def record_latency(self, ms: float) -> None:
         self.latency.add(ms)
 
-    def record_event(self, kind: str) -> None:
+    def record_event(self, kind: str, suggestion_id: str | None = None) -> None:
+        if suggestion_id is not None:
+            key = (kind, suggestion_id)
+            if key in self._seen:
+                return
+            self._seen[key] = None
+            if len(self._seen) > 10_000:
+                self._seen.popitem(last=False)
         if kind == "shown":
             self.shown += 1
         elif kind == "accepted":

@@ -13,4 +13,7 @@ def configure_logging(level: str, log_file: str | None) -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper() if level.upper() in logging.getLevelNamesMapping() else "INFO")
+    level = level.upper() if level.upper() in logging.getLevelNamesMapping() else "INFO"
+    root.setLevel(level)
+    # pygls logs every JSON-RPC message (user code included) at INFO: only when debugging.
+    logging.getLogger("pygls").setLevel(level if level == "DEBUG" else "WARNING")

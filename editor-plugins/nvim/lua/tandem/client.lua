@@ -1,0 +1,133 @@
+--- The tandem-lsp client: starting it per project root, and one call shape across Neovim 0.10/0.11.
+local M = {}
+
+local config = require("tandem.config")
+
+M.NAME = "tandem"
+
+-- Neovim 0.11 made client functions methods (`client:request`); 0.10 has closures (`client.request`).
+local METHODS = vim.fn.has("nvim-0.11") == 1
+
+-- chatId -> function(params): who wants the `tandem/chatChunk` notifications of each chat.
+local chunk_listeners = {}
+
+--- Route a chat's streamed chunks to `fn` (nil stops routing them).
+---@param chat_id string
+---@param fn fun(params: {chatId: string, text: string, index: integer})|nil
+function M.on_chunk(chat_id, fn)
+  chunk_listeners[chat_id] = fn
+end
+
+local function chat_chunk(_, params)
+  local fn = type(params) == "table" and chunk_listeners[params.chatId]
+  if fn then
+    fn(params)
+  end
+end
+
+--- The client capabilities: Neovim's own, plus inline completion (so the server
+--- does not also answer textDocument/completion) and our encoding preference.
+function M.capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.general = caps.general or {}
+  caps.general.positionEncodings = vim.deepcopy(config.get().position_encodings)
+  caps.textDocument = caps.textDocument or {}
+  caps.textDocument.inlineCompletion = { dynamicRegistration = false }
+  return caps
+end
+
+--- The project root of a buffer: the nearest folder with a root marker, else the cwd.
+function M.root_dir(bufnr)
+  local markers = config.get().root_markers
+  local root = #markers > 0 and vim.fs.root(bufnr, markers) or nil
+  return root or vim.fn.getcwd()
+end
+
+--- Start (or reuse, for the same root) the server and attach it to `bufnr`.
+---@return integer|nil client_id
+function M.start(bufnr)
+  local opts = config.get()
+  return vim.lsp.start({
+    name = M.NAME,
+    cmd = opts.cmd,
+    cmd_env = opts.cmd_env,
+    root_dir = M.root_dir(bufnr),
+    init_options = opts.settings,
+    -- Answers the server's `workspace/configuration` pull for section "tandem".
+    settings = { tandem = opts.settings },
+    capabilities = M.capabilities(),
+    handlers = { ["tandem/chatChunk"] = chat_chunk },
+  }, { bufnr = bufnr })
+end
+
+--- The Tandem client attached to `bufnr` (the current buffer by default), else any Tandem client.
+---@param bufnr integer|nil
+---@param attached_only boolean|nil only a client attached to `bufnr`
+function M.get(bufnr, attached_only)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local client = vim.lsp.get_clients({ name = M.NAME, bufnr = bufnr })[1]
+  if client or attached_only then
+    return client
+  end
+  return vim.lsp.get_clients({ name = M.NAME })[1]
+end
+
+--- Send a request; returns the request id (nil when the client is gone).
+function M.request(client, method, params, handler, bufnr)
+  local ok, id
+  if METHODS then
+    ok, id = client:request(method, params, handler, bufnr)
+  else
+    ok, id = client.request(method, params, handler, bufnr)
+  end
+  return ok and id or nil
+end
+
+--- Send a request and wait for it: returns result, err.
+function M.request_sync(client, method, params, timeout_ms, bufnr)
+  local res, err
+  if METHODS then
+    res, err = client:request_sync(method, params, timeout_ms, bufnr)
+  else
+    res, err = client.request_sync(method, params, timeout_ms, bufnr)
+  end
+  if not res then
+    return nil, { message = tostring(err or "no answer") }
+  end
+  return res.result, res.err
+end
+
+function M.notify(client, method, params)
+  if METHODS then
+    return client:notify(method, params)
+  end
+  return client.notify(method, params)
+end
+
+function M.cancel(client, id)
+  if id == nil or client == nil then
+    return
+  end
+  -- A client that has stopped meanwhile has nothing left to cancel.
+  if METHODS then
+    pcall(client.cancel_request, client, id)
+  else
+    pcall(client.cancel_request, id)
+  end
+end
+
+--- Run a `workspace/executeCommand` on the server.
+function M.execute(client, command, arguments, handler, bufnr)
+  return M.request(client, "workspace/executeCommand", { command = command, arguments = arguments },
+    handler or function() end, bufnr)
+end
+
+--- A readable message for an LSP error object.
+function M.error_message(err)
+  if type(err) == "table" then
+    return err.message or vim.inspect(err)
+  end
+  return tostring(err)
+end
+
+return M

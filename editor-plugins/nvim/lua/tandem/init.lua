@@ -1,0 +1,130 @@
+--- Tandem for Neovim: `setup()`, the user commands, and attaching buffers to the server.
+local M = {}
+
+local api = vim.api
+
+local function chat()
+  return require("tandem.chat")
+end
+
+local function suggestion()
+  return require("tandem.suggestion")
+end
+
+--- Start the server for `bufnr` (one per project root) and give it ghost text.
+function M.attach(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and api.nvim_get_current_buf() or bufnr
+  -- Only real files: the server keys documents by file URI.
+  if vim.bo[bufnr].buftype ~= "" or api.nvim_buf_get_name(bufnr) == "" then
+    return nil
+  end
+  local id = require("tandem.client").start(bufnr)
+  suggestion().attach(bufnr)
+  return id
+end
+
+-- The LSP range a command was given, nil without one.
+local function command_range(args)
+  if args.range == 0 then
+    return nil
+  end
+  local client = require("tandem.client").get(0)
+  local encoding = client and client.offset_encoding or "utf-16"
+  return require("tandem.position").command_range(0, args.line1, args.line2, encoding)
+end
+
+local function create_commands()
+  local cmd = api.nvim_create_user_command
+  cmd("TandemChat", function(args)
+    local opts = { range = command_range(args), whole_file = args.bang }
+    if args.args ~= "" then
+      chat().ask(args.args, opts)
+    else
+      vim.ui.input({ prompt = "Ask Tandem: " }, function(question)
+        if question and question ~= "" then
+          chat().ask(question, opts)
+        end
+      end)
+    end
+  end, { nargs = "*", range = true, bang = true,
+    desc = "Tandem: ask a question (about the selected lines; ! for the whole file)" })
+  for name, spec in pairs({ Explain = "explain", Fix = "fix", Document = "document", Tests = "tests" }) do
+    cmd("Tandem" .. name, function(args)
+      chat().command(spec, { range = command_range(args) })
+    end, {
+      range = true,
+      desc = "Tandem: " .. chat().COMMANDS[spec][2] .. " the selected lines (or the file)",
+    })
+  end
+  cmd("TandemInsertBlock", function()
+    chat().insert_block_command()
+  end, { desc = "Tandem: insert a code block from the chat" })
+  cmd("TandemChatStop", function()
+    chat().stop()
+  end, { desc = "Tandem: stop the answer" })
+  cmd("TandemChatReset", function()
+    chat().reset()
+  end, { desc = "Tandem: forget the conversation" })
+  cmd("TandemStatus", function(args)
+    require("tandem.status").show(args.bang)
+  end, { bang = true, desc = "Tandem: server, host and model status (! in messages)" })
+  cmd("TandemToggle", function()
+    local opts = require("tandem.config").get().suggestion
+    opts.auto_trigger = not opts.auto_trigger
+    if not opts.auto_trigger then
+      suggestion().reset()
+    end
+    vim.notify("Tandem: suggestions while typing " .. (opts.auto_trigger and "on" or "off"))
+  end, { desc = "Tandem: toggle suggestions while typing" })
+end
+
+--- Configure Tandem: merge `opts` over the defaults (errors on a bad option), create the
+--- commands, and start the server for buffers of the configured filetypes.
+---@param opts table|nil see `require("tandem.config").defaults`
+function M.setup(opts)
+  if vim.fn.has("nvim-0.10") == 0 then
+    vim.notify("Tandem needs Neovim 0.10 or newer", vim.log.levels.ERROR)
+    return
+  end
+  local config = require("tandem.config").setup(opts)
+  local function highlights()
+    api.nvim_set_hl(0, "TandemSuggestion", { link = "Comment", default = true })
+  end
+  highlights()
+  local group = api.nvim_create_augroup("tandem", { clear = true })
+  api.nvim_create_autocmd("ColorScheme", { group = group, callback = highlights })
+  if #config.filetypes > 0 then
+    api.nvim_create_autocmd("FileType", {
+      group = group,
+      pattern = config.filetypes,
+      callback = function(args)
+        M.attach(args.buf)
+      end,
+    })
+  end
+  create_commands()
+  -- Buffers opened before setup (lazy loading) get attached too.
+  for _, bufnr in ipairs(api.nvim_list_bufs()) do
+    if api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
+      M.attach(bufnr)
+    end
+  end
+end
+
+-- The modules' entry points, for mappings and other plugins.
+function M.ask(question, opts)
+  return chat().ask(question, opts)
+end
+
+function M.status(in_messages)
+  return require("tandem.status").show(in_messages)
+end
+
+M.accept = function(kind)
+  return suggestion().accept(kind)
+end
+M.dismiss = function()
+  return suggestion().dismiss()
+end
+
+return M

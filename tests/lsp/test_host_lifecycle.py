@@ -1,0 +1,119 @@
+"""The LSP server and its host's life: auto-start with progress, a host killed mid-request, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from model_host.rpc.client import HostClient
+from model_host.rpc.protocol import Method
+from tests.hostproc import ROOT, start_host
+from tests.lsp.conftest import init_options, plain
+
+pytestmark = pytest.mark.timeout(120)
+REQUEST_FAILED = -32803
+
+
+@pytest.fixture
+def sock() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="tdh-") as d:
+        yield Path(d) / "host.sock"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"]))
+async def fresh(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    chunks: list[str] = []
+
+    def on_chunk(params: Any) -> None:
+        chunks.append(plain(params)["text"])
+
+    lsp_client.feature("tandem/chatChunk")(on_chunk)
+    lsp_client.chunk_list = chunks  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def initialize(client: LanguageClient, options: dict[str, Any]) -> None:
+    await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), initialization_options=options,
+        root_uri=ROOT.as_uri()))
+
+
+async def wait_state(client: LanguageClient, state: str, timeout: float = 60) -> dict[str, Any]:
+    for _ in range(int(timeout * 10)):
+        status = plain(await client.protocol.send_request_async("tandem/status", {}))
+        if status["host"].get("state") == state:
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"host never reached {state}: {status}")
+
+
+async def test_auto_start_shows_progress(fresh: LanguageClient, tiny_model: Path, sock: Path) -> None:
+    lsp_client = fresh
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(tiny_model)})
+    await initialize(lsp_client, options)
+    await wait_state(lsp_client, "ready")
+    assert any("starting the model host" in m.message for m in lsp_client.messages)
+    reports = [r for values in lsp_client.progress_reports.values() for r in values]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and "loading model" in reports[0].title
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    # The auto-started host is shared: a second client reaches it at the same address.
+    host = await HostClient.connect(f"unix:{sock}")
+    info = await host.hello()
+    assert info["state"] == "ready"
+    await host.request(Method.SHUTDOWN)
+    await host.close()
+
+
+async def test_host_killed_mid_request_then_recovered(fresh: LanguageClient, tiny_model: Path, sock: Path) -> None:
+    lsp_client = fresh
+    host = start_host(tiny_model, f"unix:{sock}")
+    try:
+        options = init_options(f"unix:{sock}")
+        options["chat"]["temperature"] = 1.0
+        await initialize(lsp_client, options)
+        await wait_state(lsp_client, "ready")
+        uri = (sock.parent / "k.py").as_uri()
+        lsp_client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="python", version=1, text="def f(x):\n    ")))
+        chat = asyncio.ensure_future(lsp_client.protocol.send_request_async("tandem/chat", {
+            "messages": [{"role": "user", "content": "long answer please"}], "maxTokens": 1500}))
+        for _ in range(500):
+            if lsp_client.chunk_list or chat.done():  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.01)
+        os.kill(host.proc.pid, signal.SIGKILL)
+        host.proc.wait(10)
+        with pytest.raises(JsonRpcException) as err:
+            await asyncio.wait_for(chat, 10)  # fails fast, never hangs
+        assert err.value.code == REQUEST_FAILED and "host" in err.value.message
+        await asyncio.sleep(0.2)
+        assert any("lost the model host" in m.message for m in lsp_client.messages)
+        # While the host is down, ghost text is simply empty.
+        result = await asyncio.wait_for(lsp_client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=4),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))), 10)
+        assert isinstance(result, types.InlineCompletionList) and not result.items
+        # A new host on the same address: the server reconnects and serves again.
+        host = start_host(tiny_model, f"unix:{sock}")
+        await wait_state(lsp_client, "ready", timeout=30)
+        assert any("connected to the model host" in m.message for m in lsp_client.messages)
+        answer = plain(await asyncio.wait_for(lsp_client.protocol.send_request_async("tandem/chat", {
+            "messages": [{"role": "user", "content": "hi"}], "maxTokens": 8}), 30))
+        assert answer["generatedTokens"] >= 1
+    finally:
+        host.stop()
