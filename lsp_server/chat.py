@@ -51,7 +51,9 @@ def parse_messages(raw: Any) -> list[dict[str, str]]:
     return out
 
 
-def with_code(messages: list[dict[str, str]], ctx: CodeContext | None, system_prompt: str) -> list[dict[str, str]]:
+def with_code(
+    messages: list[dict[str, str]], ctx: CodeContext | None, system_prompt: str
+) -> list[dict[str, str]]:
     """Add the system prompt (unless given) and the code as a fenced block in the last user turn."""
     out = [dict(m) for m in messages]
     if out[0]["role"] != "system" and system_prompt:
@@ -89,8 +91,11 @@ async def fit_to_window(
             break
         lines = code.code.splitlines(keepends=True)
         keep = max(0, int(len(lines) * room / tokens * 0.9) - 1)
-        code = CodeContext("".join(lines[:keep]) + ("\n# … (cut to fit the model's context)\n" if keep else ""),
-                           code.language, code.uri)
+        code = CodeContext(
+            "".join(lines[:keep]) + ("\n# … (cut to fit the model's context)\n" if keep else ""),
+            code.language,
+            code.uri,
+        )
     raise ChatInputError(
         f"the conversation needs more than the model's {window}-token window; shorten it or start a new chat"
     )

@@ -10,11 +10,16 @@ from model_host.logsetup import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="tandem-lsp", description="Tandem language server (LSP 3.18).")
+    ap = argparse.ArgumentParser(
+        prog="tandem-lsp", description="Tandem language server (LSP 3.18)."
+    )
     ap.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
     ap.add_argument("--tcp", metavar="HOST:PORT", help="listen for one LSP client on TCP instead")
-    ap.add_argument("--log-file", default=os.environ.get("TANDEM_LSP_LOG"),
-                    help="log here instead of stderr (stdout is the protocol)")
+    ap.add_argument(
+        "--log-file",
+        default=os.environ.get("TANDEM_LSP_LOG"),
+        help="log here instead of stderr (stdout is the protocol)",
+    )
     ap.add_argument("--log-level", default=os.environ.get("TANDEM_LOG", "info"))
     return ap
 

@@ -161,8 +161,13 @@ class Completer:
         if budget <= 0:
             return None
         ctx = await build_context(
-            text, offset, syntax=doc.syntax, lang=doc.lang, budget_tokens=budget,
-            count_tokens=self.link.count_tokens, prefix_share=cfg.prefix_share,
+            text,
+            offset,
+            syntax=doc.syntax,
+            lang=doc.lang,
+            budget_tokens=budget,
+            count_tokens=self.link.count_tokens,
+            prefix_share=cfg.prefix_share,
         )
         params = {
             "prefix": ctx.prefix,
@@ -184,7 +189,10 @@ class Completer:
             return None
         result = await self.link.call(Method.COMPLETE, plan.params)
         shaped = shape_suggestion(
-            result["text"], mode=plan.mode, prefix=plan.context.prefix, suffix=plan.context.suffix,
+            result["text"],
+            mode=plan.mode,
+            prefix=plan.context.prefix,
+            suffix=plan.context.suffix,
             lang=doc.lang,
         )
         latency = (time.perf_counter() - started) * 1000
@@ -192,7 +200,12 @@ class Completer:
         if not shaped:
             return None
         suggestion = Suggestion(
-            f"s{next(_ids)}", doc.uri, shaped, plan.text[:offset], plan.text[offset:], latency_ms=latency
+            f"s{next(_ids)}",
+            doc.uri,
+            shaped,
+            plan.text[:offset],
+            plan.text[offset:],
+            latency_ms=latency,
         )
         self.cache.store(suggestion)
         return suggestion

@@ -65,14 +65,25 @@ def builtin_model() -> Path:
 async def run_demo(opts: DemoOptions) -> int:
     model = opts.model or str(builtin_model())
     if not opts.model:
-        say("model: the built-in tiny RANDOM model (its output is noise; pass --model for a real checkpoint)")
+        say(
+            "model: the built-in tiny RANDOM model (its output is noise; pass --model for a real checkpoint)"
+        )
     else:
         say(f"model: {model}")
     text = opts.file.read_text(encoding="utf-8") if opts.file else SAMPLE
     path = opts.file.resolve() if opts.file else Path(tempfile.gettempdir()) / "tandem_demo.py"
     uri = path.as_uri()
-    language = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go", ".rs": "rust",
-                ".c": "c", ".cpp": "cpp", ".java": "java", ".lua": "lua"}.get(path.suffix, "plaintext")
+    language = {
+        ".py": "python",
+        ".js": "javascript",
+        ".ts": "typescript",
+        ".go": "go",
+        ".rs": "rust",
+        ".c": "c",
+        ".cpp": "cpp",
+        ".java": "java",
+        ".lua": "lua",
+    }.get(path.suffix, "plaintext")
 
     with tempfile.TemporaryDirectory(prefix="tdm-") as tmp:
         address = opts.address or f"unix:{tmp}/host.sock"
@@ -101,48 +112,87 @@ async def run_demo(opts: DemoOptions) -> int:
         t0 = time.perf_counter()
         await client.start_io(sys.executable, "-m", "lsp_server")
         try:
-            await client.initialize_async(types.InitializeParams(
-                capabilities=VSCODE_LIKE,
-                initialization_options={"host": {"address": address, "model": model, "autoStart": True,
-                                                 "args": ["--idle-exit", "5"]},
-                                        "completion": {"maxTokensBlock": opts.max_tokens}},
-            ))
+            await client.initialize_async(
+                types.InitializeParams(
+                    capabilities=VSCODE_LIKE,
+                    initialization_options={
+                        "host": {
+                            "address": address,
+                            "model": model,
+                            "autoStart": True,
+                            "args": ["--idle-exit", "5"],
+                        },
+                        "completion": {"maxTokensBlock": opts.max_tokens},
+                    },
+                )
+            )
             client.initialized(types.InitializedParams())
             status = await _wait_ready(client)
             ready_s = time.perf_counter() - t0
             facts = status.get("model") or {}
-            say(f"host + LSP server ready in {ready_s:.1f}s: {facts.get('name')} "
+            say(
+                f"host + LSP server ready in {ready_s:.1f}s: {facts.get('name')} "
                 f"(context {facts.get('context_window')}, infill {facts.get('can_infill')}, "
-                f"chat format {facts.get('chat_format')})")
+                f"chat format {facts.get('chat_format')})"
+            )
 
-            client.text_document_did_open(types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(
+                        uri=uri, language_id=language, version=1, text=text
+                    )
+                )
+            )
             lines = text.split("\n")
-            cursor = types.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
-            say(f"\nopened {path.name} ({len(lines)} lines); inline completion at {cursor.line + 1}:{cursor.character + 1}")
+            cursor = types.Position(
+                line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2
+            )
+            say(
+                f"\nopened {path.name} ({len(lines)} lines); inline completion at {cursor.line + 1}:{cursor.character + 1}"
+            )
             t1 = time.perf_counter()
-            result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), position=cursor,
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
-            ))
+            result = await client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=cursor,
+                    context=types.InlineCompletionContext(
+                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                    ),
+                )
+            )
             completion_ms = (time.perf_counter() - t1) * 1000
-            items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+            items = (
+                result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+            )
             suggestion = items[0].insert_text if items else None
             shown = suggestion if isinstance(suggestion, str) else "(no suggestion)"
             say(f"ghost text ({completion_ms:.0f} ms):\n{_indent(shown)}")
 
             t2 = time.perf_counter()
-            answer = await request(client, tp.CHAT, {
-                "messages": [{"role": "user", "content": "What does circle_area compute?"}],
-                "context": {"uri": uri, "range": {"start": {"line": 3, "character": 0},
-                                                   "end": {"line": 6, "character": 0}}},
-                "maxTokens": opts.max_tokens,
-            })
+            answer = await request(
+                client,
+                tp.CHAT,
+                {
+                    "messages": [{"role": "user", "content": "What does circle_area compute?"}],
+                    "context": {
+                        "uri": uri,
+                        "range": {
+                            "start": {"line": 3, "character": 0},
+                            "end": {"line": 6, "character": 0},
+                        },
+                    },
+                    "maxTokens": opts.max_tokens,
+                },
+            )
             chat_ms = (time.perf_counter() - t2) * 1000
-            say(f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}")
+            say(
+                f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}"
+            )
             host = (await request(client, tp.STATUS, {}))["host"]
-            say(f"\nhost served {host['served']} requests; latency p50 {host['latency_ms']['p50']} ms, "
-                f"p95 {host['latency_ms']['p95']} ms")
+            say(
+                f"\nhost served {host['served']} requests; latency p50 {host['latency_ms']['p50']} ms, "
+                f"p95 {host['latency_ms']['p95']} ms"
+            )
             say(f"total {time.perf_counter() - t0:.1f}s")
             return 0 if suggestion is not None or opts.model is None else 1
         finally:

@@ -101,7 +101,9 @@ class DocumentStore:
                 doc.replace(change.text)
                 continue
             try:
-                start = doc.index.offset(rng.start.line, rng.start.character, encoding, strict=False)
+                start = doc.index.offset(
+                    rng.start.line, rng.start.character, encoding, strict=False
+                )
                 end = doc.index.offset(rng.end.line, rng.end.character, encoding, strict=False)
             except PositionError:
                 log.warning("change with an invalid range ignored for %s: %s", uri, rng)

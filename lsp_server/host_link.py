@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from model_host.rpc.address import parse_address
@@ -55,14 +55,21 @@ class HostLink:
         self._lost_reported = False
         self._spawned: subprocess.Popen[bytes] | None = None
         self._closing = False
+        self._background: set[asyncio.Future[Any]] = set()
 
     def configure(self, settings: HostSettings) -> None:
         changed = (settings.address, settings.token) != (self.settings.address, self.settings.token)
         self.settings = settings
         if changed and self._client is not None:
-            asyncio.ensure_future(self._client.close())
+            self._spawn(self._client.close())
             self._client = None
             self.state = "disconnected"
+
+    def _spawn(self, awaitable: Any) -> None:
+        """Run in the background, holding a reference so the task is not collected mid-way."""
+        task = asyncio.ensure_future(awaitable)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @property
     def model(self) -> dict[str, Any] | None:
@@ -74,7 +81,9 @@ class HostLink:
         client = self._client
         if client is not None and not client.closed:
             if self.state != LoadState.READY:
-                raise HostUnavailable(f"the model is still loading ({self.info.get('progress', 0):.0%})")
+                raise HostUnavailable(
+                    f"the model is still loading ({self.info.get('progress', 0):.0%})"
+                )
             return client
         if self._connecting is None or self._connecting.done():
             if time.monotonic() < self._retry_at:
@@ -87,7 +96,9 @@ class HostLink:
         except HostUnavailable:
             raise
         if self.state != LoadState.READY:
-            raise HostUnavailable(f"the model is still loading ({self.info.get('progress', 0):.0%})")
+            raise HostUnavailable(
+                f"the model is still loading ({self.info.get('progress', 0):.0%})"
+            )
         return client
 
     async def _connect(self) -> HostClient:
@@ -99,7 +110,11 @@ class HostLink:
                     self._start_host()
                 client = await self._wait_for_host(address)
             if client is None:
-                hint = "" if self.settings.model else " (set tandem.host.model to start one automatically)"
+                hint = (
+                    ""
+                    if self.settings.model
+                    else " (set tandem.host.model to start one automatically)"
+                )
                 raise HostUnavailable(f"no model host listens at {address}{hint}")
             info = await client.hello(client_name="tandem-lsp", token=self.settings.token or None)
         except HostUnavailable as exc:
@@ -112,7 +127,7 @@ class HostLink:
         self.state = info.get("state", LoadState.READY)
         self._client = client
         client.state_listeners.append(self._on_host_state)
-        asyncio.ensure_future(self._watch(client))
+        self._spawn(self._watch(client))
         if self._failures or self._lost_reported:
             self.on_message("info", f"Tandem: connected to the model host at {address}")
         self._failures = 0
@@ -132,16 +147,32 @@ class HostLink:
     def _start_host(self) -> None:
         addr = parse_address(self.settings.address)
         python = self.settings.python or sys.executable
-        cmd = [python, "-m", "model_host", "--model", self.settings.model, "--listen", str(addr),
-               "--idle-exit", "600", *self.settings.args]
+        cmd = [
+            python,
+            "-m",
+            "model_host",
+            "--model",
+            self.settings.model,
+            "--listen",
+            str(addr),
+            "--idle-exit",
+            "600",
+            *self.settings.args,
+        ]
         log.info("starting a model host: %s", " ".join(cmd))
         self.on_message("info", f"Tandem: starting the model host for {self.settings.model}")
         # Progress starts now, not when the host first answers: imports alone take seconds.
-        self.on_state({"state": LoadState.LOADING, "progress": 0.0, "message": "starting the model host"})
+        self.on_state(
+            {"state": LoadState.LOADING, "progress": 0.0, "message": "starting the model host"}
+        )
         # Its own session: the host outlives this editor window and serves the others too.
         self._spawned = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
     async def _wait_for_host(self, address: str) -> HostClient | None:
@@ -162,14 +193,20 @@ class HostLink:
         while self.state == LoadState.LOADING and not client.closed:
             await asyncio.sleep(0.05)
         if self.state == LoadState.FAILED:
-            raise HostUnavailable(f"the model host failed to load the model: {self.info.get('message', '')}")
+            raise HostUnavailable(
+                f"the model host failed to load the model: {self.info.get('message', '')}"
+            )
 
     def _on_host_state(self, note: dict[str, Any]) -> None:
         self.state = str(note.get("state", self.state))
-        self.info = {**self.info, "state": self.state, "progress": note.get("progress", 0.0),
-                     "message": note.get("message", "")}
+        self.info = {
+            **self.info,
+            "state": self.state,
+            "progress": note.get("progress", 0.0),
+            "message": note.get("message", ""),
+        }
         if self.state == LoadState.READY and not self.info.get("model"):
-            asyncio.ensure_future(self._refresh_info())
+            self._spawn(self._refresh_info())
         self.on_state(note)
 
     async def _refresh_info(self) -> None:
@@ -189,7 +226,7 @@ class HostLink:
             if not self._lost_reported:
                 self._lost_reported = True
                 self.on_message("warning", "Tandem: lost the model host; reconnecting")
-            asyncio.ensure_future(self._reconnect_soon())
+            self._spawn(self._reconnect_soon())
 
     async def _reconnect_soon(self) -> None:
         await asyncio.sleep(BACKOFF_S[0])
@@ -208,7 +245,9 @@ class HostLink:
             self.on_message("error", f"Tandem: {message}")
 
     # ---- calls ---------------------------------------------------------------
-    async def call(self, method: str, params: dict[str, Any], *, on_text: StreamCallback | None = None) -> Any:
+    async def call(
+        self, method: str, params: dict[str, Any], *, on_text: StreamCallback | None = None
+    ) -> Any:
         """One host request with the configured timeout; errors come back as RpcError or HostUnavailable."""
         client = await self.client()
         try:
@@ -216,7 +255,9 @@ class HostLink:
                 client.call(method, params, on_text=on_text), self.settings.request_timeout
             )
         except asyncio.TimeoutError as exc:
-            raise HostUnavailable(f"the model host did not answer in {self.settings.request_timeout:g}s") from exc
+            raise HostUnavailable(
+                f"the model host did not answer in {self.settings.request_timeout:g}s"
+            ) from exc
         except ConnectionError as exc:
             raise HostUnavailable(f"lost the model host mid-request: {exc}") from exc
         except RpcError as exc:
@@ -224,10 +265,10 @@ class HostLink:
                 raise HostUnavailable(exc.message) from exc
             raise
 
-    async def count_tokens(self, texts: list[str]) -> list[int]:
+    async def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        result = await self.call(Method.COUNT_TOKENS, {"texts": texts})
+        result = await self.call(Method.COUNT_TOKENS, {"texts": list(texts)})
         return list(result["counts"])
 
     async def status(self) -> dict[str, Any]:

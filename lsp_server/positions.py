@@ -78,4 +78,6 @@ class LineIndex:
     def position(self, offset: int, encoding: str) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.text)))
         line = bisect_right(self.starts, offset) - 1
-        return line, chars_to_units(self.text[self.starts[line] : offset], offset - self.starts[line], encoding)
+        return line, chars_to_units(
+            self.text[self.starts[line] : offset], offset - self.starts[line], encoding
+        )

@@ -67,7 +67,7 @@ class TandemProtocol(LanguageServerProtocol):
     response, so we send -32602 Invalid Params naming the method.
     """
 
-    def get_message_type(self, method: str) -> Any:
+    def get_message_type(self, method: str) -> Any:  # type: ignore[override]
         return RAW_METHODS.get(method) or super().get_message_type(method)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
@@ -92,7 +92,9 @@ class TandemProtocol(LanguageServerProtocol):
 class TandemServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "tandem-lsp", __version__, protocol_cls=TandemProtocol,
+            "tandem-lsp",
+            __version__,
+            protocol_cls=TandemProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.settings = Settings()
@@ -142,15 +144,27 @@ class TandemServer(LanguageServer):
             future = self.work_done_progress.create(token)
 
             def begin(_: Any = None) -> None:
-                self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-                    title="Tandem: loading model", percentage=int(progress * 100), cancellable=False))
+                self.work_done_progress.begin(
+                    token,
+                    types.WorkDoneProgressBegin(
+                        title="Tandem: loading model",
+                        percentage=int(progress * 100),
+                        cancellable=False,
+                    ),
+                )
 
             future.add_done_callback(begin)
         elif state == "loading" and self._progress_token is not None:
-            self.work_done_progress.report(self._progress_token, types.WorkDoneProgressReport(
-                message=str(note.get("message", "")), percentage=int(progress * 100)))
+            self.work_done_progress.report(
+                self._progress_token,
+                types.WorkDoneProgressReport(
+                    message=str(note.get("message", "")), percentage=int(progress * 100)
+                ),
+            )
         elif state in ("ready", "failed", "disconnected") and self._progress_token is not None:
-            self.work_done_progress.end(self._progress_token, types.WorkDoneProgressEnd(message=str(state)))
+            self.work_done_progress.end(
+                self._progress_token, types.WorkDoneProgressEnd(message=str(state))
+            )
             self._progress_token = None
 
     # ---- helpers for handlers ------------------------------------------------------
@@ -183,14 +197,26 @@ class TandemServer(LanguageServer):
             raise JsonRpcInvalidParams("'context.range' must be an LSP Range") from exc
         return CodeContext(doc.text[min(start, end) : max(start, end)], doc.language_id, doc.uri)
 
-    async def chat(self, messages: list[dict[str, str]], ctx: CodeContext | None,
-                   chat_id: str | None = None, max_tokens: int | None = None) -> dict[str, Any]:
+    async def chat(
+        self,
+        messages: list[dict[str, str]],
+        ctx: CodeContext | None,
+        chat_id: str | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
         def on_chunk(cid: str, text: str, index: int) -> None:
             self.protocol.notify(tp.CHAT_CHUNK, {"chatId": cid, "text": text, "index": index})
 
         try:
-            return await run_chat(self.link, messages, ctx, self.settings.chat, on_chunk,
-                                  chat_id=chat_id, max_tokens=max_tokens)
+            return await run_chat(
+                self.link,
+                messages,
+                ctx,
+                self.settings.chat,
+                on_chunk,
+                chat_id=chat_id,
+                max_tokens=max_tokens,
+            )
         except ChatInputError as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
         except (HostUnavailable, RpcError) as exc:
@@ -228,9 +254,15 @@ async def shutdown(ls: TandemServer, params: None) -> None:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-async def did_change_configuration(ls: TandemServer, params: types.DidChangeConfigurationParams) -> None:
+async def did_change_configuration(
+    ls: TandemServer, params: types.DidChangeConfigurationParams
+) -> None:
     raw = params.settings
-    if raw is None and ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
+    if (
+        raw is None
+        and ls.client_capabilities.workspace
+        and ls.client_capabilities.workspace.configuration
+    ):
         items = [types.ConfigurationItem(section="tandem")]
         result = await ls.workspace_configuration_async(types.ConfigurationParams(items=items))
         raw = result[0] if result else None
@@ -246,8 +278,12 @@ def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
     try:
-        ls.docs.change(params.text_document.uri, params.text_document.version,
-                       list(params.content_changes), ls.encoding)
+        ls.docs.change(
+            params.text_document.uri,
+            params.text_document.version,
+            list(params.content_changes),
+            ls.encoding,
+        )
     except UnknownDocument:
         log.warning("change for a document that is not open: %s", params.text_document.uri)
 
@@ -272,11 +308,17 @@ async def inline_completion(
         ls.stats.empty += 1
         return types.InlineCompletionList(items=[])
     at = ls.suggestion_position(doc, suggestion)
-    return types.InlineCompletionList(items=[types.InlineCompletionItem(
-        insert_text=suggestion.text,
-        range=types.Range(start=at, end=at),
-        command=types.Command(title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]),
-    )])
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text=suggestion.text,
+                range=types.Range(start=at, end=at),
+                command=types.Command(
+                    title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]
+                ),
+            )
+        ]
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
@@ -286,30 +328,45 @@ async def completion(ls: TandemServer, params: types.CompletionParams) -> types.
     doc = ls.document(params.text_document.uri)
     offset = ls.offset(doc, params.position)
     fallback = ls.settings.completion.fallback
-    has_inline = ls.client_capabilities.text_document is not None and \
-        ls.client_capabilities.text_document.inline_completion is not None
+    has_inline = (
+        ls.client_capabilities.text_document is not None
+        and ls.client_capabilities.text_document.inline_completion is not None
+    )
     if fallback == "never" or (fallback == "auto" and has_inline):
         return empty
     ls.stats.requested += 1
-    invoked = params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    invoked = (
+        params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    )
     suggestion = await ls.completer.suggest(doc, offset, invoked=invoked)
     if suggestion is None:
         ls.stats.empty += 1
         return empty
     at = ls.suggestion_position(doc, suggestion)
     first = suggestion.text.strip().splitlines()[0] if suggestion.text.strip() else suggestion.text
-    return types.CompletionList(is_incomplete=True, items=[types.CompletionItem(
-        label=first[:80],
-        kind=types.CompletionItemKind.Snippet,
-        detail="Tandem",
-        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                          value=f"```\n{suggestion.text}\n```"),
-        text_edit=types.TextEdit(range=types.Range(start=at, end=at), new_text=suggestion.text),
-        insert_text_format=types.InsertTextFormat.PlainText,
-        sort_text="0",
-        filter_text=doc.text[doc.index.starts[at.line]: len(suggestion.before)].strip() or first,
-        command=types.Command(title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]),
-    )])
+    return types.CompletionList(
+        is_incomplete=True,
+        items=[
+            types.CompletionItem(
+                label=first[:80],
+                kind=types.CompletionItemKind.Snippet,
+                detail="Tandem",
+                documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"
+                ),
+                text_edit=types.TextEdit(
+                    range=types.Range(start=at, end=at), new_text=suggestion.text
+                ),
+                insert_text_format=types.InsertTextFormat.PlainText,
+                sort_text="0",
+                filter_text=doc.text[doc.index.starts[at.line] : len(suggestion.before)].strip()
+                or first,
+                command=types.Command(
+                    title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]
+                ),
+            )
+        ],
+    )
 
 
 @server.command(tp.CMD_ACCEPTED)
@@ -340,12 +397,16 @@ async def chat(ls: TandemServer, params: Any) -> dict[str, Any]:
     max_tokens = params.get("maxTokens")
     if chat_id is not None and not isinstance(chat_id, str):
         raise JsonRpcInvalidParams("'chatId' must be a string")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
+    if max_tokens is not None and (
+        not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1
+    ):
         raise JsonRpcInvalidParams("'maxTokens' must be a positive integer")
     return await ls.chat(messages, ls.code_context(params.get("context")), chat_id, max_tokens)
 
 
-async def _selection_command(ls: TandemServer, command: str, args: tuple[Any, ...]) -> dict[str, Any]:
+async def _selection_command(
+    ls: TandemServer, command: str, args: tuple[Any, ...]
+) -> dict[str, Any]:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise JsonRpcInvalidParams(f"{command} takes one argument: {{uri, range?}}")
     ctx = ls.code_context(args[0])
@@ -382,8 +443,12 @@ async def _status(ls: TandemServer) -> dict[str, Any]:
     except (HostUnavailable, RpcError, asyncio.TimeoutError) as exc:
         host["error"] = str(exc) or ls.link.last_error
     return {
-        "server": {"name": "tandem-lsp", "version": __version__, "positionEncoding": ls.encoding,
-                   "documents": len(ls.docs)},
+        "server": {
+            "name": "tandem-lsp",
+            "version": __version__,
+            "positionEncoding": ls.encoding,
+            "documents": len(ls.docs),
+        },
         "host": host,
         "model": host.get("model") or ls.link.model,
         "suggestions": ls.stats.to_wire(),
@@ -395,8 +460,9 @@ async def prompt(ls: TandemServer, params: Any) -> dict[str, Any]:
     """`{textDocument: {uri}, position}` -> the context and mode a completion there would use."""
     try:
         uri = params["textDocument"]["uri"]
-        position = types.Position(line=int(params["position"]["line"]),
-                                  character=int(params["position"]["character"]))
+        position = types.Position(
+            line=int(params["position"]["line"]), character=int(params["position"]["character"])
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise JsonRpcInvalidParams("tandem/prompt takes {textDocument: {uri}, position}") from exc
     doc = ls.document(uri)

@@ -12,12 +12,22 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tandem", description="Tandem: Code Llama in any LSP editor.")
     sub = ap.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="start host + LSP server, ask for a completion and a chat answer")
-    demo.add_argument("--model", help="checkpoint folder or cached hub id (default: the tiny random model)")
-    demo.add_argument("--file", type=Path, help="source file to complete at its end (default: a sample)")
-    demo.add_argument("--address", help="use a host at this address instead of starting a private one")
+    demo = sub.add_parser(
+        "demo", help="start host + LSP server, ask for a completion and a chat answer"
+    )
+    demo.add_argument(
+        "--model", help="checkpoint folder or cached hub id (default: the tiny random model)"
+    )
+    demo.add_argument(
+        "--file", type=Path, help="source file to complete at its end (default: a sample)"
+    )
+    demo.add_argument(
+        "--address", help="use a host at this address instead of starting a private one"
+    )
     demo.add_argument("--max-tokens", type=int, default=48)
-    tiny = sub.add_parser("make-tiny", help="build a tiny random Code Llama-shaped checkpoint (offline)")
+    tiny = sub.add_parser(
+        "make-tiny", help="build a tiny random Code Llama-shaped checkpoint (offline)"
+    )
     tiny.add_argument("dir", type=Path)
     tiny.add_argument("--seed", type=int, default=0)
     status = sub.add_parser("status", help="print a running host's status")

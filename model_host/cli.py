@@ -9,8 +9,8 @@ import sys
 
 from .loader import LoadSpec
 from .logsetup import configure_logging
-from .rpc.protocol import MAX_FRAME_BYTES
 from .rpc.address import AddressError, default_socket_path, parse_address
+from .rpc.protocol import MAX_FRAME_BYTES
 from .server import EXIT_USAGE, HostConfig, HostServer
 
 
@@ -62,8 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=MAX_FRAME_BYTES,
         help="largest msgpack message accepted; a larger one closes that connection",
     )
-    ap.add_argument("--idle-exit", type=float, default=0.0, metavar="SECONDS",
-                    help="exit after this many seconds without clients (0: never)")
+    ap.add_argument(
+        "--idle-exit",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="exit after this many seconds without clients (0: never)",
+    )
     ap.add_argument("--log-level", default=os.environ.get("TANDEM_LOG", "info"))
     ap.add_argument("--log-file", default=None, help="log here instead of stderr")
     return ap

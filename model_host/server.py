@@ -168,9 +168,12 @@ class HostServer:
             print(f"tandem-host: error: {exc}", file=sys.stderr, flush=True)
             return EXIT_ADDRESS
         loader = asyncio.create_task(self._load())
+        idle = None
         if self.config.idle_exit_s > 0:
-            asyncio.create_task(self._exit_when_idle(self.config.idle_exit_s))
+            idle = asyncio.create_task(self._exit_when_idle(self.config.idle_exit_s))
         await self._stop.wait()
+        if idle is not None:
+            idle.cancel()
         await self._shutdown(loader)
         return self._exit_code
 
@@ -182,7 +185,9 @@ class HostServer:
             if self.service.sessions:
                 last_seen = loop_time()
             elif loop_time() - last_seen >= idle_s:
-                print(f"tandem-host: no clients for {idle_s:g}s; exiting", file=sys.stderr, flush=True)
+                print(
+                    f"tandem-host: no clients for {idle_s:g}s; exiting", file=sys.stderr, flush=True
+                )
                 self.request_stop()
 
     async def _shutdown(self, loader: asyncio.Task[None]) -> None:

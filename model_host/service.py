@@ -19,10 +19,12 @@ from .params import (
     CompleteParams,
     GenerateParams,
     as_map,
-    field as param,
     invalid,
     parse_chat,
     parse_complete,
+)
+from .params import (
+    field as param,
 )
 from .prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
 from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
@@ -53,7 +55,9 @@ def build_complete_prompt(lm: LoadedModel, p: CompleteParams) -> Prompt:
 
 def build_chat_prompt(lm: LoadedModel, messages: Any) -> Prompt:
     try:
-        ids = chat_prompt(lm.tokenizer, messages, lm.profile.chat_format, hf_tokenizer=lm.hf_tokenizer)
+        ids = chat_prompt(
+            lm.tokenizer, messages, lm.profile.chat_format, hf_tokenizer=lm.hf_tokenizer
+        )
     except PromptError as exc:  # a dialog the format cannot express: the caller's mistake
         raise invalid(str(exc)) from exc
     return Prompt(ids, "chat")

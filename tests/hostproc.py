@@ -41,7 +41,9 @@ class HostProcess:
                 for line in list(self.lines):
                     if needle in line:
                         return line
-                raise AssertionError(f"host exited ({self.proc.returncode}) before {needle!r}:\n{self.stderr}")
+                raise AssertionError(
+                    f"host exited ({self.proc.returncode}) before {needle!r}:\n{self.stderr}"
+                )
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {needle!r}:\n{self.stderr}")
 
@@ -61,12 +63,18 @@ class HostProcess:
         return self.proc.returncode
 
 
-def start_host(model: Path | str, address: str, *extra: str, wait_ready: bool = True) -> HostProcess:
+def start_host(
+    model: Path | str, address: str, *extra: str, wait_ready: bool = True
+) -> HostProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "model_host", "--model", str(model), "--listen", address, *extra],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     host = HostProcess(proc, address)
     threading.Thread(target=host._pump, daemon=True).start()

@@ -35,7 +35,12 @@ async def test_handshake_reports_model_facts(host: HostProcess) -> None:
 
 async def test_complete_infills_and_matches_dry_run(host: HostProcess) -> None:
     client = await host.client()
-    params = {"prefix": "def add(a, b):\n    ", "suffix": "\n    return c\n", "max_tokens": 12, "seed": 1}
+    params = {
+        "prefix": "def add(a, b):\n    ",
+        "suffix": "\n    return c\n",
+        "max_tokens": 12,
+        "seed": 1,
+    }
     dry = await client.request(Method.PROMPT, {"kind": "complete", **params})
     result = await client.request(Method.COMPLETE, params)
     await client.close()
@@ -65,7 +70,9 @@ async def test_suffix_first_order_changes_the_prompt(host: HostProcess) -> None:
 async def test_document_text_never_becomes_control_ids(host: HostProcess) -> None:
     client = await host.client()
     nasty = "a <PRE> b <SUF> c <MID> d <EOT> e </s> f <s> [INST] g"
-    dry = await client.request(Method.PROMPT, {"kind": "complete", "prefix": nasty, "suffix": nasty})
+    dry = await client.request(
+        Method.PROMPT, {"kind": "complete", "prefix": nasty, "suffix": nasty}
+    )
     await client.close()
     controls = {"<s>", "</s>", "▁<PRE>", "▁<SUF>", "▁<MID>", "▁<EOT>"}
     # Exactly the four the builder puts there, and the text round-trips.
@@ -78,8 +85,16 @@ async def test_chat_streams_text_then_returns_all_of_it(host: HostProcess) -> No
     chunks: list[str] = []
     result = await client.call(
         Method.CHAT,
-        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],
-         "max_tokens": 40, "temperature": 1.0, "seed": 3, "stream": True},
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Hi?"},
+            ],
+            "max_tokens": 40,
+            "temperature": 1.0,
+            "seed": 3,
+            "stream": True,
+        },
         on_text=chunks.append,
     )
     await client.close()
@@ -90,12 +105,15 @@ async def test_chat_streams_text_then_returns_all_of_it(host: HostProcess) -> No
 
 async def test_stop_strings_end_generation(host: HostProcess) -> None:
     client = await host.client()
-    free = await client.request(Method.CHAT, {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60})
+    free = await client.request(
+        Method.CHAT, {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60}
+    )
     text = free["text"]
     assert len(text) > 10
     stop = text[5:8]
     cut = await client.request(
-        Method.CHAT, {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60, "stop": [stop]}
+        Method.CHAT,
+        {"messages": [{"role": "user", "content": "x"}], **LONG, "max_tokens": 60, "stop": [stop]},
     )
     await client.close()
     assert cut["finish_reason"] == "stop"
@@ -113,7 +131,8 @@ async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
             got.set()
 
     msgid, future = client.session.start_request(
-        Method.CHAT, {"messages": [{"role": "user", "content": "talk"}], **LONG, "stream": True},
+        Method.CHAT,
+        {"messages": [{"role": "user", "content": "talk"}], **LONG, "stream": True},
         lambda note: on_text(note["text"]),
     )
     await asyncio.wait_for(got.wait(), 30)
@@ -140,8 +159,11 @@ async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
 async def test_giving_up_in_the_client_cancels_on_the_host(host: HostProcess) -> None:
     client = await host.client()
     task = asyncio.create_task(
-        client.call(Method.CHAT, {"messages": [{"role": "user", "content": "go"}], **LONG, "stream": True},
-                    on_text=lambda t: None)
+        client.call(
+            Method.CHAT,
+            {"messages": [{"role": "user", "content": "go"}], **LONG, "stream": True},
+            on_text=lambda t: None,
+        )
     )
     await asyncio.sleep(0.5)
     task.cancel()
@@ -162,7 +184,9 @@ async def test_two_clients_share_the_host_fairly(host: HostProcess) -> None:
         a.request(Method.CHAT, {"messages": [{"role": "user", "content": "essay"}], **LONG})
     )
     await asyncio.sleep(0.3)
-    done = await b.request(Method.COMPLETE, {"prefix": "import os\n", "suffix": "", "max_tokens": 8})
+    done = await b.request(
+        Method.COMPLETE, {"prefix": "import os\n", "suffix": "", "max_tokens": 8}
+    )
     assert done["generated_tokens"] >= 1
     # The short completion finished while the long chat was still decoding.
     assert not long_chat.done()
@@ -177,7 +201,9 @@ async def test_two_clients_share_the_host_fairly(host: HostProcess) -> None:
 async def test_tokenize_and_count(host: HostProcess) -> None:
     client = await host.client()
     tok = await client.request(Method.TOKENIZE, {"text": "def f(x):\n    return x"})
-    counts = await client.request(Method.COUNT_TOKENS, {"texts": ["def f(x):\n    return x", "", "é😀"]})
+    counts = await client.request(
+        Method.COUNT_TOKENS, {"texts": ["def f(x):\n    return x", "", "é😀"]}
+    )
     text = await client.request(Method.DETOKENIZE, {"ids": tok["ids"]})
     await client.close()
     assert counts["counts"][0] == len(tok["ids"])
@@ -193,7 +219,10 @@ async def test_status_reports_latency_percentiles(host: HostProcess) -> None:
     await client.close()
     assert status["state"] == LoadState.READY
     assert status["served"] >= 1
-    assert status["latency_ms"]["p50"] is not None and status["latency_ms"]["p95"] >= status["latency_ms"]["p50"]
+    assert (
+        status["latency_ms"]["p50"] is not None
+        and status["latency_ms"]["p95"] >= status["latency_ms"]["p50"]
+    )
     assert status["model"]["name"]
 
 
@@ -244,7 +273,10 @@ def test_default_socket_is_private(tiny_model: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "model_host", "--model", str(tiny_model)],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stderr is not None
@@ -259,7 +291,11 @@ def test_default_socket_is_private(tiny_model: Path, tmp_path: Path) -> None:
         # A second host on the same socket says so instead of stealing it.
         second = subprocess.run(
             [sys.executable, "-m", "model_host", "--model", str(tiny_model)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert second.returncode == 4
         assert "already listens" in second.stderr
@@ -298,7 +334,9 @@ async def test_state_notifications_reach_early_clients(tiny_model: Path, sock_di
 
 
 def test_load_failure_is_one_clear_message(tmp_path: Path, sock_dir: Path) -> None:
-    proc = start_host(tmp_path / "no-such-model", f"unix:{sock_dir / 'fail.sock'}", wait_ready=False)
+    proc = start_host(
+        tmp_path / "no-such-model", f"unix:{sock_dir / 'fail.sock'}", wait_ready=False
+    )
     code = proc.proc.wait(60)
     proc.wait_line("error")
     assert code == 3
@@ -312,7 +350,7 @@ async def test_shutdown_ends_the_host(tiny_model: Path, sock_dir: Path) -> None:
     client = await proc.client()
     assert await client.request(Method.SHUTDOWN) == {"ok": True}
     assert await asyncio.to_thread(proc.proc.wait, 30) == 0
-    assert not Path(proc.address[len("unix:"):]).exists()
+    assert not Path(proc.address[len("unix:") :]).exists()
     await client.close()
 
 

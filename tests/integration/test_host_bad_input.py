@@ -55,7 +55,9 @@ async def test_malformed_msgpack_closes_only_that_connection(host: HostProcess) 
     reader, writer = await raw_connection(host)
     writer.write(b"\xc1\xc1\xc1")  # 0xc1 is never valid msgpack
     messages = await read_messages(reader)
-    assert messages == [[2, Notify.ERROR, {"code": ErrorCode.PARSE_ERROR, "message": messages[0][2]["message"]}]]
+    assert messages == [
+        [2, Notify.ERROR, {"code": ErrorCode.PARSE_ERROR, "message": messages[0][2]["message"]}]
+    ]
     assert "malformed" in messages[0][2]["message"]
     writer.close()
     await assert_still_serving(host)
@@ -81,13 +83,28 @@ async def test_unknown_method_and_wrong_types(host: HostProcess) -> None:
     await expect_error(client, Method.COMPLETE, {"prefix": 42}, ErrorCode.INVALID_PARAMS)
     await expect_error(client, Method.COMPLETE, {}, ErrorCode.INVALID_PARAMS)
     await expect_error(client, Method.COMPLETE, "not a map", ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.COMPLETE, {"prefix": "x", "max_tokens": True}, ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.COMPLETE, {"prefix": "x", "max_tokens": 0}, ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.COMPLETE, {"prefix": "x", "temperature": -1}, ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.COMPLETE, {"prefix": "x", "order": "mps"}, ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.COMPLETE, {"prefix": "x", "stop": [1]}, ErrorCode.INVALID_PARAMS)
+    await expect_error(
+        client, Method.COMPLETE, {"prefix": "x", "max_tokens": True}, ErrorCode.INVALID_PARAMS
+    )
+    await expect_error(
+        client, Method.COMPLETE, {"prefix": "x", "max_tokens": 0}, ErrorCode.INVALID_PARAMS
+    )
+    await expect_error(
+        client, Method.COMPLETE, {"prefix": "x", "temperature": -1}, ErrorCode.INVALID_PARAMS
+    )
+    await expect_error(
+        client, Method.COMPLETE, {"prefix": "x", "order": "mps"}, ErrorCode.INVALID_PARAMS
+    )
+    await expect_error(
+        client, Method.COMPLETE, {"prefix": "x", "stop": [1]}, ErrorCode.INVALID_PARAMS
+    )
     await expect_error(client, Method.CHAT, {"messages": []}, ErrorCode.INVALID_PARAMS)
-    await expect_error(client, Method.CHAT, {"messages": [{"role": "robot", "content": "x"}]}, ErrorCode.INVALID_PARAMS)
+    await expect_error(
+        client,
+        Method.CHAT,
+        {"messages": [{"role": "robot", "content": "x"}]},
+        ErrorCode.INVALID_PARAMS,
+    )
     bad_dialog = {"messages": [{"role": "assistant", "content": "x"}]}
     await expect_error(client, Method.CHAT, bad_dialog, ErrorCode.INVALID_PARAMS)
     await expect_error(client, Method.CANCEL, {"id": "seven"}, ErrorCode.INVALID_PARAMS)
@@ -106,7 +123,9 @@ async def test_invalid_message_shapes_get_answers(host: HostProcess) -> None:
     messages = await read_messages(reader, timeout=2.0)
     writer.close()
     by_kind = {(m[0], m[1]) for m in messages}
-    assert any(m[0] == 1 and m[1] == 5 and m[2]["code"] == ErrorCode.INVALID_REQUEST for m in messages)
+    assert any(
+        m[0] == 1 and m[1] == 5 and m[2]["code"] == ErrorCode.INVALID_REQUEST for m in messages
+    )
     assert (2, Notify.ERROR) in by_kind
     status = [m for m in messages if m[0] == 1 and m[1] == 6]
     assert status and status[0][2] is None and status[0][3]["state"] == LoadState.READY
@@ -114,8 +133,12 @@ async def test_invalid_message_shapes_get_answers(host: HostProcess) -> None:
 
 async def test_prompt_longer_than_the_context_window(host: HostProcess) -> None:
     client = await host.client()
-    err = await expect_error(client, Method.COMPLETE, {"prefix": "word " * 5000, "suffix": ""},
-                             ErrorCode.CONTEXT_OVERFLOW)
+    err = await expect_error(
+        client,
+        Method.COMPLETE,
+        {"prefix": "word " * 5000, "suffix": ""},
+        ErrorCode.CONTEXT_OVERFLOW,
+    )
     assert err.data["context_window"] == 2048
     assert err.data["prompt_tokens"] > 2048
     assert str(err.data["prompt_tokens"]) in err.message and "2048" in err.message
@@ -127,8 +150,13 @@ async def test_disconnect_mid_stream_cancels_the_generation(host: HostProcess) -
     streamed = asyncio.Event()
     client.session.start_request(
         Method.CHAT,
-        {"messages": [{"role": "user", "content": "long"}], "max_tokens": 1500, "temperature": 1.0,
-         "seed": 5, "stream": True},
+        {
+            "messages": [{"role": "user", "content": "long"}],
+            "max_tokens": 1500,
+            "temperature": 1.0,
+            "seed": 5,
+            "stream": True,
+        },
         lambda note: streamed.set(),
     )
     await asyncio.wait_for(streamed.wait(), 30)
@@ -145,12 +173,22 @@ async def test_disconnect_mid_stream_cancels_the_generation(host: HostProcess) -
 
 
 async def test_busy_past_the_queue_cap(tiny_model: Path, sock_dir: Path) -> None:
-    proc = start_host(tiny_model, f"unix:{sock_dir / 'busy.sock'}", "--max-active", "1", "--max-queue", "1")
+    proc = start_host(
+        tiny_model, f"unix:{sock_dir / 'busy.sock'}", "--max-active", "1", "--max-queue", "1"
+    )
     try:
         client = await proc.client()
-        long = asyncio.create_task(client.request(
-            Method.CHAT, {"messages": [{"role": "user", "content": "x"}], "max_tokens": 1500,
-                          "temperature": 1.0, "seed": 1}))
+        long = asyncio.create_task(
+            client.request(
+                Method.CHAT,
+                {
+                    "messages": [{"role": "user", "content": "x"}],
+                    "max_tokens": 1500,
+                    "temperature": 1.0,
+                    "seed": 1,
+                },
+            )
+        )
         await asyncio.sleep(0.3)
         err = await expect_error(client, Method.COMPLETE, {"prefix": "y"}, ErrorCode.BUSY)
         assert "busy" in err.message
@@ -166,7 +204,10 @@ async def test_busy_past_the_queue_cap(tiny_model: Path, sock_dir: Path) -> None
 def test_stdio_transport(tiny_model: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "model_host", "--model", str(tiny_model), "--listen", "stdio"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
     unpacker = msgpack.Unpacker(raw=False)

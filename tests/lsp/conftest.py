@@ -64,19 +64,24 @@ class ChatChunks:
 
 
 @pytest_lsp.fixture(config=SERVER, params=CLIENTS)
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, lsp_host: HostProcess) -> AsyncIterator[None]:
+async def client(
+    lsp_client: LanguageClient, request: pytest.FixtureRequest, lsp_host: HostProcess
+) -> AsyncIterator[None]:
     chunks = ChatChunks()
+
     def on_chunk(params: Any) -> None:
         chunks.add(params)
 
     lsp_client.feature("tandem/chatChunk")(on_chunk)
     lsp_client.chunks = chunks  # type: ignore[attr-defined]
     lsp_client.client_name = request.param  # type: ignore[attr-defined]
-    result = await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(request.param),
-        initialization_options=init_options(lsp_host.address),
-        root_uri=ROOT.as_uri(),
-    ))
+    result = await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            initialization_options=init_options(lsp_host.address),
+            root_uri=ROOT.as_uri(),
+        )
+    )
     lsp_client.encoding = str(result.capabilities.position_encoding or "utf-16")  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()

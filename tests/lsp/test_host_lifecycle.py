@@ -46,9 +46,13 @@ async def fresh(lsp_client: LanguageClient) -> AsyncIterator[None]:
 
 
 async def initialize(client: LanguageClient, options: dict[str, Any]) -> None:
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"), initialization_options=options,
-        root_uri=ROOT.as_uri()))
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options=options,
+            root_uri=ROOT.as_uri(),
+        )
+    )
 
 
 async def wait_state(client: LanguageClient, state: str, timeout: float = 60) -> dict[str, Any]:
@@ -60,7 +64,9 @@ async def wait_state(client: LanguageClient, state: str, timeout: float = 60) ->
     raise AssertionError(f"host never reached {state}: {status}")
 
 
-async def test_auto_start_shows_progress(fresh: LanguageClient, tiny_model: Path, sock: Path) -> None:
+async def test_auto_start_shows_progress(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
     lsp_client = fresh
     options = init_options(f"unix:{sock}")
     options["host"].update({"autoStart": True, "model": str(tiny_model)})
@@ -68,7 +74,9 @@ async def test_auto_start_shows_progress(fresh: LanguageClient, tiny_model: Path
     await wait_state(lsp_client, "ready")
     assert any("starting the model host" in m.message for m in lsp_client.messages)
     reports = [r for values in lsp_client.progress_reports.values() for r in values]
-    assert isinstance(reports[0], types.WorkDoneProgressBegin) and "loading model" in reports[0].title
+    assert (
+        isinstance(reports[0], types.WorkDoneProgressBegin) and "loading model" in reports[0].title
+    )
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     # The auto-started host is shared: a second client reaches it at the same address.
     host = await HostClient.connect(f"unix:{sock}")
@@ -78,7 +86,9 @@ async def test_auto_start_shows_progress(fresh: LanguageClient, tiny_model: Path
     await host.close()
 
 
-async def test_host_killed_mid_request_then_recovered(fresh: LanguageClient, tiny_model: Path, sock: Path) -> None:
+async def test_host_killed_mid_request_then_recovered(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
     lsp_client = fresh
     host = start_host(tiny_model, f"unix:{sock}")
     try:
@@ -87,10 +97,22 @@ async def test_host_killed_mid_request_then_recovered(fresh: LanguageClient, tin
         await initialize(lsp_client, options)
         await wait_state(lsp_client, "ready")
         uri = (sock.parent / "k.py").as_uri()
-        lsp_client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="python", version=1, text="def f(x):\n    ")))
-        chat = asyncio.ensure_future(lsp_client.protocol.send_request_async("tandem/chat", {
-            "messages": [{"role": "user", "content": "long answer please"}], "maxTokens": 1500}))
+        lsp_client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text="def f(x):\n    "
+                )
+            )
+        )
+        chat = asyncio.ensure_future(
+            lsp_client.protocol.send_request_async(
+                "tandem/chat",
+                {
+                    "messages": [{"role": "user", "content": "long answer please"}],
+                    "maxTokens": 1500,
+                },
+            )
+        )
         for _ in range(500):
             if lsp_client.chunk_list or chat.done():  # type: ignore[attr-defined]
                 break
@@ -103,17 +125,31 @@ async def test_host_killed_mid_request_then_recovered(fresh: LanguageClient, tin
         await asyncio.sleep(0.2)
         assert any("lost the model host" in m.message for m in lsp_client.messages)
         # While the host is down, ghost text is simply empty.
-        result = await asyncio.wait_for(lsp_client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=4),
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))), 10)
+        result = await asyncio.wait_for(
+            lsp_client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=1, character=4),
+                    context=types.InlineCompletionContext(
+                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                    ),
+                )
+            ),
+            10,
+        )
         assert isinstance(result, types.InlineCompletionList) and not result.items
         # A new host on the same address: the server reconnects and serves again.
         host = start_host(tiny_model, f"unix:{sock}")
         await wait_state(lsp_client, "ready", timeout=30)
         assert any("connected to the model host" in m.message for m in lsp_client.messages)
-        answer = plain(await asyncio.wait_for(lsp_client.protocol.send_request_async("tandem/chat", {
-            "messages": [{"role": "user", "content": "hi"}], "maxTokens": 8}), 30))
+        answer = plain(
+            await asyncio.wait_for(
+                lsp_client.protocol.send_request_async(
+                    "tandem/chat", {"messages": [{"role": "user", "content": "hi"}], "maxTokens": 8}
+                ),
+                30,
+            )
+        )
         assert answer["generatedTokens"] >= 1
     finally:
         host.stop()

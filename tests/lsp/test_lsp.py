@@ -37,21 +37,41 @@ def end_position(text: str, encoding: str) -> types.Position:
 
 
 def open_doc(client: LanguageClient, uri: str, language: str, text: str) -> None:
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
+        )
+    )
 
 
-async def inline(client: LanguageClient, uri: str, pos: types.Position) -> list[types.InlineCompletionItem]:
-    result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=pos,
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+async def inline(
+    client: LanguageClient, uri: str, pos: types.Position
+) -> list[types.InlineCompletionItem]:
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=pos,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
     assert isinstance(result, types.InlineCompletionList)
     return list(result.items)
 
 
 async def prompt(client: LanguageClient, uri: str, pos: types.Position) -> dict[str, Any]:
-    return plain(await client.protocol.send_request_async("tandem/prompt", {
-        "textDocument": {"uri": uri}, "position": {"line": pos.line, "character": pos.character}}))
+    return plain(
+        await client.protocol.send_request_async(
+            "tandem/prompt",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": pos.line, "character": pos.character},
+            },
+        )
+    )
 
 
 async def status(client: LanguageClient) -> dict[str, Any]:
@@ -102,7 +122,9 @@ async def test_some_positions_get_suggestions(client: LanguageClient, tmp_path: 
     assert got >= 3
 
 
-async def test_typed_ahead_cache_answers_without_the_model(client: LanguageClient, tmp_path: Any) -> None:
+async def test_typed_ahead_cache_answers_without_the_model(
+    client: LanguageClient, tmp_path: Any
+) -> None:
     uri = (tmp_path / "t.py").as_uri()
     text = "def add(a, b):\n    "
     open_doc(client, uri, "python", text)
@@ -118,10 +140,16 @@ async def test_typed_ahead_cache_answers_without_the_model(client: LanguageClien
     before = (await status(client))["host"]["served"]
     typed = suggestion[:2]
     pos = end_position(text, enc)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=pos, end=pos), text=typed)]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=pos, end=pos), text=typed
+                )
+            ],
+        )
+    )
     rest = await inline(client, uri, end_position(text + typed, enc))
     assert [i.insert_text for i in rest] == [suggestion[2:]]
     after = await status(client)
@@ -140,10 +168,16 @@ async def test_emoji_and_cjk_before_the_cursor(client: LanguageClient, tmp_path:
     assert plan["prefix"] == text and plan["suffix"] == "\n"
     # Edits given in the client's units land where the client meant them.
     insert_at = types.Position(line=0, character=units('s = "😀', enc))
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=insert_at, end=insert_at), text="🎉")]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=insert_at, end=insert_at), text="🎉"
+                )
+            ],
+        )
+    )
     new_text = 's = "😀🎉 漢字\tü"; t = '
     pos = types.Position(line=0, character=units(new_text, enc))
     assert (await prompt(client, uri, pos))["prefix"] == new_text
@@ -159,31 +193,55 @@ async def test_completion_fallback(client: LanguageClient, tmp_path: Any) -> Non
     pos = end_position(text, client.encoding)  # type: ignore[attr-defined]
     result = None
     for _ in range(3):
-        result = await client.text_document_completion_async(types.CompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=pos,
-            context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked)))
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=pos,
+                context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
+            )
+        )
         if isinstance(result, types.CompletionList) and result.items:
             break
     assert isinstance(result, types.CompletionList)
     assert len(result.items) == 1
     edit = result.items[0].text_edit
-    assert isinstance(edit, types.TextEdit) and edit.range == types.Range(start=pos, end=pos) and edit.new_text
+    assert (
+        isinstance(edit, types.TextEdit)
+        and edit.range == types.Range(start=pos, end=pos)
+        and edit.new_text
+    )
     # Switched off by configuration: no items.
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tandem": {"completion": {"fallback": "never"}}}))
-    result = await client.text_document_completion_async(types.CompletionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=pos))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"completion": {"fallback": "never"}}}
+        )
+    )
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos)
+    )
     assert isinstance(result, types.CompletionList) and not result.items
 
 
 async def test_streamed_chat(client: LanguageClient, tmp_path: Any) -> None:
     uri = (tmp_path / "w.py").as_uri()
     open_doc(client, uri, "python", "def square(x):\n    return x * x\n")
-    result = plain(await client.protocol.send_request_async("tandem/chat", {
-        "messages": [{"role": "user", "content": "What does this do?"}],
-        "context": {"uri": uri, "range": {"start": {"line": 0, "character": 0},
-                                           "end": {"line": 2, "character": 0}}},
-        "chatId": "c1", "maxTokens": 24}))
+    result = plain(
+        await client.protocol.send_request_async(
+            "tandem/chat",
+            {
+                "messages": [{"role": "user", "content": "What does this do?"}],
+                "context": {
+                    "uri": uri,
+                    "range": {
+                        "start": {"line": 0, "character": 0},
+                        "end": {"line": 2, "character": 0},
+                    },
+                },
+                "chatId": "c1",
+                "maxTokens": 24,
+            },
+        )
+    )
     await asyncio.sleep(0.1)
     chunks = client.chunks.by_chat["c1"]  # type: ignore[attr-defined]
     assert result["chatId"] == "c1"
@@ -194,36 +252,63 @@ async def test_streamed_chat(client: LanguageClient, tmp_path: Any) -> None:
 async def test_selection_command(client: LanguageClient, tmp_path: Any) -> None:
     uri = (tmp_path / "x.py").as_uri()
     open_doc(client, uri, "python", "def inc(x):\n    return x + 1\n")
-    result = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="tandem.explain",
-        arguments=[{"uri": uri, "range": {"start": {"line": 0, "character": 0},
-                                         "end": {"line": 1, "character": 16}}, "chatId": "e1"}])))
+    result = plain(
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="tandem.explain",
+                arguments=[
+                    {
+                        "uri": uri,
+                        "range": {
+                            "start": {"line": 0, "character": 0},
+                            "end": {"line": 1, "character": 16},
+                        },
+                        "chatId": "e1",
+                    }
+                ],
+            )
+        )
+    )
     await asyncio.sleep(0.1)
     assert result["chatId"] == "e1"
     assert "".join(client.chunks.by_chat["e1"]) == result["text"]  # type: ignore[attr-defined]
     with pytest.raises(JsonRpcException):
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="tandem.fix", arguments=["not an object"]))
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="tandem.fix", arguments=["not an object"])
+        )
 
 
-async def test_cancellation_reaches_the_host(client: LanguageClient, lsp_host: HostProcess, tmp_path: Any) -> None:
+async def test_cancellation_reaches_the_host(
+    client: LanguageClient, lsp_host: HostProcess, tmp_path: Any
+) -> None:
     watcher = await HostClient.connect(lsp_host.address)
     await watcher.hello()
     cancelled_before = (await watcher.request(Method.STATUS))["cancelled"]
     # Sampled, so the random model does not settle on end-of-text; retried if it ends anyway.
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tandem": {"chat": {"temperature": 1.0}}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"tandem": {"chat": {"temperature": 1.0}}})
+    )
     err = None
     for attempt in range(3):
         chat_id = f"long{attempt}"
-        future = asyncio.ensure_future(client.protocol.send_request_async("tandem/chat", {
-            "messages": [{"role": "user", "content": "write a long essay"}], "chatId": chat_id,
-            "maxTokens": 1500}, msg_id=f"chat-to-cancel-{attempt}"))
+        future = asyncio.ensure_future(
+            client.protocol.send_request_async(
+                "tandem/chat",
+                {
+                    "messages": [{"role": "user", "content": "write a long essay"}],
+                    "chatId": chat_id,
+                    "maxTokens": 1500,
+                },
+                msg_id=f"chat-to-cancel-{attempt}",
+            )
+        )
         for _ in range(500):
             if client.chunks.by_chat.get(chat_id) or future.done():  # type: ignore[attr-defined]
                 break
             await asyncio.sleep(0.01)
-        client.protocol.notify("$/cancelRequest", types.CancelParams(id=f"chat-to-cancel-{attempt}"))
+        client.protocol.notify(
+            "$/cancelRequest", types.CancelParams(id=f"chat-to-cancel-{attempt}")
+        )
         try:
             await asyncio.wait_for(future, 10)
         except JsonRpcException as exc:
@@ -246,24 +331,38 @@ async def test_configuration_changes(client: LanguageClient, tmp_path: Any) -> N
     uri = (tmp_path / "y.py").as_uri()
     text = "def add(a, b):\n    "
     open_doc(client, uri, "python", text)
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tandem": {"completion": {"debounceMs": "soon", "maxTokensLine": -3, "enable": False}}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={
+                "tandem": {
+                    "completion": {"debounceMs": "soon", "maxTokensLine": -3, "enable": False}
+                }
+            }
+        )
+    )
     await asyncio.sleep(0.3)
     warning = [m.message for m in client.messages if "Tandem settings" in m.message]
     assert warning and "debounceMs" in warning[-1] and "maxTokensLine" in warning[-1]
     assert await inline(client, uri, end_position(text, client.encoding)) == []  # type: ignore[attr-defined]
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"tandem": {"completion": {"enable": True, "maxTokensBlock": 4}}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"completion": {"enable": True, "maxTokensBlock": 4}}}
+        )
+    )
     plan = await prompt(client, uri, end_position(text, client.encoding))  # type: ignore[attr-defined]
     assert plan["maxTokens"] == 4
     assert (await status(client))["host"]["state"] == "ready"
 
 
-async def test_bad_requests_get_errors_and_the_server_lives(client: LanguageClient, tmp_path: Any) -> None:
+async def test_bad_requests_get_errors_and_the_server_lives(
+    client: LanguageClient, tmp_path: Any
+) -> None:
     uri = (tmp_path / "z.py").as_uri()
     open_doc(client, uri, "python", "x = 1\n")
     with pytest.raises(JsonRpcException) as unknown:
-        await inline(client, (tmp_path / "never-opened.py").as_uri(), types.Position(line=0, character=0))
+        await inline(
+            client, (tmp_path / "never-opened.py").as_uri(), types.Position(line=0, character=0)
+        )
     assert unknown.value.code == INVALID_PARAMS
     with pytest.raises(JsonRpcException) as past:
         await inline(client, uri, types.Position(line=99, character=0))
@@ -272,15 +371,28 @@ async def test_bad_requests_get_errors_and_the_server_lives(client: LanguageClie
     # would never answer this one.
     answer: Future[Any] = Future()
     client.protocol._request_futures["bad-types"] = answer
-    client.protocol._send_data(JsonRPCRequestMessage(
-        id="bad-types", method="textDocument/inlineCompletion", jsonrpc="2.0",
-        params={"textDocument": {"uri": uri}, "position": "nowhere", "context": {"triggerKind": 1}}))
+    client.protocol._send_data(
+        JsonRPCRequestMessage(
+            id="bad-types",
+            method="textDocument/inlineCompletion",
+            jsonrpc="2.0",
+            params={
+                "textDocument": {"uri": uri},
+                "position": "nowhere",
+                "context": {"triggerKind": 1},
+            },
+        )
+    )
     with pytest.raises(JsonRpcException) as wrong:
         await asyncio.wait_for(asyncio.wrap_future(answer), 10)
     assert wrong.value.code == INVALID_PARAMS
     assert "textDocument/inlineCompletion" in wrong.value.message
-    for bad in ({"messages": "hi"}, {"messages": [{"role": "robot", "content": "x"}]}, {"messages": []},
-                {"messages": [{"role": "user", "content": "x"}], "context": {"uri": 5}}):
+    for bad in (
+        {"messages": "hi"},
+        {"messages": [{"role": "robot", "content": "x"}]},
+        {"messages": []},
+        {"messages": [{"role": "user", "content": "x"}], "context": {"uri": 5}},
+    ):
         with pytest.raises(JsonRpcException) as chat_err:
             await client.protocol.send_request_async("tandem/chat", bad)
         assert chat_err.value.code == INVALID_PARAMS
@@ -313,15 +425,28 @@ async def test_twenty_thousand_line_file(client: LanguageClient, tmp_path: Any) 
     assert not plan["wholeFile"]
     assert plan["prefixTokens"] + plan["suffixTokens"] <= plan["budgetTokens"]
     assert plan["droppedPrefixLines"] and plan["droppedSuffixLines"]
-    assert plan["prefix"].startswith("import os\nimport sys\nfrom pathlib import Path\n")  # header kept
-    assert plan["prefix"].endswith("def func_1250(x, y):\n    ")  # the text at the cursor is never clipped
+    assert plan["prefix"].startswith(
+        "import os\nimport sys\nfrom pathlib import Path\n"
+    )  # header kept
+    assert plan["prefix"].endswith(
+        "def func_1250(x, y):\n    "
+    )  # the text at the cursor is never clipped
     items = await asyncio.wait_for(inline(client, uri, pos), 30)
     assert len(items) <= 1
     # An incremental edit far away is seen by the next request, in step with the tree.
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=target, character=4),
-                              end=types.Position(line=target, character=13)), text="renamed")]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=target, character=4),
+                        end=types.Position(line=target, character=13),
+                    ),
+                    text="renamed",
+                )
+            ],
+        )
+    )
     plan = await prompt(client, uri, pos)
     assert plan["prefix"].endswith("def renamed(x, y):\n    ")

@@ -237,6 +237,8 @@ def test_trailing_whitespace_is_stripped_from_every_line() -> None:
 
 def test_control_characters_end_the_suggestion() -> None:
     mode = detect_mode("x = ", 4, syntax=None, lang=None)
-    assert shape_suggestion("1 + 2\x07junk", mode=mode, prefix="x = ", suffix="", lang=None) == "1 + 2"
+    assert (
+        shape_suggestion("1 + 2\x07junk", mode=mode, prefix="x = ", suffix="", lang=None) == "1 + 2"
+    )
     assert shape_suggestion("\x00", mode=mode, prefix="x = ", suffix="", lang=None) is None
     assert shape_suggestion("a\tb", mode=mode, prefix="x = ", suffix="", lang=None) == "a\tb"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh machine, then run every tier:
+# lint + types, the VS Code extension (unit, package, e2e in real VS Code via
+# code-server), then pytest (unit, real host, real LSP server, real headless Neovim).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s\n' "$*"; }
+
+step "python environment (.venv; torch pinned by .ci/constraints.txt)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -c .ci/constraints.txt -e '.[test]'
+
+step "lint and types (ruff, mypy)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+step "VS Code extension: system packages for headless Chromium and code-server's native build"
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v g++ >/dev/null || need+=(build-essential)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing Debian packages: ${need[*]} (install them as root: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+
+step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-server"
+(
+  cd editor-plugins/vscode
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run -s lint
+  npm run -s typecheck
+  npm test
+  npm run -s package
+  TANDEM_PYTHON="$PWD/../../.venv/bin/python" npm run -s e2e
+)
+
+step "pytest: unit, host, LSP server and Neovim tiers"
+exec .venv/bin/python -m pytest -p no:cacheprovider
