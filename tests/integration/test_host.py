@@ -364,3 +364,43 @@ async def test_error_notification_names_a_bad_connection(host: HostProcess) -> N
     assert notes[0][1]["code"] == ErrorCode.INVALID_REQUEST  # type: ignore[index]
     assert (await client.request(Method.STATUS))["state"] == LoadState.READY  # still served
     await client.close()
+
+
+async def test_model_that_cannot_infill_falls_back_to_prefix(
+    tiny_model: Path, sock_dir: Path
+) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'noinfill.sock'}", "--infill", "no")
+    try:
+        client = await proc.client()
+        assert client.hello_info["model"]["can_infill"] is False
+        params = {"prefix": "def f(x):\n    ", "suffix": "\n    return y\n", "max_tokens": 4}
+        dry = await client.request(Method.PROMPT, {"kind": "complete", **params})
+        assert (
+            dry["mode"] == "prefix" and "▁<PRE>" not in dry["pieces"] and dry["pieces"][0] == "<s>"
+        )
+        result = await client.request(Method.COMPLETE, params)
+        assert result["mode"] == "prefix"
+        await client.close()
+    finally:
+        proc.stop()
+
+
+async def test_codellama_70b_chat_format_is_detected(tmp_path: Path, sock_dir: Path) -> None:
+    from model_host.tiny import make_tiny
+
+    model = make_tiny(tmp_path / "tiny70b", step_piece=True)
+    proc = start_host(model, f"unix:{sock_dir / 'seventy.sock'}")
+    try:
+        client = await proc.client()
+        facts = client.hello_info["model"]
+        assert facts["chat_format"] == "codellama-70b"
+        dry = await client.request(
+            Method.PROMPT, {"kind": "chat", "messages": [{"role": "user", "content": "hi"}]}
+        )
+        assert dry["pieces"].count("<step>") == 2  # the empty system turn and the user turn
+        assert dry["text"].endswith("Source: assistant\nDestination: user\n\n ")
+        step = dry["ids"][dry["pieces"].index("<step>")]
+        assert step in facts["stop_ids"]
+        await client.close()
+    finally:
+        proc.stop()

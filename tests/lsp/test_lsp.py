@@ -450,3 +450,35 @@ async def test_twenty_thousand_line_file(client: LanguageClient, tmp_path: Any) 
     )
     plan = await prompt(client, uri, pos)
     assert plan["prefix"].endswith("def renamed(x, y):\n    ")
+
+
+async def test_new_request_supersedes_the_one_in_flight(
+    client: LanguageClient, tmp_path: Any
+) -> None:
+    uri = (tmp_path / "s.py").as_uri()
+    text = "def add(a, b):\n    "
+    open_doc(client, uri, "python", text)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"completion": {"debounceMs": 3000}}}
+        )
+    )
+    pos = end_position(text, client.encoding)  # type: ignore[attr-defined]
+    # An automatic trigger waits out the debounce; an explicit one goes at once and replaces it.
+    first = asyncio.ensure_future(
+        client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=pos,
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        )
+    )
+    await asyncio.sleep(0.3)
+    second = await asyncio.wait_for(inline(client, uri, pos), 10)
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(first, 1)  # long before its debounce would have ended
+    assert err.value.code == -32800  # RequestCancelled
+    assert len(second) <= 1
