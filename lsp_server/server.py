@@ -415,24 +415,16 @@ async def _selection_command(
     return await ls.chat([{"role": "user", "content": message}], ctx, args[0].get("chatId"))
 
 
-@server.command(tp.CMD_EXPLAIN)
-async def explain(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await _selection_command(ls, tp.CMD_EXPLAIN, args)
+def _register_selection_command(command: str) -> None:
+    async def handler(ls: TandemServer, *args: Any) -> dict[str, Any]:
+        return await _selection_command(ls, command, args)
+
+    handler.__name__ = command.replace(".", "_")
+    server.command(command)(handler)
 
 
-@server.command(tp.CMD_DOCUMENT)
-async def document(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await _selection_command(ls, tp.CMD_DOCUMENT, args)
-
-
-@server.command(tp.CMD_FIX)
-async def fix(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await _selection_command(ls, tp.CMD_FIX, args)
-
-
-@server.command(tp.CMD_TESTS)
-async def write_tests(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await _selection_command(ls, tp.CMD_TESTS, args)
+for _command in tp.SELECTION_COMMANDS:
+    _register_selection_command(_command)
 
 
 async def _status(ls: TandemServer) -> dict[str, Any]:

@@ -22,7 +22,15 @@ from typing import Literal
 
 from .languages import PLAIN_OPENER, LanguageSpec
 from .syntax import DocumentSyntax
-from .text import code_part, detect_indent_unit, indent_width, is_blank, leading_ws, split_lines
+from .text import (
+    code_part,
+    detect_indent_unit,
+    indent_width,
+    is_blank,
+    leading_ws,
+    split_lines,
+    unquoted,
+)
 
 # How many lines a suggestion may span, after a block opener and on a blank line.
 BLOCK_MAX_LINES = 24
@@ -91,19 +99,8 @@ def detect_mode(
 def bracket_depth(code: str) -> int:
     """Net open brackets on a line, skipping quoted text; negative when it closes more."""
     depth = 0
-    quote = ""
-    escaped = False
-    for char in code:
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'`":
-            quote = char
-        elif char in _OPEN_BRACKETS:
+    for _, char in unquoted(code):
+        if char in _OPEN_BRACKETS:
             depth += 1
         elif char in _CLOSE_BRACKETS:
             depth -= 1

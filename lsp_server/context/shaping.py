@@ -13,7 +13,7 @@ import re
 
 from .languages import LanguageSpec
 from .mode import CLOSING_CHARS, CompletionMode
-from .text import indent_width, is_closer_line, leading_ws
+from .text import indent_width, is_closer_line, leading_ws, unquoted
 
 CONTROL_MARKERS: tuple[str, ...] = (
     "<PRE>",
@@ -126,19 +126,8 @@ def _block(
 
 def _brace_depth(line: str, depth: int) -> tuple[int, int | None]:
     """Brace depth after `line`, and the column of a `}` that closes the block being written."""
-    quote = ""
-    escaped = False
-    for column, char in enumerate(line):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in _QUOTES:
-            quote = char
-        elif line.startswith("//", column):
+    for column, char in unquoted(line):
+        if line.startswith("//", column):
             break
         elif char == "{":
             depth += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 # A line made only of closing tokens: `}`, `});`, `end`, `end)`, `]`. Such lines close a scope.
@@ -58,6 +58,27 @@ def is_blank(line: str) -> bool:
 
 def is_closer_line(line: str) -> bool:
     return bool(line.strip()) and bool(CLOSER_LINE.match(line.strip()))
+
+
+QUOTES = "\"'`"
+
+
+def unquoted(line: str) -> Iterator[tuple[int, str]]:
+    """(column, char) of each character outside string quotes (backslash escapes honoured)."""
+    quote = ""
+    escaped = False
+    for column, char in enumerate(line):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in QUOTES:
+            quote = char
+        else:
+            yield column, char
 
 
 def code_part(line: str, comment: str | None) -> str:

@@ -13,6 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from lsp_server.demo import plain
 from tests.hostproc import ROOT, HostProcess, start_host
 
 CLIENTS = ["visual-studio-code", "neovim"]
@@ -39,17 +40,6 @@ def init_options(address: str, **completion: Any) -> dict[str, Any]:
         "completion": {"debounceMs": 0, "temperature": 0, **completion},
         "chat": {"temperature": 0},
     }
-
-
-def plain(obj: Any) -> Any:
-    """pygls hands custom results over as namedtuples; turn them back into dicts."""
-    if hasattr(obj, "_asdict"):
-        return {k: plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
-    return obj
 
 
 class ChatChunks:

@@ -17,10 +17,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from lsp_server.demo import plain
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import ROOT, start_host
-from tests.lsp.conftest import init_options, plain
+from tests.lsp.conftest import init_options
 
 pytestmark = pytest.mark.timeout(120)
 REQUEST_FAILED = -32803

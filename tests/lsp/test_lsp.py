@@ -12,10 +12,10 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol import JsonRPCRequestMessage
 from pytest_lsp import LanguageClient
 
+from lsp_server.demo import plain
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import HostProcess
-from tests.lsp.conftest import plain
 
 pytestmark = pytest.mark.timeout(90)
 
