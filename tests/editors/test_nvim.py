@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from tests.hostproc import HostProcess, start_host
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editor-plugins" / "nvim"
 SCRIPTS = Path(__file__).resolve().parent / "nvim"
 MIN_VERSION = (0, 10)

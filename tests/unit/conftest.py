@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from model_host.tokenizer import SentencePieceTokenizer
+from tests.paths import SHARED_TOKENIZERS
 
-TOKENIZERS = Path(__file__).resolve().parents[2].parent / "shared" / "tokenizers"
+TOKENIZERS = SHARED_TOKENIZERS
 
 
 def _real(name: str) -> SentencePieceTokenizer:

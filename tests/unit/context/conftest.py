@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-TOKENIZERS = Path(__file__).resolve().parents[3].parent / "shared" / "tokenizers"
+from tests.paths import SHARED_TOKENIZERS
+
+TOKENIZERS = SHARED_TOKENIZERS
 CODE_LLAMA_MODEL = TOKENIZERS / "code-llama" / "tokenizer.model"
 
 
