@@ -11,6 +11,7 @@ from model_host.rpc.protocol import Method
 
 from .config import ChatSettings
 from .host_link import HostLink
+from .protocol import ChatChunk, ChatResult
 
 _chat_ids = itertools.count(1)
 
@@ -106,18 +107,18 @@ async def run_chat(
     messages: list[dict[str, str]],
     ctx: CodeContext | None,
     cfg: ChatSettings,
-    on_chunk: Callable[[str, str, int], None],
+    on_chunk: Callable[[ChatChunk], None],
     *,
     chat_id: str | None = None,
     max_tokens: int | None = None,
-) -> dict[str, Any]:
-    """Run one chat turn; `on_chunk(chat_id, text, index)` gets text as it is generated."""
+) -> ChatResult:
+    """Run one chat turn; `on_chunk` gets each `tandem/chatChunk` as text is generated."""
     chat_id = chat_id or f"chat-{next(_chat_ids)}"
     full, answer_room = await fit_to_window(link, messages, ctx, cfg)
     index = itertools.count()
 
     def on_text(text: str) -> None:
-        on_chunk(chat_id, text, next(index))
+        on_chunk(ChatChunk(chatId=chat_id, text=text, index=next(index)))
 
     result = await link.call(
         Method.CHAT,
@@ -130,11 +131,11 @@ async def run_chat(
         },
         on_text=on_text,
     )
-    return {
-        "chatId": chat_id,
-        "text": result["text"],
-        "finishReason": result["finish_reason"],
-        "promptTokens": result["prompt_tokens"],
-        "generatedTokens": result["generated_tokens"],
-        "timings": result["timings"],
-    }
+    return ChatResult(
+        chatId=chat_id,
+        text=result["text"],
+        finishReason=result["finish_reason"],
+        promptTokens=result["prompt_tokens"],
+        generatedTokens=result["generated_tokens"],
+        timings=result["timings"],
+    )

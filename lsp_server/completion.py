@@ -35,8 +35,6 @@ class Suggestion:
     text: str  # what to insert at the cursor
     before: str  # document text before the cursor when it was made
     after: str  # document text after the cursor when it was made
-    from_cache: bool = False
-    latency_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ class TypeAheadCache:
         rest = last.text[len(typed) :]
         if not rest.strip():
             return None
-        return Suggestion(last.id, uri, rest, before, last.after, from_cache=True)
+        return Suggestion(last.id, uri, rest, before, last.after)
 
 
 class Completer:
@@ -205,7 +203,6 @@ class Completer:
             shaped,
             plan.text[:offset],
             plan.text[offset:],
-            latency_ms=latency,
         )
         self.cache.store(suggestion)
         return suggestion

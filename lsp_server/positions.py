@@ -54,10 +54,6 @@ class LineIndex:
             pos = text.find("\n", pos + 1)
         self.starts = starts
 
-    @property
-    def line_count(self) -> int:
-        return len(self.starts)
-
     def line_text(self, line: int) -> str:
         start = self.starts[line]
         end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, TypedDict
+from typing import Final, TypedDict
 
 # Requests (client -> server)
 CHAT: Final = "tandem/chat"
@@ -21,20 +21,7 @@ CMD_ACCEPTED: Final = "tandem.didAccept"  # attached to every suggestion; run on
 CMD_STATUS: Final = "tandem.status"
 SELECTION_COMMANDS: Final = (CMD_EXPLAIN, CMD_DOCUMENT, CMD_FIX, CMD_TESTS)
 
-SuggestionEventKind = Literal["shown", "accepted", "partiallyAccepted", "rejected"]
 EVENT_KINDS: Final = ("shown", "accepted", "partiallyAccepted", "rejected")
-
-
-class ChatContext(TypedDict, total=False):
-    uri: str
-    range: dict[str, Any]  # an LSP Range in the negotiated position encoding
-
-
-class ChatParams(TypedDict, total=False):
-    messages: list[dict[str, str]]
-    context: ChatContext
-    chatId: str
-    maxTokens: int
 
 
 class ChatChunk(TypedDict):

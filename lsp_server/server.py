@@ -203,9 +203,9 @@ class TandemServer(LanguageServer):
         ctx: CodeContext | None,
         chat_id: str | None = None,
         max_tokens: int | None = None,
-    ) -> dict[str, Any]:
-        def on_chunk(cid: str, text: str, index: int) -> None:
-            self.protocol.notify(tp.CHAT_CHUNK, {"chatId": cid, "text": text, "index": index})
+    ) -> tp.ChatResult:
+        def on_chunk(chunk: tp.ChatChunk) -> None:
+            self.protocol.notify(tp.CHAT_CHUNK, chunk)
 
         try:
             return await run_chat(
@@ -386,7 +386,7 @@ def suggestion_event(ls: TandemServer, params: Any) -> None:
 
 # ---- chat, commands, status ------------------------------------------------------------
 @server.feature(tp.CHAT)
-async def chat(ls: TandemServer, params: Any) -> dict[str, Any]:
+async def chat(ls: TandemServer, params: Any) -> tp.ChatResult:
     if not isinstance(params, dict):
         raise JsonRpcInvalidParams("tandem/chat takes {messages, context?, chatId?}")
     try:
@@ -406,7 +406,7 @@ async def chat(ls: TandemServer, params: Any) -> dict[str, Any]:
 
 async def _selection_command(
     ls: TandemServer, command: str, args: tuple[Any, ...]
-) -> dict[str, Any]:
+) -> tp.ChatResult:
     if len(args) != 1 or not isinstance(args[0], dict):
         raise JsonRpcInvalidParams(f"{command} takes one argument: {{uri, range?}}")
     ctx = ls.code_context(args[0])
@@ -416,7 +416,7 @@ async def _selection_command(
 
 
 def _register_selection_command(command: str) -> None:
-    async def handler(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    async def handler(ls: TandemServer, *args: Any) -> tp.ChatResult:
         return await _selection_command(ls, command, args)
 
     handler.__name__ = command.replace(".", "_")

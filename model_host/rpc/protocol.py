@@ -59,7 +59,6 @@ class ErrorCode(IntEnum):
     UNKNOWN_REQUEST = -32005
     UNAUTHORIZED = -32006
     FRAME_TOO_LARGE = -32007
-    LOAD_FAILED = -32008
     SHUTTING_DOWN = -32009
 
 
@@ -103,6 +102,5 @@ class LoadState:
     STOPPING: Final = "stopping"
 
 
-FINISH_REASONS: Final = ("stop", "length", "end", "cancelled")
 ROLES: Final = ("system", "user", "assistant")
 ORDERS: Final = ("psm", "spm")
