@@ -1,10 +1,14 @@
-"""Fixtures shared by every test tier: the tiny model and the real tokenizers beside the repo."""
+"""Fixtures shared by every test tier: the tiny model and one real host serving it."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.hostproc import HostProcess, start_host
 
 
 @pytest.fixture(scope="session")
@@ -13,3 +17,19 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from model_host.tiny import make_tiny
 
     return make_tiny(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def sock_dir() -> Iterator[Path]:
+    # AF_UNIX paths are limited to ~107 bytes: keep them short.
+    with tempfile.TemporaryDirectory(prefix="tdm-") as d:
+        yield Path(d)
+
+
+@pytest.fixture(scope="session")
+def host(tiny_model: Path, sock_dir: Path) -> Iterator[HostProcess]:
+    """One real host on a Unix socket, shared by tests that leave it as they found it
+    (they compare its counters before and after, never against absolute values)."""
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'shared.sock'}")
+    yield proc
+    proc.stop()

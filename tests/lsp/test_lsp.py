@@ -279,9 +279,9 @@ async def test_selection_command(client: LanguageClient, tmp_path: Any) -> None:
 
 
 async def test_cancellation_reaches_the_host(
-    client: LanguageClient, lsp_host: HostProcess, tmp_path: Any
+    client: LanguageClient, host: HostProcess, tmp_path: Any
 ) -> None:
-    watcher = await HostClient.connect(lsp_host.address)
+    watcher = await HostClient.connect(host.address)
     await watcher.hello()
     cancelled_before = (await watcher.request(Method.STATUS))["cancelled"]
     # Sampled, so the random model does not settle on end-of-text; retried if it ends anyway.
