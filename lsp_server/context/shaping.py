@@ -67,6 +67,11 @@ def shape_suggestion(
     if mode.mode == "line":
         lines = lines[:1]
     else:
+        if not cursor_line.strip() and indent_width(cursor_line) >= indent_width(mode.indent):
+            # The cursor already stands at the block's indentation (the editor auto-indented):
+            # the first line must not indent again. Editors also treat ghost text that starts
+            # with whitespace as indentation, so Tab would indent instead of accepting it.
+            lines[0] = lines[0].lstrip(" \t")
         brace = lang.block_style == "brace" if lang else prefix.rstrip().endswith("{")
         lines = _block(lines, mode, prefix, suffix, brace)
         lines = _cut_repeated_suffix(lines, below, first_is_whole=not cursor_line.strip())

@@ -242,3 +242,17 @@ def test_control_characters_end_the_suggestion() -> None:
     )
     assert shape_suggestion("\x00", mode=mode, prefix="x = ", suffix="", lang=None) is None
     assert shape_suggestion("a\tb", mode=mode, prefix="x = ", suffix="", lang=None) == "a\tb"
+
+
+def test_first_line_is_not_indented_twice() -> None:
+    prefix = "def add(a, b):\n    "
+    mode = detect_mode(prefix, len(prefix), syntax=None, lang=None)
+    assert mode.mode == "block" and mode.indent == "    "
+    shaped = shape_suggestion("    return a + b\n", mode=mode, prefix=prefix, suffix="", lang=None)
+    assert shaped == "return a + b"
+    # At column 0 the model's indentation is what puts the line in the block: kept.
+    bare = "def add(a, b):\n"
+    mode0 = detect_mode(bare, len(bare), syntax=None, lang=None)
+    assert shape_suggestion("    return a + b", mode=mode0, prefix=bare, suffix="", lang=None) == (
+        "    return a + b"
+    )
