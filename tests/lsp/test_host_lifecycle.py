@@ -21,7 +21,7 @@ from lsp_server.demo import plain
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import ROOT, start_host
-from tests.lsp.conftest import init_options
+from tests.lsp.conftest import eventually, init_options
 
 pytestmark = pytest.mark.timeout(120)
 REQUEST_FAILED = -32803
@@ -123,8 +123,9 @@ async def test_host_killed_mid_request_then_recovered(
         with pytest.raises(JsonRpcException) as err:
             await asyncio.wait_for(chat, 10)  # fails fast, never hangs
         assert err.value.code == REQUEST_FAILED and "host" in err.value.message
-        await asyncio.sleep(0.2)
-        assert any("lost the model host" in m.message for m in lsp_client.messages)
+        await eventually(
+            lambda: any("lost the model host" in m.message for m in lsp_client.messages)
+        )
         # While the host is down, ghost text is simply empty.
         result = await asyncio.wait_for(
             lsp_client.text_document_inline_completion_async(

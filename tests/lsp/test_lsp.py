@@ -16,6 +16,7 @@ from lsp_server.demo import plain
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import HostProcess
+from tests.lsp.conftest import eventually
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -340,7 +341,7 @@ async def test_configuration_changes(client: LanguageClient, tmp_path: Any) -> N
             }
         )
     )
-    await asyncio.sleep(0.3)
+    await eventually(lambda: any("Tandem settings" in m.message for m in client.messages))
     warning = [m.message for m in client.messages if "Tandem settings" in m.message]
     assert warning and "debounceMs" in warning[-1] and "maxTokensLine" in warning[-1]
     assert await inline(client, uri, end_position(text, client.encoding)) == []  # type: ignore[attr-defined]
