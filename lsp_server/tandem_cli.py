@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tiny.add_argument("dir", type=Path)
     tiny.add_argument("--seed", type=int, default=0)
+    tiny.add_argument("--shape", default="tiny", help="tiny, mini, small, 7b, 13b or 34b")
+    tiny.add_argument("--tokenizer", type=Path, help="a SentencePiece tokenizer.model to use")
+    tiny.add_argument("--context", type=int, default=2048, help="context window")
     status = sub.add_parser("status", help="print a running host's status")
     status.add_argument("--address", help="host address (default: the per-user socket)")
     return ap
@@ -53,7 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "make-tiny":
         from model_host.tiny import main as tiny_main
 
-        return tiny_main([str(args.dir), "--seed", str(args.seed)])
+        extra = ["--tokenizer", str(args.tokenizer)] if args.tokenizer else []
+        return tiny_main(
+            [
+                str(args.dir),
+                "--seed",
+                str(args.seed),
+                "--shape",
+                args.shape,
+                "--context",
+                str(args.context),
+                *extra,
+            ]
+        )
     if args.command == "status":
         try:
             print(json.dumps(asyncio.run(_host_status(args.address)), indent=2))

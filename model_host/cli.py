@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from .backends.local import EngineConfig
 from .loader import LoadSpec
 from .logsetup import configure_logging
 from .rpc.address import AddressError, default_socket_path, parse_address
@@ -52,9 +53,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="CPU threads for decoding (0: one for small models, torch's default otherwise)",
     )
-    ap.add_argument("--max-active", type=int, default=4, help="generations decoded side by side")
     ap.add_argument(
-        "--max-queue", type=int, default=32, help="requests queued before answering busy"
+        "--max-active",
+        type=int,
+        default=EngineConfig.max_running,
+        help="requests decoded side by side in one forward pass",
+    )
+    ap.add_argument(
+        "--max-queue", type=int, default=64, help="requests in flight before answering busy"
+    )
+    ap.add_argument(
+        "--prefill-chunk",
+        type=int,
+        default=EngineConfig.max_batch_tokens,
+        metavar="TOKENS",
+        help="tokens computed per engine step; a cancel lands within one step",
+    )
+    ap.add_argument(
+        "--kv-cache-tokens",
+        type=int,
+        default=0,
+        metavar="TOKENS",
+        help="size of the KV cache pool (0: from memory; at least one context window)",
+    )
+    ap.add_argument(
+        "--block-size",
+        type=int,
+        default=EngineConfig.block_size,
+        metavar="TOKENS",
+        help="tokens per KV cache block",
+    )
+    ap.add_argument(
+        "--no-prefix-cache",
+        action="store_true",
+        help="recompute every prompt from scratch (for benchmarks and debugging)",
     )
     ap.add_argument(
         "--max-frame-bytes",
@@ -86,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_active < 1 or args.max_queue < args.max_active:
         print("tandem-host: error: need 1 <= --max-active <= --max-queue", file=sys.stderr)
         return EXIT_USAGE
+    if args.prefill_chunk < 1 or args.block_size < 1 or args.kv_cache_tokens < 0:
+        print(
+            "tandem-host: error: --prefill-chunk and --block-size must be positive, "
+            "--kv-cache-tokens not negative",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     config = HostConfig(
         spec=LoadSpec(
             model=args.model,
@@ -98,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         address=address,
         default_address=default_address,
         token=args.token or None,
-        max_active=args.max_active,
+        engine=EngineConfig(
+            max_running=args.max_active,
+            max_batch_tokens=args.prefill_chunk,
+            block_size=args.block_size,
+            kv_cache_tokens=args.kv_cache_tokens,
+            prefix_cache=not args.no_prefix_cache,
+        ),
         max_queue=args.max_queue,
         max_frame_bytes=args.max_frame_bytes,
         idle_exit_s=args.idle_exit,

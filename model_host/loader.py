@@ -158,11 +158,9 @@ def cpu_threads(requested: int, params: int) -> int:
 def _warm_up(model: Any, device: Any, bos: int) -> None:
     """One tiny forward so the first real request does not pay for lazy init."""
     import torch
-    from transformers import DynamicCache
 
-    from .engine import prefill
-
-    prefill(model, torch.tensor([[bos, bos]], device=device), DynamicCache())
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([[bos, bos]], device=device), use_cache=False)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -100,6 +100,7 @@ class CompleteParams:
     suffix: str | None
     order: Literal["psm", "spm"]
     gen: GenerateParams
+    document: str | None = None  # routing key: one document's requests go to one replica
 
 
 def parse_complete(params: Any) -> CompleteParams:
@@ -112,6 +113,7 @@ def parse_complete(params: Any) -> CompleteParams:
         suffix=field(p, "suffix", str, None),
         order=order,
         gen=parse_generate(p, default_max_tokens=128),
+        document=field(p, "document", str, None),
     )
 
 

@@ -11,15 +11,16 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .loader import LoadError, LoadSpec, load
+from .backends.base import Backend
+from .backends.local import EngineConfig
+from .loader import LoadedModel, LoadError, LoadSpec, load
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.protocol import MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
-from .scheduler import Scheduler
 from .service import HostService
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ class HostConfig:
     address: Address
     default_address: bool = False
     token: str | None = None
-    max_active: int = 4
-    max_queue: int = 32
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    max_queue: int = 64  # generations in flight before BUSY
     max_frame_bytes: int = MAX_FRAME_BYTES
     idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
 
@@ -46,7 +47,9 @@ class HostConfig:
 class HostServer:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
-        self.service = HostService(token=config.token, model_name=config.spec.model)
+        self.service = HostService(
+            token=config.token, model_name=config.spec.model, max_queue=config.max_queue
+        )
         self.service.on_shutdown = self.request_stop
         self._stop = asyncio.Event()
         self._exit_code = EXIT_OK
@@ -135,6 +138,7 @@ class HostServer:
         service.set_state(LoadState.LOADING, 0.0, "starting")
         try:
             lm = await _in_daemon_thread(load, self.config.spec, progress)
+            backend = await _in_daemon_thread(self._open_backend, lm)
         except LoadError as exc:
             print(
                 f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}",
@@ -145,10 +149,7 @@ class HostServer:
             await asyncio.sleep(0.1)  # let the state notification reach connected clients
             self.request_stop(EXIT_LOAD_FAILED)
             return
-        scheduler = Scheduler(
-            lm.model, lm.device, max_active=self.config.max_active, max_queue=self.config.max_queue
-        )
-        service.ready(lm, scheduler)
+        service.ready(lm, backend)
         facts = lm.profile
         print(
             f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
@@ -156,6 +157,16 @@ class HostServer:
             file=sys.stderr,
             flush=True,
         )
+
+    def _open_backend(self, lm: LoadedModel) -> Backend:
+        from .backends.local import LocalBackend
+
+        try:
+            return LocalBackend(
+                lm.model, window=lm.profile.context_window, config=self.config.engine
+            )
+        except (RuntimeError, ValueError) as exc:  # e.g. no memory for the KV cache
+            raise LoadError(f"cannot start the engine: {exc}") from exc
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -196,8 +207,7 @@ class HostServer:
             self._server.close()
         for session in list(self.service.sessions):
             session.close()
-        if self.service.scheduler is not None:
-            await asyncio.to_thread(self.service.scheduler.stop)
+        await self.service.close()
         if not loader.done():
             loader.cancel()
         if self.config.address.kind == "unix":

@@ -1,20 +1,34 @@
-"""The host's methods: thin handlers that parse params, build prompts and run generations."""
+"""The host's methods: thin handlers that parse params, build prompts and stream a backend's generations.
+
+Tokenizing (prompts, counts) runs on worker threads, never on the event loop, so one
+window counting a huge text never stalls another window's requests.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
-from .detok import StopMatcher, StreamDecoder
-from .engine import Generation, Sampling
+from .backends.base import (
+    PRIORITY_CHAT,
+    PRIORITY_COMPLETE,
+    Backend,
+    BackendError,
+    GenerateRequest,
+    Sampling,
+)
 from .loader import LoadedModel
+from .output import Clock, OutputProcessor, result
 from .params import (
     CompleteParams,
     GenerateParams,
@@ -27,15 +41,16 @@ from .params import (
     field as param,
 )
 from .prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
+from .rpc.messages import GenerateResult, HelloResult, StreamNote
 from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
 from .rpc.session import Call, Session
-from .scheduler import Scheduler
 from .stats import HostStats
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-PRIORITY_COMPLETE = 0
-PRIORITY_CHAT = 1
+# Tokenizing threads: SentencePiece releases the GIL, so counts run beside the loop.
+TOKENIZE_THREADS = 2
 
 
 @dataclass
@@ -79,22 +94,34 @@ def render_ids(lm: LoadedModel, ids: list[int]) -> str:
 
 
 @dataclass
+class _Running:
+    """A generation being served: the handler's task, and whether `cancel` claimed it."""
+
+    task: asyncio.Task[Any] | None
+    cancelled: bool = False
+
+
+@dataclass
 class HostService:
     """Everything the host serves, independent of sockets (the server feeds it sessions)."""
 
     token: str | None = None
     model_name: str = ""
+    max_queue: int = 64
     state: str = LoadState.STARTING
     progress: float = 0.0
     message: str = ""
     lm: LoadedModel | None = None
-    scheduler: Scheduler | None = None
+    backend: Backend | None = None
     stats: HostStats = field(default_factory=HostStats)
     sessions: set[Session] = field(default_factory=set)
     on_shutdown: Callable[[], None] | None = None
     _authed: set[int] = field(default_factory=set)
-    _running: dict[tuple[int, int], Generation] = field(default_factory=dict)
+    _running: dict[tuple[int, int], _Running] = field(default_factory=dict)
     _finished: OrderedDict[tuple[int, int], None] = field(default_factory=OrderedDict)
+    _tokenizing: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(TOKENIZE_THREADS, "tandem-tokenize")
+    )
 
     # ---- state ---------------------------------------------------------------
     def set_state(self, state: str, progress: float, message: str = "") -> None:
@@ -103,8 +130,8 @@ class HostService:
         for session in list(self.sessions):
             session.notify(Notify.STATE, note)
 
-    def ready(self, lm: LoadedModel, scheduler: Scheduler) -> None:
-        self.lm, self.scheduler = lm, scheduler
+    def ready(self, lm: LoadedModel, backend: Backend) -> None:
+        self.lm, self.backend = lm, backend
         self.set_state(LoadState.READY, 1.0, f"{self.model_name} ready")
 
     def _need_model(self) -> LoadedModel:
@@ -115,6 +142,15 @@ class HostService:
                 {"state": self.state, "progress": self.progress},
             )
         return self.lm
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy tokenizer work on a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._tokenizing, fn, *args)
+
+    async def close(self) -> None:
+        if self.backend is not None:
+            await self.backend.close()
+        self._tokenizing.shutdown(wait=False, cancel_futures=True)
 
     # ---- dispatch ------------------------------------------------------------
     async def handle(self, call: Call, params: Any) -> Any:
@@ -146,7 +182,7 @@ class HostService:
         self._authed.discard(id(session))
 
     # ---- methods -------------------------------------------------------------
-    async def hello(self, call: Call, params: Any) -> dict[str, Any]:
+    async def hello(self, call: Call, params: Any) -> HelloResult:
         p = as_map(params, "hello")
         if self.token:
             given = param(p, "token", str, "")
@@ -160,23 +196,29 @@ class HostService:
             "pid": os.getpid(),
             "state": self.state,
             "progress": round(self.progress, 3),
+            "engine": self.backend.name if self.backend else "",
             "model": self.lm.profile.to_wire() if self.lm else None,
         }
 
-    async def complete(self, call: Call, params: Any) -> dict[str, Any]:
+    async def complete(self, call: Call, params: Any) -> GenerateResult:
         p = parse_complete(params)
         lm = self._need_model()
-        prompt = build_complete_prompt(lm, p)
-        result = await self._generate(
-            call, prompt, p.gen, strip_leading_space=False, priority=PRIORITY_COMPLETE
+        prompt = await self._off_loop(build_complete_prompt, lm, p)
+        out = await self._generate(
+            call,
+            prompt,
+            p.gen,
+            strip_leading_space=False,
+            priority=PRIORITY_COMPLETE,
+            affinity=p.document,
         )
-        result["mode"] = prompt.mode
-        return result
+        out["mode"] = prompt.mode
+        return out
 
-    async def chat(self, call: Call, params: Any) -> dict[str, Any]:
+    async def chat(self, call: Call, params: Any) -> GenerateResult:
         p = parse_chat(params)
         lm = self._need_model()
-        prompt = build_chat_prompt(lm, p.messages)
+        prompt = await self._off_loop(build_chat_prompt, lm, p.messages)
         return await self._generate(
             call, prompt, p.gen, strip_leading_space=True, priority=PRIORITY_CHAT
         )
@@ -187,9 +229,9 @@ class HostService:
         kind = param(p, "kind", str)
         lm = self._need_model()
         if kind == "complete":
-            prompt = build_complete_prompt(lm, parse_complete(p))
+            prompt = await self._off_loop(build_complete_prompt, lm, parse_complete(p))
         elif kind == "chat":
-            prompt = build_chat_prompt(lm, parse_chat(p).messages)
+            prompt = await self._off_loop(build_chat_prompt, lm, parse_chat(p).messages)
         else:
             raise invalid("'kind' must be 'complete' or 'chat'")
         return {
@@ -202,8 +244,9 @@ class HostService:
 
     async def tokenize(self, call: Call, params: Any) -> dict[str, Any]:
         p = as_map(params, "tokenize")
+        text = param(p, "text", str)
         lm = self._need_model()
-        ids = lm.tokenizer.encode(param(p, "text", str))
+        ids = await self._off_loop(lm.tokenizer.encode, text)
         return {"ids": ids, "pieces": [lm.tokenizer.piece(i) for i in ids]}
 
     async def count_tokens(self, call: Call, params: Any) -> dict[str, Any]:
@@ -212,7 +255,9 @@ class HostService:
         if not all(isinstance(t, str) for t in texts):
             raise invalid("'texts' must be an array of strings")
         lm = self._need_model()
-        return {"counts": [len(lm.tokenizer.encode(t)) for t in texts]}
+        encode = lm.tokenizer.encode
+        counts = await self._off_loop(lambda: [len(encode(t)) for t in texts])
+        return {"counts": counts}
 
     async def detokenize(self, call: Call, params: Any) -> dict[str, Any]:
         p = as_map(params, "detokenize")
@@ -221,15 +266,17 @@ class HostService:
         vocab = lm.profile.vocab_size
         if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < vocab for i in ids):
             raise invalid(f"'ids' must be integers in [0, {vocab})")
-        return {"text": lm.tokenizer.decode(ids)}
+        return {"text": await self._off_loop(lm.tokenizer.decode, ids)}
 
     async def cancel(self, call: Call, params: Any) -> dict[str, Any]:
         target = param(as_map(params, "cancel"), "id", int)
         key = (id(call.session), target)
-        gen = self._running.get(key)
-        if gen is not None:
-            assert self.scheduler is not None
-            self.scheduler.cancel(gen)
+        running = self._running.get(key)
+        if running is not None:
+            # From now on that request answers CANCELLED, whatever its engine does next.
+            if not running.cancelled and running.task is not None:
+                running.cancelled = True
+                running.task.cancel()
             return {"cancelled": True}
         if key in self._finished:
             return {"cancelled": False, "reason": "already finished"}
@@ -238,17 +285,19 @@ class HostService:
         )
 
     async def status(self, call: Call, params: Any) -> dict[str, Any]:
-        sched = self.scheduler
+        engine = self.backend.status() if self.backend else {}
         return {
             "state": self.state,
             "progress": round(self.progress, 3),
             "message": self.message,
             "model": self.lm.profile.to_wire() if self.lm else None,
-            "queue_depth": sched.queue_depth if sched else 0,
-            "active": sched.active if sched else 0,
-            "decode_steps": sched.decode_steps if sched else 0,
+            "queue_depth": engine.get("queue_depth", 0),
+            "active": engine.get("active", 0),
+            "decode_steps": engine.get("decode_steps", 0),
+            "requests_in_flight": len(self._running),
             "clients": len(self.sessions),
             **self.stats.to_wire(),
+            "engine": engine,
         }
 
     async def shutdown(self, call: Call, params: Any) -> dict[str, Any]:
@@ -262,13 +311,15 @@ class HostService:
         self,
         call: Call,
         prompt: Prompt,
-        gen_params: GenerateParams,
+        gen: GenerateParams,
         *,
         strip_leading_space: bool,
         priority: int,
-    ) -> dict[str, Any]:
+        affinity: str | None = None,
+    ) -> GenerateResult:
         lm = self._need_model()
-        assert self.scheduler is not None
+        backend = self.backend
+        assert backend is not None
         window = lm.profile.context_window
         if len(prompt.ids) >= window:
             raise RpcError(
@@ -276,71 +327,86 @@ class HostService:
                 f"the prompt is {len(prompt.ids)} tokens; the model's context window is {window}",
                 {"prompt_tokens": len(prompt.ids), "context_window": window},
             )
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        index = 0
-
-        def on_text(text: str) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, ("text", text))
-
-        def on_done(g: Generation) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, ("done", g))
-
-        gen = Generation(
-            prompt=prompt.ids,
-            max_tokens=min(gen_params.max_tokens, window - len(prompt.ids)),
-            sampling=Sampling(gen_params.temperature, gen_params.top_p, gen_params.seed),
+        if len(self._running) >= self.max_queue:
+            self.stats.busy += 1
+            raise RpcError(
+                ErrorCode.BUSY,
+                f"the host is busy ({self.max_queue} requests in flight); try again shortly",
+                {"in_flight": len(self._running)},
+            )
+        request = GenerateRequest(
+            prompt=tuple(prompt.ids),
+            max_tokens=min(gen.max_tokens, window - len(prompt.ids)),
+            sampling=Sampling(gen.temperature, gen.top_p, gen.seed),
             stop_ids=frozenset(lm.profile.stop_ids),
-            decoder=StreamDecoder(lm.tokenizer, strip_leading_space=strip_leading_space),
-            stops=StopMatcher(gen_params.stop),
-            on_text=on_text,
-            on_done=on_done,
             priority=priority,
+            affinity=affinity,
+        )
+        out = OutputProcessor(
+            lm.tokenizer,
+            stops=gen.stop,
+            stop_ids=request.stop_ids,
+            strip_leading_space=strip_leading_space,
         )
         key = (id(call.session), call.msgid)
+        running = self._running[key] = _Running(asyncio.current_task())
+        clock = Clock()
+        cached = 0
+        finish = "length"
         try:
-            self.scheduler.submit(gen)
-        except RpcError as exc:
-            if exc.code == ErrorCode.BUSY:
-                self.stats.busy += 1
-            raise
-        self._running[key] = gen
-        try:
-            while True:
-                kind, value = await events.get()
-                if kind == "text":
-                    if gen_params.stream:
-                        call.session.notify(
-                            Notify.STREAM, {"id": call.msgid, "text": value, "index": index}
-                        )
+            async with contextlib.aclosing(backend.generate(request)) as deltas:
+                index = 0
+                async for delta in deltas:
+                    if clock.first_token is None and delta.ids:
+                        clock.first_token = time.perf_counter()
+                    if delta.cached_tokens is not None:
+                        cached = delta.cached_tokens
+                    text = out.feed(delta.ids)
+                    if delta.finish is not None:
+                        text += out.flush()
+                        finish = delta.finish
+                    if out.stopped:
+                        finish = "stop"
+                    if text and gen.stream:
+                        note: StreamNote = {
+                            "id": call.msgid,
+                            "text": text,
+                            "index": index,
+                            "tokens": out.generated,
+                        }
+                        call.session.notify(Notify.STREAM, note)
                         index += 1
                         await call.session.drain()
-                    continue
-                return self._finish(gen)
+                    if delta.finish is not None or out.stopped:
+                        break  # leaving the stream stops the backend (a stop string)
+            clock.finished = time.perf_counter()
         except asyncio.CancelledError:
-            # The client went away: stop decoding for nobody.
-            self.scheduler.cancel(gen)
+            if not running.cancelled:
+                raise  # the client went away: nobody to answer
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            raise self._cancelled(out) from None
+        except BackendError:
+            self.stats.failed += 1
             raise
         finally:
             self._running.pop(key, None)
             self._finished[key] = None
             while len(self._finished) > 4096:
                 self._finished.popitem(last=False)
-
-    def _finish(self, gen: Generation) -> dict[str, Any]:
-        self.stats.tokens_generated += gen.generated
-        if gen.finish_reason == "error":
-            self.stats.failed += 1
-            raise RpcError(ErrorCode.INTERNAL_ERROR, f"generation failed: {gen.error}")
-        if gen.finish_reason == "cancelled":
-            self.stats.cancelled += 1
-            raise RpcError(
-                ErrorCode.CANCELLED,
-                "the request was cancelled",
-                {"generated_tokens": gen.generated, "text": gen.text},
-            )
+            self.stats.tokens_generated += out.generated
+        if running.cancelled:
+            raise self._cancelled(out)
         self.stats.served += 1
-        result = gen.result()
-        self.stats.latency.add(result["timings"]["total_ms"])
-        self.stats.first_token.add(result["timings"]["first_token_ms"])
-        return result
+        timings = clock.timings(out.generated, len(prompt.ids), cached)
+        self.stats.record(timings)
+        return result(out, finish_reason=finish, prompt_tokens=len(prompt.ids), timings=timings)
+
+    def _cancelled(self, out: OutputProcessor) -> RpcError:
+        self.stats.cancelled += 1
+        return RpcError(
+            ErrorCode.CANCELLED,
+            "the request was cancelled",
+            {"generated_tokens": out.generated, "text": out.text},
+        )

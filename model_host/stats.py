@@ -6,6 +6,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from .rpc.messages import Timings
+
 
 class LatencyWindow:
     """The last `size` samples, in milliseconds; percentiles by nearest rank."""
@@ -35,8 +37,17 @@ class HostStats:
     cancelled: int = 0
     busy: int = 0
     tokens_generated: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens served from the engine's prefix cache
     latency: LatencyWindow = field(default_factory=LatencyWindow)
     first_token: LatencyWindow = field(default_factory=LatencyWindow)
+
+    def record(self, timings: Timings) -> None:
+        """A served request's timings."""
+        self.latency.add(timings["total_ms"])
+        self.first_token.add(timings["first_token_ms"])
+        self.prompt_tokens += timings["prompt_tokens"]
+        self.cached_tokens += timings["cached_tokens"]
 
     def to_wire(self) -> dict[str, object]:
         return {
@@ -46,6 +57,8 @@ class HostStats:
             "cancelled": self.cancelled,
             "busy_refusals": self.busy,
             "tokens_generated": self.tokens_generated,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
             "latency_ms": self.latency.to_wire(),
             "first_token_ms": self.first_token.to_wire(),
         }

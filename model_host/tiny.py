@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model_host.shapes import SHAPES, Shape
 from model_host.tokenizer import CODE_LLAMA_PIECES, STEP_PIECE
 
 TINY_NAME = "tandem-tiny-random-codellama"
@@ -137,43 +138,33 @@ def make_tiny(
     out_dir: Path,
     *,
     seed: int = 0,
-    vocab_size: int = 2000,
-    hidden_size: int = 64,
-    num_layers: int = 2,
-    num_heads: int = 4,
-    intermediate_size: int = 128,
+    shape: str | Shape = "tiny",
     max_position_embeddings: int = 2048,
     step_piece: bool = False,
+    tokenizer_model: Path | None = None,
 ) -> Path:
-    """Write a random `LlamaForCausalLM` plus a real trained tokenizer into `out_dir`.
+    """Write a random `LlamaForCausalLM` plus a real tokenizer into `out_dir`.
 
     Its output is noise; it exists so that every layer above can run against
-    a real checkpoint without downloads. `step_piece=True` makes the last
-    Code Llama piece `<step>`, like CodeLlama-70b-Instruct's tokenizer.
+    a real checkpoint without downloads. `shape` names one of `model_host.shapes`
+    (or is a Shape). The tokenizer is trained here on stdlib source with as many
+    ids as the shape's vocabulary (at most 2000), unless `tokenizer_model` gives a
+    SentencePiece file to use, such as Code Llama's real one. `step_piece=True`
+    makes the last Code Llama piece `<step>`, like CodeLlama-70b-Instruct's tokenizer.
     """
     import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+    from transformers import GenerationConfig, LlamaForCausalLM
 
+    size = SHAPES[shape] if isinstance(shape, str) else shape
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model_proto = train_tiny_tokenizer(vocab_size=vocab_size, step_piece=step_piece)
+    if tokenizer_model is not None:
+        model_proto = Path(tokenizer_model).read_bytes()
+    else:
+        model_proto = train_tiny_tokenizer(vocab_size=min(size.vocab, 2000), step_piece=step_piece)
     _write_tokenizer_files(out, model_proto, step_piece=step_piece)
 
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=hidden_size,
-        intermediate_size=intermediate_size,
-        num_hidden_layers=num_layers,
-        num_attention_heads=num_heads,
-        num_key_value_heads=num_heads,
-        max_position_embeddings=max_position_embeddings,
-        rms_norm_eps=1e-5,
-        # Code Llama's long-context RoPE base (Llama 2 used 10_000).
-        rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0},
-        bos_token_id=1,
-        eos_token_id=2,
-        tie_word_embeddings=False,
-    )
+    config = size.config(max_position_embeddings=max_position_embeddings)
     config.tandem_name = TINY_NAME  # a marker for humans reading config.json
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config).eval()
@@ -201,9 +192,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, help="folder to write the checkpoint into")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--step-piece", action="store_true", help="70B-Instruct style <step>")
+    parser.add_argument(
+        "--shape", default="tiny", choices=sorted(SHAPES), help="model size (default: tiny)"
+    )
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        default=None,
+        help="a SentencePiece tokenizer.model to use instead of training one",
+    )
+    parser.add_argument(
+        "--context", type=int, default=2048, help="context window (max_position_embeddings)"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    out = make_tiny(args.out_dir, seed=args.seed, step_piece=args.step_piece)
+    out = make_tiny(
+        args.out_dir,
+        seed=args.seed,
+        shape=args.shape,
+        max_position_embeddings=args.context,
+        step_piece=args.step_piece,
+        tokenizer_model=args.tokenizer,
+    )
     took = time.perf_counter() - start
     files = ", ".join(sorted(p.name for p in out.iterdir()))
     print(f"built {TINY_NAME} in {out} ({took:.1f} s): {files}")

@@ -1,59 +1,35 @@
-"""Decode speed: Tandem's engine (prefill + one-step decode loop) against plain `generate()`.
+"""Decode speed and time to first token: Tandem's engine against plain `generate()`, same model, same run.
 
-Both run the same random-weight Llama in the same process, same prompt, greedy,
-EOS ignored, after a warm-up; the table prints tokens/s and time to first token.
+Both run the same random-weight Llama in this process: greedy, EOS ignored, after a
+warm-up, at each prompt length. The engine runs through its `Backend` interface
+(`LocalBackend.generate`), so the figures include its scheduler and streaming.
 
-    python tests/bench/bench_decode.py                       # tiny shape, CPU
-    python tests/bench/bench_decode.py --shape 7b --device cuda --dtype bf16 --prompt 2048
+    python tests/bench/bench_decode.py                                  # small (58M), CPU
+    python tests/bench/bench_decode.py --random-weights 7b --device cuda --prompts 512,2048,8192
 
-Shapes: tiny (64/2/4), small (512/8/8), 7b (4096/32/32), 13b (5120/40/40),
-34b (8192/48/64, 8 KV heads); vocab 32016 except tiny.
+Shapes (`model_host/shapes.py`): tiny, mini, small (58M), 7b, 13b, 34b (Code Llama's real sizes).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
-from model_host.detok import StopMatcher
-from model_host.engine import Generation, Sampling
-
-SHAPES = {
-    "tiny": (64, 2, 4, 4, 128, 2016),
-    "small": (512, 8, 8, 8, 1376, 32016),
-    "7b": (4096, 32, 32, 32, 11008, 32016),
-    "13b": (5120, 40, 40, 40, 13824, 32016),
-    "34b": (8192, 48, 64, 8, 22016, 32016),
-}
-
-
-class _NullDecoder:
-    """The benchmark measures the model loop, not detokenization."""
-
-    def push(self, token: int) -> str:
-        return ""
-
-    def flush(self) -> str:
-        return ""
+from model_host.backends.base import GenerateRequest, Sampling
+from model_host.backends.local import EngineConfig, LocalBackend
+from model_host.shapes import SHAPES
 
 
 def build(shape: str, device: str, dtype: torch.dtype) -> LlamaForCausalLM:
-    hidden, layers, heads, kv, inter, vocab = SHAPES[shape]
-    config = LlamaConfig(
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=kv,
-        intermediate_size=inter,
-        vocab_size=vocab,
-        max_position_embeddings=16384,
-        rope_theta=1e6,
-    )
+    torch.manual_seed(0)
     with torch.device(device):
-        model = LlamaForCausalLM(config).to(dtype)
+        model = LlamaForCausalLM(SHAPES[shape].config()).to(dtype)
+    model.generation_config.eos_token_id = None  # random weights: never stop early
+    model.generation_config.pad_token_id = 0
     return model.eval()
 
 
@@ -62,33 +38,10 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_tandem(
-    model: LlamaForCausalLM, prompt: list[int], new: int, device: str
-) -> tuple[float, float]:
-    done: list[Generation] = []
-    gen = Generation(
-        prompt=prompt,
-        max_tokens=new,
-        sampling=Sampling(temperature=0),
-        stop_ids=frozenset(),
-        decoder=_NullDecoder(),  # type: ignore[arg-type]
-        stops=StopMatcher(()),
-        on_text=lambda t: None,
-        on_done=done.append,
-    )
-    start = time.perf_counter()
-    while not gen.done:
-        gen.step(model, torch.device(device))
-    sync(device)
-    total = time.perf_counter() - start
-    assert gen.timings.first_token is not None
-    first = gen.timings.first_token - start
-    return first, (gen.generated - 1) / (total - first)
-
-
 def run_generate(
     model: LlamaForCausalLM, prompt: list[int], new: int, device: str
 ) -> tuple[float, float]:
+    model.set_attn_implementation("sdpa")
     ids = torch.tensor([prompt], device=device)
     with torch.inference_mode():
         sync(device)
@@ -103,43 +56,76 @@ def run_generate(
     return first, (new - 1) / (total - first)
 
 
+async def run_engine(backend: LocalBackend, prompt: list[int], new: int) -> tuple[float, float]:
+    request = GenerateRequest(tuple(prompt), new, Sampling(temperature=0), frozenset())
+    start = time.perf_counter()
+    first = None
+    count = 0
+    async for delta in backend.generate(request):
+        if first is None and delta.ids:
+            first = time.perf_counter() - start
+        count += len(delta.ids)
+    total = time.perf_counter() - start
+    assert first is not None and count == new
+    return first, (new - 1) / (total - first)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
+    ap.add_argument(
+        "--random-weights", "--shape", dest="shape", default="small", choices=sorted(SHAPES)
+    )
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--dtype", default="auto", choices=["auto", "bf16", "fp16", "fp32"])
-    ap.add_argument("--prompt", type=int, default=512, help="prompt tokens")
-    ap.add_argument("--new", type=int, default=128, help="generated tokens")
-    ap.add_argument("--threads", type=int, default=1, help="CPU threads")
+    ap.add_argument("--prompts", default="512,2048", help="prompt lengths, comma-separated")
+    ap.add_argument("--new", type=int, default=64, help="generated tokens")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    ap.add_argument(
+        "--chunk", type=int, default=EngineConfig.max_batch_tokens, help="engine prefill chunk"
+    )
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}.get(
         args.dtype, torch.bfloat16 if args.device.startswith("cuda") else torch.float32
     )
-    torch.manual_seed(0)
+    lengths = [int(x) for x in args.prompts.split(",")]
     model = build(args.shape, args.device, dtype)
-    model.generation_config.eos_token_id = None  # random weights: never stop early
-    model.generation_config.pad_token_id = 0
-    prompt = torch.randint(3, model.config.vocab_size, (args.prompt,)).tolist()
-    run_tandem(model, prompt[:32], 8, args.device)  # warm up both paths
-    run_generate(model, prompt[:32], 8, args.device)
-    rows = [
-        ("transformers generate() (baseline)", *run_generate(model, prompt, args.new, args.device)),
-        ("tandem engine", *run_tandem(model, prompt, args.new, args.device)),
-    ]
-    base_tps = rows[0][2]
+    window = max(lengths) + args.new + 64
+    prompt = torch.randint(3, model.config.vocab_size, (max(lengths),)).tolist()
     print(
-        f"\n{args.shape} · {args.device} · {str(dtype).removeprefix('torch.')} · prompt {args.prompt} · "
-        f"{args.new} new tokens · {torch.get_num_threads()} CPU threads"
+        f"\n{args.shape} · {args.device} · {str(dtype).removeprefix('torch.')} · {args.new} new tokens · "
+        f"{torch.get_num_threads()} CPU threads · engine chunk {args.chunk}"
     )
     print(
-        f"| {'engine':<36} | {'first token ms':>14} | {'decode tok/s':>12} | {'vs baseline':>11} |"
+        f"| {'prompt':>6} | {'engine':<34} | {'first token ms':>14} | {'decode tok/s':>12} | {'vs baseline':>11} |"
     )
-    print(f"|{'-' * 38}|{'-' * 16}|{'-' * 14}|{'-' * 13}|")
-    for name, first, tps in rows:
-        print(f"| {name:<36} | {first * 1000:>14.1f} | {tps:>12.1f} | {tps / base_tps:>10.2f}x |")
+    print(f"|{'-' * 8}|{'-' * 36}|{'-' * 16}|{'-' * 14}|{'-' * 13}|")
+
+    async def engine_rows() -> list[tuple[float, float]]:
+        # No prefix cache: every run is a cold prompt, like generate().
+        config = EngineConfig(max_batch_tokens=args.chunk, prefix_cache=False)
+        backend = LocalBackend(model, window=window, config=config)
+        try:
+            await run_engine(backend, prompt[:32], 4)  # warm up
+            return [await run_engine(backend, prompt[:n], args.new) for n in lengths]
+        finally:
+            await backend.close()
+
+    run_generate(model, prompt[:32], 4, args.device)  # warm up
+    baseline = [run_generate(model, prompt[:n], args.new, args.device) for n in lengths]
+    engine = asyncio.run(engine_rows())
+    for n, base, mine in zip(lengths, baseline, engine, strict=True):
+        for name, (first, tps) in (
+            ("transformers generate() (baseline)", base),
+            ("tandem engine", mine),
+        ):
+            ratio = tps / base[1]
+            print(
+                f"| {n:>6} | {name:<34} | {first * 1000:>14.1f} | {tps:>12.1f} | {ratio:>10.2f}x |"
+            )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Engines that turn prompt ids into generated ids, behind one seam (`base.Backend`)."""

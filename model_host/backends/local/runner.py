@@ -1,0 +1,119 @@
+"""Executing one scheduled step on the device: cache copies, one packed forward, batched sampling.
+
+The model is transformers' own (its weights, layers and numerics); the runner gives it
+a KV pool allocated once (per layer, on that layer's device, so accelerate's device
+map across GPUs works) and the `tandem_paged` attention that reads and writes it.
+One step = one forward over every scheduled request, one host sync for the tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..base import Sampling
+from . import attention
+from .kv_cache import CopyOp
+from .sampling import sample
+from .scheduler import SchedulerOutput
+
+
+def kv_bytes_per_token(model: Any) -> int:
+    """Bytes of K and V per token across all layers, in the model's dtype."""
+    config = model.config
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    itemsize = next(model.parameters()).element_size()
+    return 2 * config.num_hidden_layers * kv_heads * head_dim * itemsize
+
+
+class ModelRunner:
+    def __init__(self, model: Any, *, num_blocks: int, block_size: int) -> None:
+        self.model = model
+        self.block_size = block_size
+        config = model.config
+        head_dim = (
+            getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        )
+        kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        self.kv: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for layer in model.model.layers:
+            weight = layer.self_attn.k_proj.weight
+            shape = (num_blocks * block_size, kv_heads, head_dim)
+            self.kv.append(
+                (
+                    torch.zeros(shape, dtype=weight.dtype, device=weight.device),
+                    torch.zeros(shape, dtype=weight.dtype, device=weight.device),
+                )
+            )
+        self.device = model.get_input_embeddings().weight.device
+        model.set_attn_implementation(attention.ATTN_IMPLEMENTATION)
+        self._generators: dict[int, torch.Generator] = {}
+
+    def forget(self, rid: int) -> None:
+        """The request is gone: drop its sampling state."""
+        self._generators.pop(rid, None)
+
+    @torch.inference_mode()
+    def execute(self, out: SchedulerOutput) -> dict[int, int]:
+        """Run the step; returns the sampled token of every request whose chunk reached its end."""
+        self._copy(out.copies)
+        # Decodes (one new token each) first: they attend in one batched call.
+        seqs = sorted(out.seqs, key=lambda s: len(s.tokens) > 1)
+        ids: list[int] = []
+        positions: list[int] = []
+        spans: list[attention.SeqSpan] = []
+        rows: list[int] = []
+        sampled_seqs = []
+        for seq in seqs:
+            spans.append(attention.SeqSpan(len(ids), len(seq.tokens), seq.start, seq.block_table))
+            ids.extend(seq.tokens)
+            positions.extend(range(seq.start, seq.end))
+            if seq.sample:
+                rows.append(len(ids) - 1)
+                sampled_seqs.append(seq)
+        batch = attention.PagedBatch(
+            kv=self.kv,
+            block_size=self.block_size,
+            num_decode=sum(1 for s in seqs if len(s.tokens) == 1),
+            spans=spans,
+        )
+        input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)  # [1, T]
+        position_ids = torch.tensor([positions], dtype=torch.long, device=self.device)  # [1, T]
+        keep: Any = torch.tensor(rows, dtype=torch.long, device=self.device) if rows else 1
+        logits = self.model(
+            input_ids=input_ids,
+            position_ids=position_ids,
+            logits_to_keep=keep,
+            use_cache=False,
+            tandem_batch=batch,
+        ).logits[0]  # [S, V]
+        if not sampled_seqs:
+            return {}
+        params = [s.request.sampling for s in sampled_seqs]
+        generators = [self._generator(s.request.id, s.request.sampling) for s in sampled_seqs]
+        tokens = sample(logits.float(), params, generators).tolist()  # the step's one host sync
+        return {s.request.id: t for s, t in zip(sampled_seqs, tokens, strict=True)}
+
+    def _generator(self, rid: int, sampling: Sampling) -> torch.Generator | None:
+        if sampling.seed is None or sampling.greedy:
+            return None
+        generator = self._generators.get(rid)
+        if generator is None:
+            generator = torch.Generator(device=self.device).manual_seed(sampling.seed)
+            self._generators[rid] = generator
+        return generator
+
+    def _copy(self, copies: list[CopyOp]) -> None:
+        """Copy matched heads of cached blocks into the blocks that reuse them."""
+        if not copies:
+            return
+        size = self.block_size
+        src = [op.src * size + i for op in copies for i in range(op.tokens)]
+        dst = [op.dst * size + i for op in copies for i in range(op.tokens)]
+        for k_pool, v_pool in self.kv:
+            s = torch.tensor(src, dtype=torch.long, device=k_pool.device)
+            d = torch.tensor(dst, dtype=torch.long, device=k_pool.device)
+            k_pool.index_copy_(0, d, k_pool[s])
+            v_pool.index_copy_(0, d, v_pool[s])

@@ -1,0 +1,181 @@
+"""Which tokens the next forward pass computes: a batch built anew every step. No torch here.
+
+Each step has a token budget (`max_batch_tokens`, small enough that a cancel lands
+within one step). Running requests come first, completions before chats, then by
+arrival: a decoding request costs one token, a prefilling one a chunk of what the
+budget leaves. Then waiting requests are admitted while the budget and `max_running`
+allow, their prompts matched against the prefix cache. When the KV pool runs short,
+the lowest-priority running request is preempted: its blocks go back to the cache
+(still reusable) and it is recomputed later. Every running request is in every step,
+so all windows decode together in one forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .kv_cache import CopyOp, KVCacheManager
+from .request import FINISH_ABORTED, FINISH_ERROR, EngineRequest, Status
+
+
+@dataclass
+class ScheduledSeq:
+    request: EngineRequest
+    start: int  # position of tokens[0]
+    tokens: list[int]
+    block_table: list[int]
+    sample: bool  # the chunk reaches the last known token: the step samples the next one
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.tokens)
+
+
+@dataclass
+class SchedulerOutput:
+    """A plain description of one forward pass, for the model runner."""
+
+    seqs: list[ScheduledSeq] = field(default_factory=list)
+    copies: list[CopyOp] = field(default_factory=list)
+
+    @property
+    def num_tokens(self) -> int:
+        return sum(len(s.tokens) for s in self.seqs)
+
+    @property
+    def empty(self) -> bool:
+        return not self.seqs
+
+
+class Scheduler:
+    def __init__(self, kv: KVCacheManager, *, max_running: int, max_batch_tokens: int) -> None:
+        if max_running < 1 or max_batch_tokens < 1:
+            raise ValueError("need max_running >= 1 and max_batch_tokens >= 1")
+        self.kv = kv
+        self.max_running = max_running
+        self.max_batch_tokens = max_batch_tokens
+        self.waiting: list[EngineRequest] = []
+        self.running: list[EngineRequest] = []
+        self.preemptions = 0
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.waiting or self.running)
+
+    def add(self, request: EngineRequest) -> None:
+        request.status = Status.WAITING
+        self.waiting.append(request)
+
+    def abort(self, rid: int) -> EngineRequest | None:
+        """Stop a request now; what it computed stays in the cache (the next keystroke's prefix)."""
+        for queue in (self.running, self.waiting):
+            for request in queue:
+                if request.id == rid:
+                    self._finish(request, FINISH_ABORTED)
+                    return request
+        return None
+
+    # ---- one step --------------------------------------------------------------------
+    def schedule(self) -> SchedulerOutput:
+        out = SchedulerOutput()
+        budget = self.max_batch_tokens
+        self.running.sort(key=EngineRequest.order)
+        for request in list(self.running):
+            if budget <= 0:
+                break
+            if request.status is not Status.RUNNING:
+                continue  # preempted a moment ago to make room for a request before it
+            count = min(request.remaining, budget)
+            if not self._make_room(request, request.num_computed + count, out):
+                continue
+            out.seqs.append(self._seq(request, count))
+            budget -= count
+        self.waiting.sort(key=EngineRequest.order)
+        while self.waiting and budget > 0 and len(self.running) < self.max_running:
+            request = self.waiting[0]
+            admitted = self.kv.admit(request.id, request.tokens, budget)
+            if admitted is None:
+                break  # the pool is full of running requests: wait for one to end
+            del self.waiting[0]
+            if request.num_cached is None:
+                request.num_cached = min(admitted.num_cached, request.prompt_len)
+            request.num_computed = admitted.num_cached
+            request.status = Status.RUNNING
+            self.running.append(request)
+            out.copies.extend(admitted.copies)
+            count = min(request.remaining, budget)
+            out.seqs.append(self._seq(request, count))
+            budget -= count
+        return out
+
+    def update(self, out: SchedulerOutput, sampled: dict[int, int]) -> list[EngineRequest]:
+        """Take the step's results; returns the requests that got a token (some now finished)."""
+        self.kv.release_pins()
+        touched: list[EngineRequest] = []
+        for seq in out.seqs:
+            request = seq.request
+            if request.status is not Status.RUNNING:
+                continue
+            request.num_computed = seq.end
+            self.kv.commit(request.id, request.tokens, request.num_computed)
+            if not seq.sample:
+                continue
+            reason = request.append(sampled[request.id])
+            if reason is not None:
+                self._finish(request, reason)
+            touched.append(request)
+        return touched
+
+    def fail(self, out: SchedulerOutput, message: str) -> list[EngineRequest]:
+        """The forward pass raised: every request in it ends with an error, the others go on."""
+        self.kv.release_pins()
+        failed = []
+        for seq in out.seqs:
+            request = seq.request
+            if request.status is Status.RUNNING:
+                request.error = message
+                self._finish(request, FINISH_ERROR, keep=False)
+                failed.append(request)
+        return failed
+
+    # ---- helpers ---------------------------------------------------------------------
+    def _seq(self, request: EngineRequest, count: int) -> ScheduledSeq:
+        start = request.num_computed
+        return ScheduledSeq(
+            request=request,
+            start=start,
+            tokens=request.tokens[start : start + count],
+            block_table=list(self.kv.table(request.id)),
+            sample=start + count == request.num_tokens,
+        )
+
+    def _make_room(self, request: EngineRequest, num_tokens: int, out: SchedulerOutput) -> bool:
+        """Blocks for `num_tokens` positions of `request`, preempting later requests if need be."""
+        scheduled = {s.request.id for s in out.seqs}
+        while not self.kv.allocate(request.id, num_tokens):
+            victims = [r for r in self.running if r.id not in scheduled and r is not request]
+            victim = max(victims, key=EngineRequest.order) if victims else request
+            if victim.order() < request.order():
+                victim = request  # never push out a request that comes first
+            self._preempt(victim)
+            if victim is request:
+                return False
+        return True
+
+    def _preempt(self, request: EngineRequest) -> None:
+        self.kv.free(request.id, request.tokens, request.num_computed)
+        self.running.remove(request)
+        request.status = Status.WAITING
+        request.num_computed = 0
+        request.preemptions += 1
+        self.preemptions += 1
+        self.waiting.append(request)
+
+    def _finish(self, request: EngineRequest, reason: str, *, keep: bool = True) -> None:
+        self.kv.free(request.id, request.tokens, request.num_computed, keep=keep)
+        if request in self.running:
+            self.running.remove(request)
+        elif request in self.waiting:
+            self.waiting.remove(request)
+        request.status = Status.FINISHED
+        request.finish_reason = reason

@@ -1,0 +1,89 @@
+"""The host protocol's payloads, typed once for both ends (the host builds them, clients read them).
+
+Names and meanings are documented in docs/protocol.md; method names and error codes
+are in `protocol.py`.
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+
+class InfillInfo(TypedDict):
+    pre: int
+    suf: int
+    mid: int
+    eot: int
+
+
+class ModelInfo(TypedDict):
+    name: str
+    context_window: int
+    vocab_size: int
+    can_infill: bool
+    chat_format: str
+    stop_ids: list[int]
+    infill: InfillInfo | None
+
+
+class HelloResult(TypedDict):
+    protocol_version: int
+    host_version: str
+    pid: int
+    state: str
+    progress: float
+    engine: str
+    model: ModelInfo | None
+
+
+class CompleteRequest(TypedDict, total=False):
+    """`complete` params as a client sends them (only `prefix` is required)."""
+
+    prefix: str
+    suffix: str | None
+    order: str
+    max_tokens: int
+    temperature: float
+    top_p: float
+    stop: list[str]
+    seed: int
+    stream: bool
+    # The document the request is for: requests for one document go to one engine
+    # replica, whose prefix cache then keeps hitting while the user types.
+    document: str
+
+
+class Timings(TypedDict):
+    queue_ms: float
+    first_token_ms: float
+    total_ms: float
+    tokens_per_s: float
+    prompt_tokens: int
+    cached_tokens: int  # prompt tokens the engine did not recompute (prefix cache)
+
+
+class GenerateResult(TypedDict):
+    text: str
+    finish_reason: str  # "end" | "length" | "stop"
+    prompt_tokens: int
+    generated_tokens: int
+    timings: Timings
+    mode: NotRequired[str]  # complete only: "infill" | "prefix"
+
+
+class StreamNote(TypedDict):
+    id: int
+    text: str
+    index: int
+    tokens: int  # tokens generated so far, this piece included
+
+
+class StateNote(TypedDict):
+    state: str
+    progress: float
+    message: str
+
+
+class CancelledData(TypedDict):
+    generated_tokens: int
+    text: str
