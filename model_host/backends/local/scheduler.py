@@ -1,13 +1,13 @@
 """Which tokens the next forward pass computes: a batch built anew every step. No torch here.
 
 Each step has a token budget (`max_batch_tokens`, small enough that a cancel lands
-within one step). Running requests come first, completions before chats, then by
-arrival: a decoding request costs one token, a prefilling one a chunk of what the
-budget leaves. Then waiting requests are admitted while the budget and `max_running`
-allow, their prompts matched against the prefix cache. When the KV pool runs short,
-the lowest-priority running request is preempted: its blocks go back to the cache
-(still reusable) and it is recomputed later. Every running request is in every step,
-so all windows decode together in one forward.
+within one step). Every decoding request gets its one token, so all windows decode
+together in one forward. The rest of the budget goes to prompt work in priority order
+(completions before chats, then by arrival), whether the request is already running
+or still waiting; a waiting one is admitted while `max_running` allows (a completion
+may push a chat back to the queue for that) with its prompt matched against the
+prefix cache. When the KV pool runs short, the lowest-priority running request is
+preempted: its blocks go back to the cache (still reusable) and it is recomputed later.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .kv_cache import CopyOp, KVCacheManager
-from .request import FINISH_ABORTED, FINISH_ERROR, EngineRequest, Status
+from .request import FINISH_ABORTED, FINISH_ERROR, FINISH_LENGTH, EngineRequest, Status
 
 
 @dataclass
@@ -79,34 +79,62 @@ class Scheduler:
     def schedule(self) -> SchedulerOutput:
         out = SchedulerOutput()
         budget = self.max_batch_tokens
+        self._make_slots()
         self.running.sort(key=EngineRequest.order)
+        # Every decoding request gets its one token: all streams move every step.
         for request in list(self.running):
+            if request.remaining == 1 and request.status is Status.RUNNING:
+                if self._make_room(request, request.num_tokens, out):
+                    out.seqs.append(self._seq(request, 1))
+                    budget -= 1
+        # Then prompt work, best first, whether its request already runs or still waits:
+        # a completion that just arrived goes before the rest of a chat's long prompt.
+        pending = [r for r in self.running if r.remaining > 1] + self.waiting
+        admitting = True
+        for request in sorted(pending, key=EngineRequest.order):
             if budget <= 0:
                 break
-            if request.status is not Status.RUNNING:
-                continue  # preempted a moment ago to make room for a request before it
-            count = min(request.remaining, budget)
-            if not self._make_room(request, request.num_computed + count, out):
-                continue
-            out.seqs.append(self._seq(request, count))
-            budget -= count
-        self.waiting.sort(key=EngineRequest.order)
-        while self.waiting and budget > 0 and len(self.running) < self.max_running:
-            request = self.waiting[0]
-            admitted = self.kv.admit(request.id, request.tokens, budget)
-            if admitted is None:
-                break  # the pool is full of running requests: wait for one to end
-            del self.waiting[0]
-            if request.num_cached is None:
-                request.num_cached = min(admitted.num_cached, request.prompt_len)
-            request.num_computed = admitted.num_cached
-            request.status = Status.RUNNING
-            self.running.append(request)
-            out.copies.extend(admitted.copies)
-            count = min(request.remaining, budget)
-            out.seqs.append(self._seq(request, count))
-            budget -= count
+            if request.status is Status.RUNNING:
+                count = min(request.remaining, budget)
+                if self._make_room(request, request.num_computed + count, out):
+                    out.seqs.append(self._seq(request, count))
+                    budget -= count
+            elif admitting and request.status is Status.WAITING:
+                admitting = self._admit(request, budget, out)
+                if admitting:
+                    budget -= len(out.seqs[-1].tokens)
         return out
+
+    def _make_slots(self) -> None:
+        """With every slot taken, a waiting request that comes first (a completion) takes
+        the slot of the last running one (a chat), which goes back to the queue."""
+        free = self.max_running - len(self.running)
+        for request in sorted(self.waiting, key=EngineRequest.order):
+            if free > 0:
+                free -= 1
+                continue
+            worst = max(self.running, key=EngineRequest.order)
+            if worst.order() <= request.order():
+                break
+            self._preempt(worst)
+
+    def _admit(self, request: EngineRequest, budget: int, out: SchedulerOutput) -> bool:
+        """Start a waiting request with up to `budget` tokens; False if it cannot start now
+        (later ones then wait too, so a big prompt is not starved by small ones)."""
+        if len(self.running) >= self.max_running:
+            return False
+        admitted = self.kv.admit(request.id, request.tokens, budget)
+        if admitted is None:
+            return False  # the pool is full of running requests: wait for one to end
+        self.waiting.remove(request)
+        if request.num_cached is None:
+            request.num_cached = min(admitted.num_cached, request.prompt_len)
+        request.num_computed = admitted.num_cached
+        request.status = Status.RUNNING
+        self.running.append(request)
+        out.copies.extend(admitted.copies)
+        out.seqs.append(self._seq(request, min(request.remaining, budget)))
+        return True
 
     def update(self, out: SchedulerOutput, sampled: dict[int, int]) -> list[EngineRequest]:
         """Take the step's results; returns the requests that got a token (some now finished)."""
@@ -157,6 +185,11 @@ class Scheduler:
             victim = max(victims, key=EngineRequest.order) if victims else request
             if victim.order() < request.order():
                 victim = request  # never push out a request that comes first
+            if victim is request and len(self.running) == 1 and not scheduled:
+                # Alone and still too big: the pool is smaller than this request can grow
+                # (the host sizes it to one window, so only a hand-made pool gets here).
+                self._finish(request, FINISH_LENGTH)
+                return False
             self._preempt(victim)
             if victim is request:
                 return False
