@@ -14,9 +14,10 @@ from typing import Any
 from model_host.rpc.protocol import Method, RpcError
 
 from .config import CompletionSettings
-from .context.budget import PromptContext, build_context
+from .context.budget import PromptContext
 from .context.mode import CompletionMode, detect_mode
 from .context.shaping import shape_suggestion
+from .context.sticky import StickyContexts
 from .documents import Document
 from .host_link import HostLink, HostUnavailable
 from .stats import SuggestionStats
@@ -107,7 +108,13 @@ class Completer:
         self.stats = stats
         self.settings = settings
         self.cache = TypeAheadCache()
+        self.contexts = StickyContexts()
         self._inflight: dict[str, asyncio.Task[object]] = {}
+
+    def forget(self, uri: str) -> None:
+        """The document was closed."""
+        self.cache.forget(uri)
+        self.contexts.forget(uri)
 
     def supersede(self, uri: str) -> None:
         """Cancel the request in flight for this document: a newer one replaces it."""
@@ -158,7 +165,8 @@ class Completer:
         budget = min(cfg.context_tokens, room) if cfg.context_tokens else room
         if budget <= 0:
             return None
-        ctx = await build_context(
+        ctx = await self.contexts.build(
+            doc.uri,
             text,
             offset,
             syntax=doc.syntax,
@@ -171,6 +179,7 @@ class Completer:
             "prefix": ctx.prefix,
             "suffix": ctx.suffix,
             "order": cfg.order,
+            "document": doc.uri,
             "max_tokens": max_tokens,
             "temperature": cfg.temperature,
             "top_p": cfg.top_p,

@@ -49,8 +49,9 @@ class CompletionSettings:
     context_tokens: int = 0
     # Share of the prompt budget for text before the cursor.
     prefix_share: float = 0.75
-    # "psm" (prefix-suffix-middle) or "spm" (suffix first).
-    order: str = "psm"
+    # "spm" (suffix first) or "psm" (prefix-suffix-middle). Suffix first keeps the prompt's
+    # start fixed while the user types, so the engine's prefix cache keeps hitting.
+    order: str = "spm"
     # textDocument/completion fallback: "auto" (only for clients without inline completion),
     # "always" or "never".
     fallback: str = "auto"

@@ -291,7 +291,7 @@ def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> N
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.docs.close(params.text_document.uri)
-    ls.completer.cache.forget(params.text_document.uri)
+    ls.completer.forget(params.text_document.uri)
 
 
 # ---- suggestions ------------------------------------------------------------------

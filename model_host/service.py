@@ -45,6 +45,7 @@ from .rpc.messages import GenerateResult, HelloResult, StreamNote
 from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
 from .rpc.session import Call, Session
 from .stats import HostStats
+from .token_counts import TokenCounter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,6 +120,7 @@ class HostService:
     _authed: set[int] = field(default_factory=set)
     _running: dict[tuple[int, int], _Running] = field(default_factory=dict)
     _finished: OrderedDict[tuple[int, int], None] = field(default_factory=OrderedDict)
+    _counter: TokenCounter | None = None
     _tokenizing: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(TOKENIZE_THREADS, "tandem-tokenize")
     )
@@ -132,6 +134,7 @@ class HostService:
 
     def ready(self, lm: LoadedModel, backend: Backend) -> None:
         self.lm, self.backend = lm, backend
+        self._counter = TokenCounter(lm.tokenizer)
         self.set_state(LoadState.READY, 1.0, f"{self.model_name} ready")
 
     def _need_model(self) -> LoadedModel:
@@ -254,10 +257,10 @@ class HostService:
         texts = param(p, "texts", list)
         if not all(isinstance(t, str) for t in texts):
             raise invalid("'texts' must be an array of strings")
-        lm = self._need_model()
-        encode = lm.tokenizer.encode
-        counts = await self._off_loop(lambda: [len(encode(t)) for t in texts])
-        return {"counts": counts}
+        self._need_model()
+        assert self._counter is not None
+        count = self._counter.count
+        return {"counts": await self._off_loop(lambda: [count(t) for t in texts])}
 
     async def detokenize(self, call: Call, params: Any) -> dict[str, Any]:
         p = as_map(params, "detokenize")

@@ -83,10 +83,10 @@ class Scheduler:
         self.running.sort(key=EngineRequest.order)
         # Every decoding request gets its one token: all streams move every step.
         for request in list(self.running):
-            if request.remaining == 1 and request.status is Status.RUNNING:
-                if self._make_room(request, request.num_tokens, out):
-                    out.seqs.append(self._seq(request, 1))
-                    budget -= 1
+            decoding = request.remaining == 1 and request.status is Status.RUNNING
+            if decoding and self._make_room(request, request.num_tokens, out):
+                out.seqs.append(self._seq(request, 1))
+                budget -= 1
         # Then prompt work, best first, whether its request already runs or still waits:
         # a completion that just arrived goes before the rest of a chat's long prompt.
         pending = [r for r in self.running if r.remaining > 1] + self.waiting
