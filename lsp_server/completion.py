@@ -195,6 +195,7 @@ class Completer:
         if plan is None:
             return None
         result = await self.link.call(Method.COMPLETE, plan.params)
+        self.stats.record_host(result["timings"])
         shaped = shape_suggestion(
             result["text"],
             mode=plan.mode,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from model_host.rpc.messages import Timings
 from model_host.stats import LatencyWindow
 
 
@@ -18,12 +19,20 @@ class SuggestionStats:
     cache_hits: int = 0
     empty: int = 0
     latency: LatencyWindow = field(default_factory=LatencyWindow)
+    # Prompt tokens the host had to compute per model call (the rest came from its cache).
+    recomputed: LatencyWindow = field(default_factory=LatencyWindow)
+    last_timings: Timings | None = None
     # Ids already counted per event kind: an editor may report one acceptance twice
     # (the item's command and a suggestionEvent); each suggestion counts once.
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
 
     def record_latency(self, ms: float) -> None:
         self.latency.add(ms)
+
+    def record_host(self, timings: Timings) -> None:
+        """A model call's timings as the host reported them."""
+        self.last_timings = timings
+        self.recomputed.add(timings["prompt_tokens"] - timings["cached_tokens"])
 
     def record_event(self, kind: str, suggestion_id: str | None = None) -> None:
         if suggestion_id is not None:
@@ -52,4 +61,6 @@ class SuggestionStats:
             "cacheHits": self.cache_hits,
             "empty": self.empty,
             "latencyMs": self.latency.to_wire(),
+            "recomputedTokens": self.recomputed.to_wire(),
+            "lastHostTimings": self.last_timings,
         }

@@ -1,12 +1,15 @@
 """Attention over the paged KV pool, plugged into transformers' Llama as an attention implementation.
 
-The model runs one packed sequence per step: every scheduled request's new tokens
-side by side (`input_ids: [1, T]`), each with its own positions. transformers calls
+The model runs one packed sequence per step: every scheduled request's new tokens side
+by side (`input_ids: [1, T]`), each with its own positions. transformers calls
 `paged_attention` once per layer with that layer's projected Q/K/V; it writes the new
-K/V into the pool at the step's slots and attends each request to its own tokens.
-Decoding requests (one query each) attend together in one batched call over their
-gathered, padded contexts; prefill chunks attend one by one. The math is transformers'
-own SDPA path, so one request alone computes exactly what `generate()` computes.
+K/V into the pool at the step's slots, then attends each request to its own tokens:
+- a request whose blocks are one run of the pool reads it as a view (no copy);
+- decoding requests (one query each) scattered over the pool attend together in one
+  batched call over their gathered, padded contexts;
+- other prefill chunks gather their context and attend one by one.
+The math is transformers' own SDPA path, so one request alone computes what
+`generate()` computes.
 """
 
 from __future__ import annotations
@@ -34,28 +37,46 @@ class SeqSpan:
     def ctx_len(self) -> int:
         return self.start + self.q_len
 
+    def first_slot(self, block_size: int) -> int | None:
+        """The slot of position 0 when positions 0..ctx_len-1 are one run of slots."""
+        used = self.table[: -(-self.ctx_len // block_size)]
+        if all(b == used[0] + i for i, b in enumerate(used)):
+            return used[0] * block_size
+        return None
+
+
+@dataclass
+class _Run:
+    """Spans read as views of the pool: (span, first slot, causal mask or None)."""
+
+    span: SeqSpan
+    first_slot: int
+    mask: torch.Tensor | None
+
+
+@dataclass
+class _Gathered:
+    span: SeqSpan
+    slots: torch.Tensor  # [ctx_len]
+    mask: torch.Tensor | None
+
 
 @dataclass
 class _DeviceIndex:
     slot_mapping: torch.Tensor  # [T] where each new token's K/V goes
-    decode_slots: torch.Tensor | None  # [S_dec, max_ctx] contexts of the decoding requests
-    decode_mask: torch.Tensor | None  # [S_dec, 1, 1, max_ctx] (None when all lengths are equal)
-    prefill_slots: list[torch.Tensor]  # per prefill span: [ctx_len]
-    prefill_masks: list[torch.Tensor | None]  # per prefill span: [1, 1, q_len, ctx_len] or None
+    runs: list[_Run]
+    decode: list[SeqSpan]  # scattered decoding requests, attended in one call
+    decode_slots: torch.Tensor | None  # [S, max_ctx]
+    decode_mask: torch.Tensor | None  # [S, 1, 1, max_ctx] (None when all lengths are equal)
+    gathered: list[_Gathered]
 
 
 @dataclass
 class PagedBatch:
-    """What one step's attention needs; passed through the model as the `tandem_batch` kwarg.
+    """What one step's attention needs; passed through the model as the `tandem_batch` kwarg."""
 
-    Spans are ordered decodes first (one query token each), then prefill chunks.
-    """
-
-    kv: list[
-        tuple[torch.Tensor, torch.Tensor]
-    ]  # per layer: K and V pools, [slots, kv_heads, head_dim]
+    kv: list[tuple[torch.Tensor, torch.Tensor]]  # per layer: K, V pools [slots, kv_heads, head_dim]
     block_size: int
-    num_decode: int
     spans: list[SeqSpan]
     _index: dict[torch.device, _DeviceIndex] = field(default_factory=dict)
 
@@ -74,7 +95,19 @@ class PagedBatch:
             for p in range(span.start, span.ctx_len)
         ]
         offsets = torch.arange(size, device=device)
-        decode = self.spans[: self.num_decode]
+        runs: list[_Run] = []
+        decode: list[SeqSpan] = []
+        gathered: list[_Gathered] = []
+        for span in self.spans:
+            first = span.first_slot(size)
+            if first is not None:
+                runs.append(_Run(span, first, _causal_mask(span, device)))
+            elif span.q_len == 1:
+                decode.append(span)
+            else:
+                table = torch.tensor(span.table, dtype=torch.long, device=device)
+                slots = (table[:, None] * size + offsets).reshape(-1)[: span.ctx_len]
+                gathered.append(_Gathered(span, slots, _causal_mask(span, device)))
         decode_slots = decode_mask = None
         if decode:
             width = max(span.ctx_len for span in decode)
@@ -88,23 +121,19 @@ class PagedBatch:
                 lengths = torch.tensor([span.ctx_len for span in decode], device=device)
                 keep = torch.arange(width, device=device)[None, :] < lengths[:, None]
                 decode_mask = keep[:, None, None, :]
-        prefill_slots, prefill_masks = [], []
-        for span in self.spans[self.num_decode :]:
-            table = torch.tensor(span.table, dtype=torch.long, device=device)
-            slots = (table[:, None] * size + offsets).reshape(-1)[: span.ctx_len]
-            prefill_slots.append(slots)
-            prefill_masks.append(_causal_mask(span, device))
         return _DeviceIndex(
             slot_mapping=torch.tensor(mapping, dtype=torch.long, device=device),
+            runs=runs,
+            decode=decode,
             decode_slots=decode_slots,
             decode_mask=decode_mask,
-            prefill_slots=prefill_slots,
-            prefill_masks=prefill_masks,
+            gathered=gathered,
         )
 
 
 def _causal_mask(span: SeqSpan, device: torch.device) -> torch.Tensor | None:
-    """None when SDPA's own causal flag is exact: a chunk with no past (as `generate()` prefills)."""
+    """None when SDPA's own causal flag is exact: a chunk with no past (as `generate()` prefills)
+    or a single query."""
     if span.start == 0 or span.q_len == 1:
         return None
     query_pos = torch.arange(span.start, span.ctx_len, device=device)[:, None]
@@ -127,24 +156,42 @@ def paged_attention(
     index = batch.index(query.device)
     k_pool.index_copy_(0, index.slot_mapping, key[0].transpose(0, 1).to(k_pool.dtype))
     v_pool.index_copy_(0, index.slot_mapping, value[0].transpose(0, 1).to(v_pool.dtype))
-    outputs: list[torch.Tensor] = []  # each [1, q, heads, head_dim]
-    if batch.num_decode:
-        assert index.decode_slots is not None
-        n = batch.num_decode
-        q = query[0, :, :n, :].transpose(0, 1).unsqueeze(2)  # [S, heads, 1, head_dim]
-        k = k_pool[index.decode_slots].permute(0, 2, 1, 3)  # [S, kv_heads, ctx, head_dim]
-        v = v_pool[index.decode_slots].permute(0, 2, 1, 3)
-        out, _ = sdpa_attention_forward(module, q, k, v, index.decode_mask, scaling=scaling)
-        outputs.append(out.transpose(0, 1))  # [S, 1, heads, d] -> [1, S, heads, d]
-    for span, slots, mask in zip(
-        batch.spans[batch.num_decode :], index.prefill_slots, index.prefill_masks, strict=True
-    ):
+    heads, head_dim = query.shape[1], value.shape[-1]
+    # [1, T, heads, head_dim]; with one request its own result is the whole output.
+    out = None if len(batch.spans) == 1 else query.new_empty(1, query.shape[2], heads, head_dim)
+
+    def put(span: SeqSpan, result: torch.Tensor) -> torch.Tensor:
+        if out is not None:
+            out[:, span.q_start : span.q_start + span.q_len] = result
+        return result
+
+    last = None
+    for run in index.runs:
+        span = run.span
         q = query[:, :, span.q_start : span.q_start + span.q_len, :]
-        k = k_pool[slots].transpose(0, 1).unsqueeze(0)  # [1, kv_heads, ctx, head_dim]
-        v = v_pool[slots].transpose(0, 1).unsqueeze(0)
-        out, _ = sdpa_attention_forward(module, q, k, v, mask, scaling=scaling)
-        outputs.append(out)
-    return (outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)), None
+        end = run.first_slot + span.ctx_len
+        k = k_pool[run.first_slot : end].transpose(0, 1).unsqueeze(0)  # [1, kv_heads, ctx, d]
+        v = v_pool[run.first_slot : end].transpose(0, 1).unsqueeze(0)
+        last = put(span, sdpa_attention_forward(module, q, k, v, run.mask, scaling=scaling)[0])
+    if index.decode:
+        assert index.decode_slots is not None
+        rows = torch.tensor([span.q_start for span in index.decode], device=query.device)
+        q = query[0].index_select(1, rows).transpose(0, 1).unsqueeze(2)  # [S, heads, 1, d]
+        k = k_pool[index.decode_slots].permute(0, 2, 1, 3)  # [S, kv_heads, ctx, d]
+        v = v_pool[index.decode_slots].permute(0, 2, 1, 3)
+        result = sdpa_attention_forward(module, q, k, v, index.decode_mask, scaling=scaling)[0]
+        result = result.transpose(0, 1)  # [S, 1, heads, d] -> [1, S, heads, d]
+        if out is not None:
+            out[:, rows] = result
+        last = result
+    for item in index.gathered:
+        span = item.span
+        q = query[:, :, span.q_start : span.q_start + span.q_len, :]
+        k = k_pool[item.slots].transpose(0, 1).unsqueeze(0)
+        v = v_pool[item.slots].transpose(0, 1).unsqueeze(0)
+        last = put(span, sdpa_attention_forward(module, q, k, v, item.mask, scaling=scaling)[0])
+    assert last is not None
+    return (last if out is None else out), None
 
 
 AttentionInterface.register(ATTN_IMPLEMENTATION, paged_attention)

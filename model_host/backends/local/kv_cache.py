@@ -104,7 +104,14 @@ class KVCacheManager:
             self._take(bid)
         copies: tuple[CopyOp, ...] = ()
         table = list(shared)
-        if source is not None:
+        if source is not None and self._blocks[source].ref == 0 and source not in self._children:
+            # Nobody holds it and nothing hangs below it (the last keystroke's unfinished
+            # block): take it over instead of copying. It leaves the trie, since this
+            # request writes past the matching head.
+            self._take(source)
+            self._uncache(source)
+            table.append(source)
+        elif source is not None:
             self._take(source)  # before allocating, so the source cannot be handed out
             self._pinned.append(source)
             dst = self._alloc()
@@ -125,7 +132,7 @@ class KVCacheManager:
         if need > len(self._free):
             return False
         for _ in range(need):
-            table.append(self._alloc())
+            table.append(self._alloc(after=table[-1] if table else None))
         return True
 
     def commit(self, rid: int, tokens: Sequence[int], num_computed: int) -> None:
@@ -236,8 +243,14 @@ class KVCacheManager:
                 self._free.move_to_end(child, last=False)
 
     # ---- the pool -----------------------------------------------------------------
-    def _alloc(self) -> int:
-        bid, _ = self._free.popitem(last=False)
+    def _alloc(self, after: int | None = None) -> int:
+        """A free block: the one right after `after` if it holds nothing (a request whose
+        blocks are one run can be read without a gather), else the next in line."""
+        bid = after + 1 if after is not None else -1
+        if bid in self._free and not self._blocks[bid].cached:
+            del self._free[bid]
+        else:
+            bid, _ = self._free.popitem(last=False)
         block = self._blocks[bid]
         self._uncache(bid)
         block.ref = 1

@@ -59,8 +59,7 @@ class ModelRunner:
     def execute(self, out: SchedulerOutput) -> dict[int, int]:
         """Run the step; returns the sampled token of every request whose chunk reached its end."""
         self._copy(out.copies)
-        # Decodes (one new token each) first: they attend in one batched call.
-        seqs = sorted(out.seqs, key=lambda s: len(s.tokens) > 1)
+        seqs = out.seqs
         ids: list[int] = []
         positions: list[int] = []
         spans: list[attention.SeqSpan] = []
@@ -73,12 +72,7 @@ class ModelRunner:
             if seq.sample:
                 rows.append(len(ids) - 1)
                 sampled_seqs.append(seq)
-        batch = attention.PagedBatch(
-            kv=self.kv,
-            block_size=self.block_size,
-            num_decode=sum(1 for s in seqs if len(s.tokens) == 1),
-            spans=spans,
-        )
+        batch = attention.PagedBatch(kv=self.kv, block_size=self.block_size, spans=spans)
         input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)  # [1, T]
         position_ids = torch.tensor([positions], dtype=torch.long, device=self.device)  # [1, T]
         keep: Any = torch.tensor(rows, dtype=torch.long, device=self.device) if rows else 1

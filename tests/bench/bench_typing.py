@@ -1,0 +1,180 @@
+"""Typing replay through the real processes: what each keystroke costs the engine and the user.
+
+A real `tandem-lsp` and a real `tandem-host` (random weights of a Code Llama shape, the
+real Code Llama tokenizer when ../shared/tokenizers is there). argparse.py, larger than
+every budget, is opened; at a line in the middle of a function the replay presses Enter
+and types a 60-character line, one keystroke at a time: didChange, then an invoked
+inline completion. For every keystroke that reached the model it reads the host's
+timings from `tandem/status` (`lastHostTimings`): prompt tokens, tokens recomputed (not
+served from the prefix cache) and time to first token, plus the end-to-end latency the
+editor saw. Both infill orders and three budgets run against a host with its prefix
+cache on, and the same replay against one with it off (every keystroke computes its
+whole prompt: the baseline) in the same run.
+
+    python tests/bench/bench_typing.py                     # small (58M) model, CPU
+    python tests/bench/bench_typing.py --keys 20 --baseline-keys 5
+    python tests/bench/bench_typing.py --random-weights 7b --device cuda --threads 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from tests.bench.common import host, host_args, lsp, lsp_status, median, pct, source_text, table
+
+TYPED = "        value = self._get_value(action, arg_string)  # keep it"
+ANCHOR = "    def _get_values(self, action, arg_strings):\n"
+
+
+@dataclass
+class Run:
+    order: str
+    budget: int
+    cache: bool
+    prompt: list[int] = field(default_factory=list)
+    recomputed: list[int] = field(default_factory=list)
+    share: list[float] = field(default_factory=list)
+    first_token: list[float] = field(default_factory=list)
+    e2e: list[float] = field(default_factory=list)
+    answered_from_lsp_cache: int = 0
+
+    def row(self) -> list[object]:
+        return [
+            self.order,
+            self.budget or "default",
+            "on" if self.cache else "off (baseline)",
+            len(self.recomputed),
+            int(median(self.prompt)),
+            median(self.recomputed),
+            pct(self.recomputed, 95),
+            f"{max(self.share, default=0) * 100:.0f}%",
+            median(self.first_token),
+            pct(self.first_token, 95),
+            median(self.e2e),
+            pct(self.e2e, 95),
+        ]
+
+
+HEADERS = [
+    "order",
+    "budget",
+    "prefix cache",
+    "keys",
+    "prompt tok",
+    "recomputed p50",
+    "p95",
+    "max share",
+    "TTFT ms p50",
+    "p95",
+    "e2e ms p50",
+    "p95",
+]
+
+
+async def replay(address: str, run: Run, keys: int, uri: str) -> Run:
+    text = source_text("argparse")
+    at = text.index(ANCHOR)
+    line_end = text.index("\n", text.index("\n", at + len(ANCHOR)) + 1)  # after the docstring line
+    async with lsp(
+        address,
+        order=run.order,
+        contextTokens=run.budget,
+        maxTokensLine=8,
+        maxTokensBlock=8,
+    ) as client:
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        row = text.count("\n", 0, line_end)
+        col = line_end - (text.rfind("\n", 0, line_end) + 1)
+        version = 1
+        typed = ["\n", *TYPED[:keys]]
+        for n, char in enumerate(typed):
+            version += 1
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(
+                                start=types.Position(line=row, character=col),
+                                end=types.Position(line=row, character=col),
+                            ),
+                            text=char,
+                        )
+                    ],
+                )
+            )
+            row, col = (row + 1, 0) if char == "\n" else (row, col + 1)
+            before = await lsp_status(client)
+            started = time.perf_counter()
+            await client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=row, character=col),
+                    context=types.InlineCompletionContext(
+                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                    ),
+                )
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            after = await lsp_status(client)
+            hits = after["suggestions"]["cacheHits"] - before["suggestions"]["cacheHits"]
+            timings = after["suggestions"]["lastHostTimings"]
+            if n == 0:
+                continue  # the first request after opening: cold, not a keystroke
+            if hits or timings is None or timings == before["suggestions"]["lastHostTimings"]:
+                run.answered_from_lsp_cache += 1
+                continue
+            recomputed = timings["prompt_tokens"] - timings["cached_tokens"]
+            run.prompt.append(timings["prompt_tokens"])
+            run.recomputed.append(recomputed)
+            run.share.append(recomputed / timings["prompt_tokens"])
+            run.first_token.append(timings["first_token_ms"])
+            run.e2e.append(elapsed)
+    return run
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    host_args(ap)
+    ap.add_argument("--keys", type=int, default=len(TYPED), help="keystrokes per replay")
+    ap.add_argument(
+        "--baseline-keys", type=int, default=8, help="keystrokes per replay without prefix cache"
+    )
+    ap.add_argument("--budgets", default="512,4096,0", help="prompt budgets (0: the default)")
+    ap.add_argument("--orders", default="spm,psm")
+    args = ap.parse_args()
+    budgets = [int(b) for b in args.budgets.split(",")]
+    orders = args.orders.split(",")
+    runs: list[Run] = []
+    for cache in (True, False):
+        async with host(args, *([] if cache else ["--no-prefix-cache"])) as proc:
+            for order in orders:
+                for budget in budgets:
+                    keys = args.keys if cache else args.baseline_keys
+                    uri = f"file:///bench/{order}-{budget}-{cache}/argparse.py"
+                    run = await replay(proc.address, Run(order, budget, cache), keys, uri)
+                    runs.append(run)
+                    print(table(HEADERS, [run.row()]).splitlines()[-1], flush=True)
+    print(
+        f"\ntyping replay · {args.shape} · {args.device} · argparse.py · "
+        f"{args.keys} keys (baseline {args.baseline_keys})"
+    )
+    runs.sort(key=lambda r: (r.order, r.budget == 0, r.budget, not r.cache))
+    print(table(HEADERS, [r.row() for r in runs]))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
