@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="tokens per KV cache block",
     )
     ap.add_argument(
+        "--random-weights",
+        default=None,
+        metavar="SHAPE",
+        help="random weights of a named shape (tiny, mini, small, 7b, 13b, 34b) with the "
+        "tokenizer of --model: for benchmarks of real sizes without a checkpoint",
+    )
+    ap.add_argument(
         "--no-prefix-cache",
         action="store_true",
         help="recompute every prompt from scratch (for benchmarks and debugging)",
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             chat_format=args.chat_format,
             infill=None if args.infill is None else args.infill == "yes",
             threads=args.threads,
+            random_weights=args.random_weights,
         ),
         address=address,
         default_address=default_address,

@@ -26,6 +26,9 @@ class LoadSpec:
     chat_format: str | None = None
     infill: bool | None = None
     threads: int = 0  # CPU intra-op threads; 0 = automatic
+    # A shape name (model_host.shapes): random weights of that shape instead of the
+    # checkpoint's (its tokenizer is still used). For benchmarks of real sizes.
+    random_weights: str | None = None
 
 
 @dataclass
@@ -115,7 +118,12 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     if cuda:
         kwargs["device_map"] = "auto" if spec.device == "auto" else spec.device
     try:
-        model = AutoModelForCausalLM.from_pretrained(spec.model, **kwargs)
+        if spec.random_weights:
+            config, model = _random_model(spec.random_weights, tokenizer.vocab_size, dtype, cuda)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(spec.model, **kwargs)
+    except LoadError:
+        raise
     except Exception as exc:
         raise LoadError(f"cannot load the weights from {where}: {_first_line(exc)}") from exc
     model.eval()
@@ -139,6 +147,25 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     _warm_up(model, device, tokenizer.bos_id)
     progress("ready", 1.0)
     return LoadedModel(model, device, tokenizer, hf_tokenizer, profile)
+
+
+def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[Any, Any]:
+    """Random weights of a named shape, built on the device in `dtype` (nothing is read)."""
+    import dataclasses
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from .shapes import SHAPES
+
+    shape = SHAPES.get(shape_name)
+    if shape is None:
+        raise LoadError(f"unknown shape {shape_name!r}: use one of {', '.join(SHAPES)}")
+    config = dataclasses.replace(shape, vocab=max(shape.vocab, vocab)).config()
+    torch.manual_seed(0)
+    with torch.device("cuda" if cuda else "cpu"):
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    return config, model
 
 
 SMALL_MODEL_PARAMS = 100_000_000

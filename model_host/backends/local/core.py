@@ -95,12 +95,13 @@ class EngineCore:
                 if on_done is not None:
                     on_done()
             if stopping:
-                for rid in list(self._slots):
-                    slot = self._slots[rid]
-                    self._drop(rid)
-                    slot.sink(backend_failed("the engine stopped"))
+                self._fail_all("the engine stopped")
                 return
-            self._step()
+            try:
+                self._step()
+            except Exception as exc:  # a bug in scheduling: fail what is in flight, keep serving
+                log.exception("an engine step failed; failing %d requests", len(self._slots))
+                self._fail_all(f"engine error: {type(exc).__name__}: {exc}")
 
     def _step(self) -> None:
         out = self.scheduler.schedule()
@@ -122,6 +123,12 @@ class EngineCore:
             self.steps += 1
         for request in self.scheduler.update(out, sampled):
             self._emit(request, request.tokens[-1:])
+
+    def _fail_all(self, message: str) -> None:
+        for rid in list(self._slots):
+            slot = self._slots[rid]
+            self._drop(rid)
+            slot.sink(backend_failed(message))
 
     def _drop(self, rid: int) -> None:
         slot = self._slots.pop(rid, None)

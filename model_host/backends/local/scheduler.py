@@ -111,8 +111,10 @@ class Scheduler:
         free = self.max_running - len(self.running)
         for request in sorted(self.waiting, key=EngineRequest.order):
             if free > 0:
-                free -= 1
+                free -= 1  # this one gets a free slot
                 continue
+            if not self.running:
+                break
             worst = max(self.running, key=EngineRequest.order)
             if worst.order() <= request.order():
                 break

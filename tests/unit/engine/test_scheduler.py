@@ -106,6 +106,20 @@ def test_a_completion_pushes_a_chat_back_when_every_slot_is_taken() -> None:
     assert {r.id for r in s.running} == {1, 2}  # the completion is done: the chat is back
 
 
+def test_one_slot_serves_a_queue_in_order() -> None:
+    s = scheduler(budget=64, running=1)
+    for rid in (1, 2, 3, 4):
+        s.add(make(rid, 20, max_tokens=3, first=100 * rid))
+    done = []
+    for _ in range(40):
+        out = step(s)
+        assert len({seq.request.id for seq in out.seqs}) <= 1
+        done += [seq.request.id for seq in out.seqs if seq.request.finished]
+        if not s.has_work:
+            break
+    assert done == [1, 2, 3, 4]
+
+
 def test_stop_id_and_limits_finish_requests() -> None:
     s = scheduler()
     s.add(make(1, 5, max_tokens=3))
