@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -100,6 +100,7 @@ class _Running:
 
     task: asyncio.Task[Any] | None
     cancelled: bool = False
+    out: OutputProcessor | None = None
 
 
 @dataclass
@@ -206,25 +207,28 @@ class HostService:
     async def complete(self, call: Call, params: Any) -> GenerateResult:
         p = parse_complete(params)
         lm = self._need_model()
-        prompt = await self._off_loop(build_complete_prompt, lm, p)
-        out = await self._generate(
-            call,
-            prompt,
-            p.gen,
-            strip_leading_space=False,
-            priority=PRIORITY_COMPLETE,
-            affinity=p.document,
-        )
+        async with self._tracked(call) as running:
+            prompt = await self._off_loop(build_complete_prompt, lm, p)
+            out = await self._generate(
+                call,
+                running,
+                prompt,
+                p.gen,
+                strip_leading_space=False,
+                priority=PRIORITY_COMPLETE,
+                affinity=p.document,
+            )
         out["mode"] = prompt.mode
         return out
 
     async def chat(self, call: Call, params: Any) -> GenerateResult:
         p = parse_chat(params)
         lm = self._need_model()
-        prompt = await self._off_loop(build_chat_prompt, lm, p.messages)
-        return await self._generate(
-            call, prompt, p.gen, strip_leading_space=True, priority=PRIORITY_CHAT
-        )
+        async with self._tracked(call) as running:
+            prompt = await self._off_loop(build_chat_prompt, lm, p.messages)
+            return await self._generate(
+                call, running, prompt, p.gen, strip_leading_space=True, priority=PRIORITY_CHAT
+            )
 
     async def prompt(self, call: Call, params: Any) -> dict[str, Any]:
         """Dry run: the exact ids a complete/chat request would feed the model."""
@@ -310,9 +314,38 @@ class HostService:
         return {"ok": True}
 
     # ---- generation ----------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _tracked(self, call: Call) -> AsyncIterator[_Running]:
+        """Register a generating request from its first moment, so `cancel` always finds it,
+        and turn a cancel that answered true into CANCELLED, whatever came after it."""
+        if len(self._running) >= self.max_queue:
+            self.stats.busy += 1
+            raise RpcError(
+                ErrorCode.BUSY,
+                f"the host is busy ({self.max_queue} requests in flight); try again shortly",
+                {"in_flight": len(self._running)},
+            )
+        key = (id(call.session), call.msgid)
+        running = self._running[key] = _Running(asyncio.current_task())
+        try:
+            yield running
+        except asyncio.CancelledError:
+            if not running.cancelled:
+                raise  # the client went away: nobody to answer
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            raise self._cancelled(running) from None
+        finally:
+            self._running.pop(key, None)
+            self._finished[key] = None
+            while len(self._finished) > 4096:
+                self._finished.popitem(last=False)
+
     async def _generate(
         self,
         call: Call,
+        running: _Running,
         prompt: Prompt,
         gen: GenerateParams,
         *,
@@ -330,13 +363,6 @@ class HostService:
                 f"the prompt is {len(prompt.ids)} tokens; the model's context window is {window}",
                 {"prompt_tokens": len(prompt.ids), "context_window": window},
             )
-        if len(self._running) >= self.max_queue:
-            self.stats.busy += 1
-            raise RpcError(
-                ErrorCode.BUSY,
-                f"the host is busy ({self.max_queue} requests in flight); try again shortly",
-                {"in_flight": len(self._running)},
-            )
         request = GenerateRequest(
             prompt=tuple(prompt.ids),
             max_tokens=min(gen.max_tokens, window - len(prompt.ids)),
@@ -345,14 +371,12 @@ class HostService:
             priority=priority,
             affinity=affinity,
         )
-        out = OutputProcessor(
+        out = running.out = OutputProcessor(
             lm.tokenizer,
             stops=gen.stop,
             stop_ids=request.stop_ids,
             strip_leading_space=strip_leading_space,
         )
-        key = (id(call.session), call.msgid)
-        running = self._running[key] = _Running(asyncio.current_task())
         clock = Clock()
         cached = 0
         finish = "length"
@@ -383,33 +407,23 @@ class HostService:
                     if delta.finish is not None or out.stopped:
                         break  # leaving the stream stops the backend (a stop string)
             clock.finished = time.perf_counter()
-        except asyncio.CancelledError:
-            if not running.cancelled:
-                raise  # the client went away: nobody to answer
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            raise self._cancelled(out) from None
         except BackendError:
             self.stats.failed += 1
             raise
         finally:
-            self._running.pop(key, None)
-            self._finished[key] = None
-            while len(self._finished) > 4096:
-                self._finished.popitem(last=False)
             self.stats.tokens_generated += out.generated
         if running.cancelled:
-            raise self._cancelled(out)
+            raise self._cancelled(running)
         self.stats.served += 1
         timings = clock.timings(out.generated, len(prompt.ids), cached)
         self.stats.record(timings)
         return result(out, finish_reason=finish, prompt_tokens=len(prompt.ids), timings=timings)
 
-    def _cancelled(self, out: OutputProcessor) -> RpcError:
+    def _cancelled(self, running: _Running) -> RpcError:
         self.stats.cancelled += 1
+        out = running.out
         return RpcError(
             ErrorCode.CANCELLED,
             "the request was cancelled",
-            {"generated_tokens": out.generated, "text": out.text},
+            {"generated_tokens": out.generated if out else 0, "text": out.text if out else ""},
         )

@@ -1,0 +1,58 @@
+"""Typing through the real `tandem-lsp`: each keystroke's prompt reuses the host's cache of the last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_server.demo import plain
+from tests.lsp.test_lsp import end_position, inline, open_doc
+
+pytestmark = pytest.mark.timeout(90)
+
+HELPERS = "".join(
+    f"def helper_{i}(value):\n    scaled = value * {i + 2}\n    return scaled - {i}\n\n\n"
+    for i in range(120)
+)
+
+
+async def status(client: LanguageClient) -> dict[str, Any]:
+    return plain(await client.protocol.send_request_async("tandem/status", {}))
+
+
+async def test_keystrokes_recompute_only_what_changed(
+    client: LanguageClient, tmp_path: Any
+) -> None:
+    uri = (tmp_path / "typing.py").as_uri()
+    text = "import os\n\n\n" + HELPERS + "def target(items):\n    total = "
+    open_doc(client, uri, "python", text)
+    await inline(client, uri, end_position(text, client.encoding))  # type: ignore[attr-defined]
+    version = 1
+    recomputed = []
+    for char in "len(items)":
+        version += 1
+        pos = end_position(text, client.encoding)  # type: ignore[attr-defined]
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=pos, end=pos), text=char
+                    )
+                ],
+            )
+        )
+        text += char
+        before = (await status(client))["suggestions"]
+        await inline(client, uri, end_position(text, client.encoding))  # type: ignore[attr-defined]
+        after = (await status(client))["suggestions"]
+        if after["cacheHits"] > before["cacheHits"]:
+            continue  # the typed-ahead cache answered: no model call to look at
+        timings = after["lastHostTimings"]
+        assert timings["prompt_tokens"] > 1000  # the file fits the tiny model's window
+        recomputed.append(timings["prompt_tokens"] - timings["cached_tokens"])
+    assert recomputed and max(recomputed) <= 8, recomputed
+    assert (await status(client))["suggestions"]["recomputedTokens"]["p50"] <= 8
