@@ -1,19 +1,29 @@
-"""Turning a model's raw infill into the suggestion an editor shows: cut, de-duplicated, trimmed.
+"""Turning a model's raw infill into the suggestion an editor shows, as it streams in.
 
-In order: cut at the first control marker; keep one line (line mode) or the block being
-written (block mode: it ends where a line dedents below the block, or at an unmatched `}`
-in brace languages, or after `max_lines`); cut where the suggestion starts repeating the
-lines below the cursor; drop closing brackets/quotes the editor already has right after the
-cursor; strip trailing whitespace. Nothing left but whitespace -> None.
+In order: cut at the first control marker; keep one line (line mode); find where the
+suggestion ends from the syntax tree of the document with the candidate in place (cuts.py;
+text rules in text_cuts.py where no grammar exists); trim what the rest of the cursor line
+already holds; strip trailing whitespace; cap the lines. Nothing left but whitespace -> None.
+
+A `Shaper` takes the text piece by piece and says as soon as the suggestion is decided, so
+the caller can stop the model instead of paying for tokens it would throw away.
 """
 
 from __future__ import annotations
 
 import re
 
+from tree_sitter import Tree
+
+from . import cuts
 from .languages import LanguageSpec
-from .mode import CLOSING_CHARS, CompletionMode
-from .text import indent_width, is_closer_line, leading_ws, unquoted
+from .mode import CompletionMode
+from .splice import Splice
+from .text import indent_width
+from .text_cuts import cut_repeated_suffix, text_block, trim_line_overlap
+
+# A safety limit far above ordinary code: the syntax decides where a block ends.
+DEFAULT_MAX_LINES = 256
 
 CONTROL_MARKERS: tuple[str, ...] = (
     "<PRE>",
@@ -28,27 +38,226 @@ CONTROL_MARKERS: tuple[str, ...] = (
 )
 # A generation cut off inside a marker leaves its start behind: "<EO", "[/IN".
 _PARTIAL_MARKERS = tuple(m[:n] for m in CONTROL_MARKERS for n in range(3, len(m)))
-_BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
-_QUOTES = frozenset("\"'`")
-# Lines too common to prove the model is re-writing the code below the cursor on their own.
-_TRIVIAL_LINE = re.compile(r"^(?:else:?|}\s*else\s*\{?|pass|break;?|continue;?|return;?)$")
-
-
 # Control characters other than tab and newline never belong in code an editor inserts.
 _CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def strip_control_markers(text: str) -> str:
-    """The text before the first control marker or control character, without a
-    half-generated marker at its end."""
+def cut_control(text: str) -> tuple[str, bool]:
+    """The text before the first control marker or control character (and whether one was
+    there: nothing after it counts), without a half-generated marker at its end."""
     text = text.replace("\r\n", "\n")
     cut = min((i for i in (text.find(m) for m in CONTROL_MARKERS) if i >= 0), default=len(text))
     bad = _CONTROL_CHAR.search(text, 0, cut)
-    text = text[: bad.start() if bad else cut]
+    end = bad.start() if bad else cut
+    if end < len(text):
+        return text[:end], True
     for partial in _PARTIAL_MARKERS:
         if text.endswith(partial):
-            return text[: -len(partial)]
-    return text
+            return text[: -len(partial)], False
+    return text, False
+
+
+def strip_control_markers(text: str) -> str:
+    """The text before the first control marker or control character."""
+    return cut_control(text)[0]
+
+
+class Shaper:
+    """Shapes one suggestion from streamed text; `feed` says when it is decided.
+
+    `prefix` and `suffix` are the whole document on either side of the cursor; `doc_tree`
+    (the document's tree, if the caller has one) saves a parse. Languages without a grammar
+    use the text rules and are decided only by the end of the stream, a line break in line
+    mode, or the line cap.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: CompletionMode,
+        prefix: str,
+        suffix: str,
+        lang: LanguageSpec | None,
+        max_lines: int = DEFAULT_MAX_LINES,
+        doc_tree: Tree | None = None,
+    ) -> None:
+        self.mode = mode
+        self.prefix = prefix
+        self.suffix = suffix
+        self.lang = lang
+        self.max_lines = max(1, max_lines)
+        self.line_suffix = suffix.partition("\n")[0]
+        self.raw = ""
+        self.decided = False
+        self._final_text: str | None = None
+        self._fallback = False  # the tree could not place the candidate: text rules decide
+        language = lang.ts_language() if lang is not None else None
+        self._splice: Splice | None = None
+        if language is not None:
+            line = mode.mode == "line"
+            removed = len(self.line_suffix.encode("utf-8")) if line else 0
+            after = suffix[len(self.line_suffix) :] if line else suffix
+            self._splice = Splice(language, prefix, after, doc_tree=doc_tree, doc_removed=removed)
+            if doc_tree is None and line:
+                # The document's tree (with the rest of the line) for the line rules below.
+                doc_tree = self._splice.parser.parse((prefix + suffix).encode("utf-8"))
+            self._doc_tree = doc_tree if doc_tree is not None else self._splice.doc_tree
+            self._prepare_rules()
+
+    # ---- streaming -------------------------------------------------------------------------
+    def feed(self, text: str) -> bool:
+        """Add streamed text; True once the suggestion is decided (more text cannot change it)."""
+        if self.decided:
+            return True
+        self.raw += text
+        shaped, decided = self._evaluate(final=False)
+        if decided:
+            self.decided = True
+            self._final_text = shaped
+        return self.decided
+
+    def result(self) -> str | None:
+        """The suggestion: the decided one, or the best for everything fed (the stream ended)."""
+        text = self._final_text
+        if text is None:
+            text, _ = self._evaluate(final=True)
+        return self._finish(text)
+
+    # ---- rules ------------------------------------------------------------------------------
+    def _prepare_rules(self) -> None:
+        assert self._splice is not None
+        cursor = self._splice.cursor
+        root = self._doc_tree.root_node
+        if self.mode.mode == "line":
+            line_end = cursor + len(self.line_suffix.encode("utf-8"))
+            closers = cuts.line_closers(root, cursor, line_end)
+            self._closes_on_line = bool(closers)
+            rest = self.line_suffix.encode("utf-8")
+            cut = closers[0] - cursor if closers else len(rest)
+            self._line_repeat = rest[:cut].decode("utf-8", "ignore").rstrip()
+            return
+        self._doc_source = self._splice.prefix + self._splice.after
+        box = cuts.container(root, cursor, cursor)
+        body = cuts.body_of(box, cursor) if box is not None else None
+        upcoming = cuts.next_statement(body, cursor) if body is not None else None
+        self._upcoming = self._upcoming_tail = b""
+        self._trivial = True
+        if body is not None and upcoming is not None:
+            self._trivial = cuts.is_trivial(upcoming)
+            tail_end = cuts.last_statement_end(body, cursor)
+            self._upcoming = self._doc_source[upcoming.start_byte : upcoming.end_byte]
+            self._upcoming_tail = self._doc_source[upcoming.start_byte : tail_end]
+
+    def _evaluate(self, *, final: bool) -> tuple[str, bool]:
+        """(candidate text up to where the suggestion ends, whether that is decided)."""
+        text, stopped = cut_control(self.raw)
+        final = final or stopped
+        if self.mode.mode == "line":
+            if "\n" in text:
+                text, final = text[: text.index("\n")], True
+        elif text.count("\n") >= self.max_lines:
+            text = "\n".join(text.split("\n")[: self.max_lines])
+            final = True
+        if self._splice is None:
+            return text, final
+        cut = self._tree_cut(text, final=final)
+        if cut is None:
+            return text, final
+        return cut
+
+    def _tree_cut(self, text: str, *, final: bool) -> tuple[str, bool] | None:
+        assert self._splice is not None
+        candidate = text.encode("utf-8")
+        if not candidate.strip():
+            return None
+        tree = self._splice.parse(candidate)
+        root = tree.root_node
+        cursor = self._splice.cursor
+        end = cursor + len(candidate)
+        if self.mode.mode == "line":
+            if not self._closes_on_line:
+                return None
+            cut = cuts.line_cut(root, cursor, end)
+            if cut is None:
+                return None
+            return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or cut.decided
+        anchor = cursor + len(candidate) - len(candidate.lstrip())
+        box = cuts.container(root, cursor, anchor)
+        if box is None:
+            if final:
+                self._fallback = True
+            return None
+        if box.type in cuts.ROOTS:
+            closing = cuts.top_level_cut(root, anchor, end, final=final)
+        else:
+            closing = cuts.closing_cut(box, cursor, end, final=final)
+        repeat = cuts.repeat_cut(
+            cuts.body_of(box, cursor),
+            anchor,
+            end,
+            self._splice.source,
+            self._upcoming,
+            self._upcoming_tail,
+            closing,
+            trivial=self._trivial,
+            final=final,
+        )
+        cut = repeat or closing
+        if cut is None:
+            return None
+        at = cut.at
+        closer = root.descendant_for_byte_range(at, at)
+        if (
+            closer is not None
+            and closer.start_byte == at
+            and closer.child_count == 0
+            and closer.type in cuts.CLOSER_TOKENS
+            and closer.parent == box
+            and not cuts.doc_has_closer(self._doc_tree.root_node, box, cursor, self._doc_source)
+        ):
+            # The document lacks this block's closer: the suggestion writes it, with the
+            # brackets and separator that end its line (`});`).
+            at = closer.end_byte
+            while at < end and candidate[at - cursor : at - cursor + 1] in (b")", b"]", b";", b","):
+                at += 1
+        return candidate[: at - cursor].decode("utf-8", "ignore"), final or cut.decided
+
+    # ---- finishing --------------------------------------------------------------------------
+    def _finish(self, text: str) -> str | None:
+        cursor_line = self.prefix[self.prefix.rfind("\n") + 1 :]
+        lines = text.split("\n")
+        if self.mode.mode == "line":
+            lines = lines[:1]
+        elif not cursor_line.strip() and indent_width(cursor_line) >= indent_width(
+            self.mode.indent
+        ):
+            # The cursor already stands at the block's indentation (the editor auto-indented):
+            # the first line must not indent again. Editors also treat ghost text that starts
+            # with whitespace as indentation, so Tab would indent instead of accepting it.
+            lines[0] = lines[0].lstrip(" \t")
+        if self._splice is None or self._fallback:
+            lines = self._text_rules(lines, cursor_line)
+        lines = [line.rstrip() for line in lines][: self.max_lines]
+        if lines and self.line_suffix.strip():
+            if self._splice is not None and self.mode.mode == "line":
+                repeat = self._line_repeat
+                if repeat.strip() and lines[-1].endswith(repeat):
+                    lines[-1] = lines[-1][: len(lines[-1]) - len(repeat)].rstrip()
+            else:
+                lines[-1] = trim_line_overlap(lines[-1], self.line_suffix)
+        shaped = "\n".join(lines).rstrip()
+        return shaped if shaped.strip() else None
+
+    def _text_rules(self, lines: list[str], cursor_line: str) -> list[str]:
+        if self.mode.mode == "line":
+            return lines
+        lang = self.lang
+        brace = lang.block_style == "brace" if lang else self.prefix.rstrip().endswith("{")
+        lines = text_block(
+            lines, self.mode, self.prefix, self.suffix, brace=brace, max_lines=self.max_lines
+        )
+        below = self.suffix.partition("\n")[2]
+        return cut_repeated_suffix(lines, below, first_is_whole=not cursor_line.strip())
 
 
 def shape_suggestion(
@@ -58,147 +267,9 @@ def shape_suggestion(
     prefix: str,
     suffix: str,
     lang: LanguageSpec | None,
+    max_lines: int = DEFAULT_MAX_LINES,
 ) -> str | None:
     """The suggestion to show for `raw` infill between `prefix` and `suffix`, or None."""
-    text = strip_control_markers(raw)
-    cursor_line = prefix[prefix.rfind("\n") + 1 :]
-    line_suffix, _, below = suffix.partition("\n")
-    lines = text.split("\n")
-    if mode.mode == "line":
-        lines = lines[:1]
-    else:
-        if not cursor_line.strip() and indent_width(cursor_line) >= indent_width(mode.indent):
-            # The cursor already stands at the block's indentation (the editor auto-indented):
-            # the first line must not indent again. Editors also treat ghost text that starts
-            # with whitespace as indentation, so Tab would indent instead of accepting it.
-            lines[0] = lines[0].lstrip(" \t")
-        brace = lang.block_style == "brace" if lang else prefix.rstrip().endswith("{")
-        lines = _block(lines, mode, prefix, suffix, brace)
-        lines = _cut_repeated_suffix(lines, below, first_is_whole=not cursor_line.strip())
-    lines = [line.rstrip() for line in lines]
-    if lines and line_suffix.strip():
-        # The suggestion's end meets the rest of the cursor line: drop what repeats it.
-        lines[-1] = _trim_line_overlap(lines[-1], line_suffix)
-    shaped = "\n".join(lines).rstrip()
-    return shaped if shaped.strip() else None
-
-
-def _block(
-    lines: list[str], mode: CompletionMode, prefix: str, suffix: str, brace: bool
-) -> list[str]:
-    """The lines of the block being written: up to a dedent, an unmatched `}`, or max_lines."""
-    cursor_line = prefix[prefix.rfind("\n") + 1 :]
-    blank_cursor = not cursor_line.strip()
-    # A block opened right here may get its closer written, unless the editor already shows
-    # it: on the cursor line (auto-closed) or below at the opener's indentation. A closer
-    # further out belongs to an enclosing block.
-    opener_line = next((ln for ln in reversed(prefix.split("\n")) if ln.strip()), "")
-    next_line = next((ln for ln in suffix.split("\n") if ln.strip()), "")
-    closer_shown = bool(suffix.partition("\n")[0].strip()) or (
-        is_closer_line(next_line)
-        and indent_width(leading_ws(next_line)) >= indent_width(leading_ws(opener_line))
-    )
-    new_block = mode.reason in ("opener", "empty-body")
-    write_closer = new_block and not closer_shown
-    # Absolute text of each line: the first continues the cursor line.
-    whole = [leading_ws(cursor_line) + lines[0] if blank_cursor else "", *lines[1:]]
-    floor = indent_width(mode.indent)
-    if new_block:
-        # The model's own indentation step wins when it is shallower than the guessed one.
-        outer = floor - indent_width(mode.indent_unit)
-        first = next((w for w in whole if w.strip()), "")
-        if outer < indent_width(leading_ws(first)) < floor:
-            floor = indent_width(leading_ws(first))
-    depth = 0
-    for i, line in enumerate(lines):
-        if i >= mode.max_lines:
-            return lines[:i]
-        if brace:
-            depth, column = _brace_depth(line, depth)
-            if column is not None:
-                if write_closer:
-                    rest = line[column + 1 :]
-                    return [*lines[:i], line[: column + 1 + len(rest) - len(rest.lstrip(");,"))]]
-                head = line[:column]
-                return [*lines[:i], head] if head.strip() else lines[:i]
-        if not whole[i].strip() or (i == 0 and not blank_cursor):
-            continue
-        if indent_width(leading_ws(whole[i])) < floor:
-            closes = write_closer and not brace and is_closer_line(line)
-            return lines[: i + 1] if closes else lines[:i]
-    return lines
-
-
-def _brace_depth(line: str, depth: int) -> tuple[int, int | None]:
-    """Brace depth after `line`, and the column of a `}` that closes the block being written."""
-    for column, char in unquoted(line):
-        if line.startswith("//", column):
-            break
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth < 0:
-                return depth, column
-    return depth, None
-
-
-def _cut_repeated_suffix(lines: list[str], below: str, *, first_is_whole: bool) -> list[str]:
-    """Cut where the suggestion starts re-writing the lines that follow the cursor line."""
-    upcoming = [ln.strip() for ln in below.split("\n") if ln.strip()][: len(lines) + 1]
-    if not upcoming:
-        return lines
-    for i, line in enumerate(lines):
-        if (i == 0 and not first_is_whole) or line.strip() != upcoming[0]:
-            continue
-        if is_closer_line(line):
-            continue  # `}`/`end` repeat all the time; the block rules decide about closers
-        rest = [ln.strip() for ln in lines[i:] if ln.strip()]
-        if not _TRIVIAL_LINE.match(upcoming[0]) or rest == upcoming[: len(rest)]:
-            return lines[:i]
-    return lines
-
-
-def _trim_line_overlap(line: str, line_suffix: str) -> str:
-    """Drop the end of `line` that the text right after the cursor already has.
-
-    `print(` + model `"hi")` + editor's `)` -> `"hi"`. A bracket is dropped only if the
-    suggestion does not open it itself (`f(x)` before `)` keeps its own `)`), a quote only if
-    the suggestion has an odd number of it; other text only as a repeat of the whole rest of
-    the line.
-    """
-    target = line_suffix.strip()
-    body = line.rstrip()
-    for size in range(min(len(target), len(body)), 0, -1):
-        repeated = target[:size]
-        if not body.endswith(repeated):
-            continue
-        partial = size < len(target)
-        if partial and any(char not in CLOSING_CHARS for char in repeated):
-            continue
-        if _closes_outside(body, len(body) - size):
-            return body[: len(body) - size].rstrip()
-    return line
-
-
-def _closes_outside(text: str, start: int) -> bool:
-    """Whether every bracket and quote in text[start:] closes something opened before `text`."""
-    stack: list[str] = []
-    excess: set[int] = set()
-    for position, char in enumerate(text):
-        if char in "([{":
-            stack.append(char)
-        elif char in _BRACKET_PAIRS:
-            if stack and stack[-1] == _BRACKET_PAIRS[char]:
-                stack.pop()
-            else:
-                excess.add(position)
-    for position in range(start, len(text)):
-        char = text[position]
-        if char in _BRACKET_PAIRS and position not in excess:
-            return False
-        if char in _QUOTES and text.count(char) % 2 == 0:
-            return False
-        if char in "([{":
-            return False
-    return True
+    shaper = Shaper(mode=mode, prefix=prefix, suffix=suffix, lang=lang, max_lines=max_lines)
+    shaper.feed(raw)
+    return shaper.result()

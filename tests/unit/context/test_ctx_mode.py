@@ -6,8 +6,6 @@ import pytest
 from ctx_samples import split_cursor
 
 from lsp_server.context import (
-    BLANK_LINE_MAX_LINES,
-    BLOCK_MAX_LINES,
     DocumentSyntax,
     detect_mode,
     spec_for_language_id,
@@ -124,12 +122,6 @@ def test_mode(language_id: str, marked: str, mode: str, reason: str, indent: str
     assert (syntax is None) == (spec is None)
     result = detect_mode(text, offset, syntax=syntax, lang=spec)
     assert (result.mode, result.reason, result.indent) == (mode, reason, indent)
-    if result.mode == "line":
-        assert result.max_lines == 1
-    elif result.reason == "blank-line":
-        assert result.max_lines == BLANK_LINE_MAX_LINES
-    else:
-        assert result.max_lines == BLOCK_MAX_LINES
 
 
 def test_without_a_tree_the_text_rules_still_decide() -> None:

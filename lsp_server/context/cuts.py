@@ -1,0 +1,421 @@
+"""Where a suggestion ends, read from the syntax tree of the document with the candidate in place.
+
+Every rule is a plain function over tree-sitter nodes and byte offsets (UTF-8, as tree-sitter
+counts). `cursor` is where the candidate starts, `end` where it stops; a rule answers a `Cut`:
+the byte offset where the suggestion ends, and whether more text could still move it
+(`decided`), which is what lets a streaming request be stopped the moment it is done.
+
+- Line suggestions: the candidate replaces the rest of the cursor line. It ends before a
+  token that closes a bracket, string or statement opened before the cursor when the rest
+  of the line already holds the real closer (`line_cut`).
+- Block suggestions: the container being filled is the nearest node that starts before the
+  cursor and holds a body or a bracketed list (`container`). The suggestion ends before the
+  container's first closer or continuation clause after the cursor (`}` `)` `]` `end`,
+  `else`/`elif`/`except`), or where the container itself ends in languages whose blocks have
+  no closer (`closing_cut`); at the top level, after the first complete statement
+  (`top_level_cut`); and before a statement that re-writes the one the document already has
+  next (`repeat_cut`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+# Leaves that close a container: brackets, and the keywords of keyword-delimited blocks.
+CLOSER_TOKENS = frozenset({")", "]", "}", "end", "until"})
+# Clauses that continue a statement after its first body: the body ends where they start.
+CLAUSES = frozenset(
+    {
+        "else_clause",
+        "elif_clause",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+        "catch_clause",
+        "else_statement",
+        "elseif_statement",
+        "case_clause",
+    }
+)
+ROOTS = frozenset({"module", "program", "source_file", "translation_unit", "chunk"})
+# Bodies without closers of their own (Python and Lua blocks).
+BODIES = frozenset({"block"})
+
+
+@dataclass(frozen=True)
+class Cut:
+    at: int  # byte offset in the spliced document where the suggestion ends
+    decided: bool  # no continuation of the candidate can move this cut
+    keep_closer: bool = False  # the cut follows a closer the document lacks (and keeps it)
+
+
+def leaves(node: Node, start: int, end: int) -> Iterator[Node]:
+    """The leaves of `node` that start in [start, end), in order (MISSING ones included)."""
+    for child in node.children:
+        if child.start_byte >= end:
+            break
+        if child.end_byte < start or (
+            child.end_byte == start and child.end_byte > child.start_byte
+        ):
+            continue
+        if child.child_count == 0:
+            if child.start_byte >= start:
+                yield child
+        else:
+            yield from leaves(child, start, end)
+
+
+def leaves_in(root: Node, start: int, end: int) -> Iterator[Node]:
+    """The leaves of the tree that start in [start, end), walked from the smallest node
+    covering the range (a big file's top level is never listed)."""
+    node = root.descendant_for_byte_range(start, max(start, end - 1)) or root
+    while node.parent is not None and (node.start_byte > start or node.end_byte < end):
+        node = node.parent
+    if node.child_count == 0:
+        if start <= node.start_byte < end or node.is_missing:
+            yield node
+        return
+    yield from leaves(node, start, end)
+
+
+def children_from(node: Node, offset: int) -> Iterator[Node]:
+    """The children of `node` that end after `offset` (or start at it), in order.
+
+    A binary search over child indices: a big file's top level is never listed whole.
+    (tree-sitter's own `first_child_for_byte` crashes in py-tree-sitter 0.26 when no child
+    qualifies.)"""
+    low, high = 0, node.child_count
+    while low < high:
+        middle = (low + high) // 2
+        child = node.child(middle)
+        assert child is not None
+        if child.end_byte <= offset and child.end_byte > child.start_byte:
+            low = middle + 1
+        else:
+            high = middle
+    for index in range(low, node.child_count):
+        child = node.child(index)
+        assert child is not None
+        yield child
+
+
+def is_punctuation(node: Node) -> bool:
+    return not any(char.isalnum() or char == "_" for char in node.type)
+
+
+def last_leaf_before(root: Node, offset: int) -> Node | None:
+    """The last leaf ending at or before `offset` that is code: not a comment, not MISSING."""
+    for child in reversed(root.children):
+        if child.start_byte >= offset or child.is_missing or is_comment(child):
+            continue
+        if child.child_count == 0:
+            if child.end_byte <= offset:
+                return child
+            continue
+        found = last_leaf_before(child, offset)
+        if found is not None:
+            return found
+    return None
+
+
+# ---- line suggestions -----------------------------------------------------------------------
+def open_pairs(root: Node, cursor: int) -> list[Node]:
+    """Nodes opened before the cursor and closed after it by a leaf, innermost first:
+    brackets, strings, and statements ending in a `;` (`return ‸x;`)."""
+    node: Node | None = root.descendant_for_byte_range(cursor, cursor)
+    pairs: list[Node] = []
+    while node is not None:
+        if _pair_closer(node, cursor) is not None:
+            pairs.append(node)
+        node = node.parent
+    return pairs
+
+
+def _pair_closer(node: Node, cursor: int) -> Node | None:
+    if node.child_count < 2 or node.is_error or node.type in ROOTS:
+        return None
+    first, last = node.child(0), node.child(node.child_count - 1)
+    assert first is not None and last is not None
+    if first.child_count or first.end_byte > cursor or node.start_byte >= cursor:
+        return None
+    if last.child_count or last.is_missing or last.start_byte < cursor:
+        return None
+    return last
+
+
+def line_closers(root: Node, cursor: int, line_end: int) -> list[int]:
+    """Byte offsets of the closers in [cursor, line_end) of pairs open at the cursor: the
+    real closers the rest of the line already holds (from the document's own tree)."""
+    found: list[int] = []
+    for pair in open_pairs(root, cursor):
+        closer = _pair_closer(pair, cursor)
+        if closer is not None and closer.start_byte < line_end:
+            found.append(closer.start_byte)
+    return sorted(found)
+
+
+def line_cut(root: Node, cursor: int, end: int) -> Cut | None:
+    """Before the first token of the candidate [cursor, end) that closes a pair opened before
+    the cursor. Call it only when the rest of the line holds that pair's real closer."""
+    for leaf in leaves_in(root, cursor, end):
+        if leaf.is_missing or is_comment(leaf):
+            continue
+        parent = leaf.parent
+        if parent is None or parent.is_error:
+            continue
+        if (
+            parent.child(parent.child_count - 1) == leaf
+            and _pair_closer(parent, cursor) is not None
+        ):
+            return Cut(leaf.start_byte, is_punctuation(leaf) or leaf.end_byte < end)
+    return None
+
+
+# ---- block suggestions ----------------------------------------------------------------------
+def _has_block_child(node: Node, cursor: int) -> bool:
+    return any(c.type in BODIES and c.end_byte >= cursor for c in node.children)
+
+
+def is_container(node: Node, cursor: int) -> bool:
+    """A node whose body or list the cursor is filling: the root, a bracketed or keyword-closed
+    node with its closer (or a MISSING one) after the cursor, a body, or a statement whose
+    body starts after the cursor (Python `def f():`, Lua `function f()`)."""
+    if node.type in ROOTS or node.type in BODIES:
+        return True
+    if node.is_error or node.child_count == 0:
+        return False
+    last = node.child(node.child_count - 1)
+    if (
+        last is not None
+        and last.type in CLOSER_TOKENS
+        and last.child_count == 0
+        and last.start_byte >= cursor
+    ):
+        return True
+    return _has_block_child(node, cursor)
+
+
+def container(root: Node, cursor: int, anchor: int, opener: Node | None = None) -> Node | None:
+    """The container the candidate fills: from the opener just before the cursor (`{`, `:`,
+    `then`, a Lua function's `)`), or from the cursor itself, the nearest container that
+    starts before the cursor. None inside an ERROR node (the text rules take over)."""
+    node: Node | None
+    if opener is not None:
+        node = opener.parent
+    else:
+        probe = min(anchor, root.end_byte)
+        node = root.descendant_for_byte_range(probe, probe)
+    while node is not None:
+        if node.is_error:
+            return None
+        if node.start_byte < cursor and is_container(node, cursor):
+            return node
+        node = node.parent
+    return None
+
+
+def _first_leaf(node: Node) -> Node:
+    while node.child_count:
+        child = node.child(0)
+        assert child is not None
+        node = child
+    return node
+
+
+def _next_token(root: Node, start: int, end: int) -> Node | None:
+    """The first real (non-extra, non-missing) leaf in [start, end)."""
+    for leaf in leaves_in(root, start, end):
+        if not is_comment(leaf) and not leaf.is_missing and not _inside_extra(leaf):
+            return leaf
+    return None
+
+
+def _inside_extra(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if is_comment(parent):
+            return True
+        parent = parent.parent
+    return False
+
+
+def is_comment(node: Node) -> bool:
+    """Extras are comments (and, in some grammars, ERROR nodes: those are code)."""
+    return node.is_extra and not node.is_error
+
+
+def _complete(leaf: Node, end: int, final: bool) -> bool:
+    """A token nothing more can extend: punctuation, or followed by a character."""
+    return final or is_punctuation(leaf) or leaf.end_byte < end
+
+
+def closing_cut(box: Node, cursor: int, end: int, *, final: bool) -> Cut | None:
+    """Before the container's first closer or clause after the cursor, or where it ends."""
+    for child in children_from(box, cursor):
+        if child.start_byte >= end:
+            break
+        if child.start_byte < cursor:
+            continue
+        if child.is_missing:
+            continue
+        if child.child_count == 0 and child.type in CLOSER_TOKENS:
+            return Cut(child.start_byte, _complete(child, end, final))
+        if child.type in CLAUSES:
+            return Cut(child.start_byte, _complete(_first_leaf(child), end, final))
+    if box.type in ROOTS or box.end_byte >= end:
+        return None
+    following = _next_token(_root(box), box.end_byte, end)
+    if following is None:
+        return None
+    return Cut(box.end_byte, _complete(following, end, final))
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
+def top_level_cut(root: Node, anchor: int, end: int, *, final: bool) -> Cut | None:
+    """At the top level: after the first complete statement the candidate writes."""
+    for child in children_from(root, anchor):
+        if child.end_byte <= anchor or is_comment(child):
+            continue
+        if child.start_byte >= end:
+            return None
+        following = _next_token(root, child.end_byte, end)
+        if following is None or following.start_byte < child.end_byte:
+            return None
+        return Cut(child.end_byte, _complete(following, end, final))
+    return None
+
+
+def body_of(box: Node, cursor: int) -> Node:
+    """The node whose children are the statements being written: the container itself, or
+    its body when the body starts after the cursor (Python `def f():`, Lua `function f()`)."""
+    for child in children_from(box, cursor):
+        if child.type in BODIES:
+            return child
+    return box
+
+
+def next_statement(doc_body: Node, cursor: int) -> Node | None:
+    """The document's first statement in the body after the cursor (not a closer/clause)."""
+    for child in children_from(doc_body, cursor):
+        if child.start_byte < cursor or is_comment(child) or child.is_missing or not child.is_named:
+            continue
+        if child.type in CLAUSES or child.is_error:
+            return None
+        return child
+    return None
+
+
+def is_trivial(statement: Node) -> bool:
+    """A statement of at most two tokens besides separators: `return None`, `break;`, `i++`."""
+    count = 0
+    for leaf in leaves(statement, statement.start_byte, statement.end_byte):
+        if leaf.type not in (";", ",") and not leaf.is_missing:
+            count += 1
+            if count > 2:
+                return False
+    return True
+
+
+def last_statement_end(doc_body: Node, cursor: int) -> int:
+    """Where the body's last statement after the cursor ends (its closer not included)."""
+    end = cursor
+    for child in children_from(doc_body, cursor):
+        if child.is_named and not is_comment(child) and not child.is_missing:
+            if child.type in CLAUSES:
+                break
+            end = max(end, child.end_byte)
+    return end
+
+
+def repeat_cut(
+    body: Node,
+    anchor: int,
+    end: int,
+    source: bytes,
+    upcoming: bytes,
+    upcoming_tail: bytes,
+    closing: Cut | None,
+    *,
+    trivial: bool,
+    final: bool,
+) -> Cut | None:
+    """Before a statement of the candidate that equals the statement the document already has
+    next in this body (`upcoming`): the model re-writing the code below the cursor.
+
+    A `trivial` statement repeats by chance too often (`return None`, `break;`), so such a
+    match counts only when everything the candidate writes from there to the end of the body
+    equals what the document has there (`upcoming_tail`)."""
+    target = _normalise(upcoming)
+    if not target:
+        return None
+    for child in children_from(body, anchor):
+        if child.start_byte < anchor or is_comment(child) or not child.is_named:
+            continue
+        if child.start_byte >= end or (closing is not None and child.start_byte >= closing.at):
+            return None
+        if _normalise(source[child.start_byte : child.end_byte]) != target:
+            continue
+        if child.end_byte > end or (child.end_byte == end and not final):
+            return None
+        if not trivial:
+            return Cut(child.start_byte, True)
+        stop = closing.at if closing is not None else end if final else None
+        if stop is None:
+            return None
+        if _normalise(source[child.start_byte : stop]) == _normalise(upcoming_tail):
+            return Cut(child.start_byte, closing.decided if closing is not None else True)
+    return None
+
+
+def _normalise(code: bytes) -> bytes:
+    return b" ".join(code.split())
+
+
+def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> bool:
+    """Whether the document's own version of `box` (same start and kind) has a real closer
+    after the cursor. A closer that starts a line less indented than the line where the
+    statement owning `box` starts belongs to an enclosing block (the braces only pair up by
+    accident). Unknown (no such node) counts as yes: editors close brackets."""
+    node: Node | None = doc_root.descendant_for_byte_range(box.start_byte, box.start_byte)
+    while node is not None and not (node.start_byte == box.start_byte and node.type == box.type):
+        if node.start_byte < box.start_byte:
+            return True
+        node = node.parent
+    if node is None:
+        return True
+    for child in children_from(node, cursor):
+        if child.start_byte >= cursor and child.child_count == 0 and child.type in CLOSER_TOKENS:
+            if child.is_missing:
+                return False
+            owner = node.parent if node.parent is not None and node.parent.parent else node
+            if not starts_line(source, child.start_byte):
+                return True
+            return leading_width(source, child.start_byte) >= leading_width(
+                source, owner.start_byte
+            )
+    return False
+
+
+def _line_start(source: bytes, offset: int) -> int:
+    return source.rfind(b"\n", 0, offset) + 1
+
+
+def starts_line(source: bytes, offset: int) -> bool:
+    """Whether only whitespace precedes `offset` on its line."""
+    return not source[_line_start(source, offset) : offset].strip(b" \t")
+
+
+def leading_width(source: bytes, offset: int) -> int:
+    """Indentation width of the line holding `offset` (a tab counts 4)."""
+    start = end = _line_start(source, offset)
+    while end < len(source) and source[end] in (32, 9):
+        end += 1
+    return sum(4 if char == 9 else 1 for char in source[start:end])
