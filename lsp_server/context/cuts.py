@@ -26,6 +26,10 @@ from tree_sitter import Node
 
 # Leaves that close a container: brackets, and the keywords of keyword-delimited blocks.
 CLOSER_TOKENS = frozenset({")", "]", "}", "end", "until"})
+# Leaves that end a pair opened before them: brackets, quotes, a statement's `;`, `end`.
+PAIR_CLOSERS = frozenset(
+    {")", "]", "}", ";", "end", '"', "'", "`", '"""', "'''", "string_end", "raw_string_end"}
+)
 # Clauses that continue a statement after its first body: the body ends where they start.
 CLAUSES = frozenset(
     {
@@ -102,6 +106,46 @@ def children_from(node: Node, offset: int) -> Iterator[Node]:
         yield child
 
 
+def has_errors(root: Node, start: int, end: int) -> bool:
+    """Whether an ERROR or MISSING node lies in [start, end): then a token there may be read
+    differently once more text arrives (an unterminated string swallows a `)`)."""
+    if end <= start:
+        return False
+    node = root.descendant_for_byte_range(start, end - 1) or root
+    while node.parent is not None and (node.start_byte > start or node.end_byte < end):
+        node = node.parent
+    return _errors_under(node, start, end)
+
+
+def _errors_under(node: Node, start: int, end: int) -> bool:
+    if not node.has_error:
+        return False
+    if node.is_error or node.is_missing:
+        return (node.end_byte > start and node.start_byte < end) or node.start_byte == start
+    for child in node.children:
+        if child.start_byte >= end:
+            break
+        if child.end_byte < start:
+            continue
+        if _errors_under(child, start, end):
+            return True
+    return False
+
+
+def count_errors(root: Node, start: int, end: int) -> int:
+    """ERROR and MISSING nodes overlapping [start, end)."""
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error or node.end_byte < start or node.start_byte > end:
+            continue
+        if node.is_error or node.is_missing:
+            count += 1
+        stack.extend(node.children)
+    return count
+
+
 def is_punctuation(node: Node) -> bool:
     return not any(char.isalnum() or char == "_" for char in node.type)
 
@@ -134,7 +178,12 @@ def open_pairs(root: Node, cursor: int) -> list[Node]:
     return pairs
 
 
+_OPENER_OF = {")": "(", "]": "[", "}": "{", "string_end": "string_start"}
+
+
 def _pair_closer(node: Node, cursor: int) -> Node | None:
+    """The leaf that closes `node` after the cursor, when `node` opened before it: a bracket
+    with its opening bracket before the cursor, a quote, a statement's `;`, a Lua `end`."""
     if node.child_count < 2 or node.is_error or node.type in ROOTS:
         return None
     first, last = node.child(0), node.child(node.child_count - 1)
@@ -143,34 +192,88 @@ def _pair_closer(node: Node, cursor: int) -> Node | None:
         return None
     if last.child_count or last.is_missing or last.start_byte < cursor:
         return None
-    return last
+    if last.type not in PAIR_CLOSERS:
+        return None
+    opener = _OPENER_OF.get(last.type)
+    if opener is None:
+        # A quote closes what the same quote opened; `;` and `end` close their statement.
+        return last if last.type in (";", "end") or first.type == last.type else None
+    for child in children_from(node, 0):
+        if child.start_byte >= cursor:
+            return None
+        if child.child_count == 0 and (child.type == opener or child.type.endswith(opener)):
+            return last
+    return None
 
 
 def line_closers(root: Node, cursor: int, line_end: int) -> list[int]:
     """Byte offsets of the closers in [cursor, line_end) of pairs open at the cursor: the
-    real closers the rest of the line already holds (from the document's own tree)."""
-    found: list[int] = []
+    real closers the rest of the line already holds. Read from the document's own tree, and
+    from its tokens where the hole leaves the tree broken (`f(‸, b)`): a closing bracket the
+    rest of the line does not open itself."""
+    found: set[int] = set()
     for pair in open_pairs(root, cursor):
         closer = _pair_closer(pair, cursor)
         if closer is not None and closer.start_byte < line_end:
-            found.append(closer.start_byte)
+            found.add(closer.start_byte)
+    depth = 0
+    for leaf in leaves_in(root, cursor, line_end):
+        if leaf.is_missing or is_comment(leaf) or _inside_string(leaf):
+            continue
+        if leaf.type in ("(", "[", "{"):
+            depth += 1
+        elif leaf.type in (")", "]", "}"):
+            if depth:
+                depth -= 1
+            else:
+                found.add(leaf.start_byte)
     return sorted(found)
 
 
+def _inside_string(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if "string" in parent.type and parent.type != "string_start":
+            return True
+        parent = parent.parent
+    return False
+
+
 def line_cut(root: Node, cursor: int, end: int) -> Cut | None:
-    """Before the first token of the candidate [cursor, end) that closes a pair opened before
-    the cursor. Call it only when the rest of the line holds that pair's real closer."""
+    """Before the first token of the candidate [cursor, end) that closes something opened
+    before the cursor: a bracket whose opening bracket (its sibling in the tree: `for (`, a
+    cast's `(`, a call's arguments) lies before the cursor, a quote, a statement's `;`.
+    Call it only when the rest of the line holds the real closer."""
     for leaf in leaves_in(root, cursor, end):
         if leaf.is_missing or is_comment(leaf):
             continue
         parent = leaf.parent
         if parent is None or parent.is_error:
             continue
-        if (
-            parent.child(parent.child_count - 1) == leaf
-            and _pair_closer(parent, cursor) is not None
-        ):
+        if leaf.type in _OPENER_OF and leaf.type != "string_end":
+            opener = _matching_opener(parent, leaf)
+            if opener is not None and opener.start_byte < cursor:
+                return Cut(leaf.start_byte, True)
+        elif parent.child(parent.child_count - 1) == leaf and _pair_closer(parent, cursor):
             return Cut(leaf.start_byte, is_punctuation(leaf) or leaf.end_byte < end)
+    return None
+
+
+def _matching_opener(parent: Node, closer: Node) -> Node | None:
+    """The opening bracket among `parent`'s children that `closer` (also a child) closes."""
+    want = _OPENER_OF[closer.type]
+    depth = 0
+    for index in range(parent.child_count - 1, -1, -1):
+        child = parent.child(index)
+        assert child is not None
+        if child.start_byte >= closer.start_byte or child.child_count:
+            continue
+        if child.type == closer.type and not child.is_missing:
+            depth += 1
+        elif child.type == want or child.type.endswith(want):
+            if depth == 0:
+                return child
+            depth -= 1
     return None
 
 
@@ -212,9 +315,23 @@ def container(root: Node, cursor: int, anchor: int, opener: Node | None = None) 
         if node.is_error:
             return None
         if node.start_byte < cursor and is_container(node, cursor):
+            parent = node.parent
+            if node.type in BODIES and parent is not None and _closed_after(parent, cursor):
+                # A body without brackets of its own ends where its statement's closer or
+                # next clause begins (Lua `end`, Python `else:`): that statement decides.
+                return parent
             return node
         node = node.parent
     return None
+
+
+def _closed_after(node: Node, cursor: int) -> bool:
+    for child in children_from(node, cursor):
+        if child.start_byte < cursor:
+            continue
+        if child.type in CLAUSES or (child.child_count == 0 and child.type in CLOSER_TOKENS):
+            return True
+    return False
 
 
 def _first_leaf(node: Node) -> Node:
@@ -252,8 +369,12 @@ def _complete(leaf: Node, end: int, final: bool) -> bool:
     return final or is_punctuation(leaf) or leaf.end_byte < end
 
 
-def closing_cut(box: Node, cursor: int, end: int, *, final: bool) -> Cut | None:
-    """Before the container's first closer or clause after the cursor, or where it ends."""
+def closing_cut(
+    box: Node, cursor: int, end: int, source: bytes, *, layout: bool, final: bool
+) -> Cut | None:
+    """Before the container's first closer or clause after the cursor; or, where blocks are
+    laid out by indentation (`layout`: Python), where the container ends: at the first line
+    that starts less indented than the body's statements."""
     for child in children_from(box, cursor):
         if child.start_byte >= end:
             break
@@ -265,10 +386,14 @@ def closing_cut(box: Node, cursor: int, end: int, *, final: bool) -> Cut | None:
             return Cut(child.start_byte, _complete(child, end, final))
         if child.type in CLAUSES:
             return Cut(child.start_byte, _complete(_first_leaf(child), end, final))
-    if box.type in ROOTS or box.end_byte >= end:
+    if not layout or box.type in ROOTS or box.end_byte >= end:
         return None
     following = _next_token(_root(box), box.end_byte, end)
-    if following is None:
+    if following is None or not starts_line(source, following.start_byte):
+        return None
+    body = body_of(box, cursor)
+    first = next((c for c in body.children if c.is_named and not is_comment(c)), None)
+    if first is None or following.start_point.column >= first.start_point.column:
         return None
     return Cut(box.end_byte, _complete(following, end, final))
 
@@ -395,13 +520,25 @@ def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> boo
         if child.start_byte >= cursor and child.child_count == 0 and child.type in CLOSER_TOKENS:
             if child.is_missing:
                 return False
-            owner = node.parent if node.parent is not None and node.parent.parent else node
+            owner = _owner(node)
             if not starts_line(source, child.start_byte):
                 return True
             return leading_width(source, child.start_byte) >= leading_width(
                 source, owner.start_byte
             )
     return False
+
+
+def _owner(box: Node) -> Node:
+    """The statement whose header opens `box` (`if (...) {`, a function), or `box` itself
+    when it sits directly in another bracketed body (a bare `{ }` block, an element)."""
+    parent = box.parent
+    if parent is None or parent.parent is None or parent.child_count == 0:
+        return box
+    first = parent.child(0)
+    if first is not None and first.type in ("{", "(", "["):
+        return box
+    return parent
 
 
 def _line_start(source: bytes, offset: int) -> int:

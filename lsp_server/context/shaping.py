@@ -38,6 +38,10 @@ CONTROL_MARKERS: tuple[str, ...] = (
 )
 # A generation cut off inside a marker leaves its start behind: "<EO", "[/IN".
 _PARTIAL_MARKERS = tuple(m[:n] for m in CONTROL_MARKERS for n in range(3, len(m)))
+# Characters after which a suggestion may be complete: closers, quotes, a line break, `<`/`[`
+# of a control marker, and separators that end a line's first token.
+_DECISIVE = re.compile(r"[\n)\]}\"'`;<\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FIRST_TOKEN = re.compile(r"\w+|\S")
 # Control characters other than tab and newline never belong in code an editor inserts.
 _CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -92,7 +96,9 @@ class Shaper:
         self._final_text: str | None = None
         self._fallback = False  # the tree could not place the candidate: text rules decide
         language = lang.ts_language() if lang is not None else None
+        self._language = language
         self._splice: Splice | None = None
+        self._line_broken = False
         if language is not None:
             line = mode.mode == "line"
             removed = len(self.line_suffix.encode("utf-8")) if line else 0
@@ -109,12 +115,36 @@ class Shaper:
         """Add streamed text; True once the suggestion is decided (more text cannot change it)."""
         if self.decided:
             return True
+        before = self.raw
         self.raw += text
+        if not self._may_decide(before, text):
+            return False
         shaped, decided = self._evaluate(final=False)
         if decided:
             self.decided = True
             self._final_text = shaped
         return self.decided
+
+    def _may_decide(self, before: str, text: str) -> bool:
+        """Whether `text` (appended to `before`) can make the suggestion decided, so the tree
+        is consulted a few times a line, not once a token: at a closing character, a line
+        break, a control marker, and where the first token of a line starts or ends (a
+        dedent, `end`, `else:` and a repeated statement all show there)."""
+        if _DECISIVE.search(text):
+            return True
+        line = self.raw[self.raw.rfind("\n") + 1 :]
+        head = line.lstrip()
+        if not head:
+            return False
+        old_head = before[before.rfind("\n") + 1 :].lstrip()
+        if not old_head:
+            return True  # the line's first character
+        first = _FIRST_TOKEN.match(head)
+        old_first = _FIRST_TOKEN.match(old_head)
+        # The line's first token was still open before this piece and ends in it.
+        return bool(
+            first and old_first and old_first.end() == len(old_head) and first.end() < len(head)
+        )
 
     def result(self) -> str | None:
         """The suggestion: the decided one, or the best for everything fed (the stream ended)."""
@@ -129,12 +159,20 @@ class Shaper:
         cursor = self._splice.cursor
         root = self._doc_tree.root_node
         if self.mode.mode == "line":
-            line_end = cursor + len(self.line_suffix.encode("utf-8"))
-            closers = cuts.line_closers(root, cursor, line_end)
-            self._closes_on_line = bool(closers)
             rest = self.line_suffix.encode("utf-8")
+            line_end = cursor + len(rest)
+            # The hole can leave the rest of the line unparsable (`f(‸, b)`): then its tokens
+            # say nothing, and each cut is checked by how well the line parses with it.
+            self._line_broken = cuts.has_errors(root, cursor, line_end)
+            closers = [] if self._line_broken else cuts.line_closers(root, cursor, line_end)
+            self._closes_on_line = bool(closers)
             cut = closers[0] - cursor if closers else len(rest)
             self._line_repeat = rest[:cut].decode("utf-8", "ignore").rstrip()
+            if self._line_broken:
+                assert self._language is not None
+                self._whole_line = Splice(
+                    self._language, self.prefix, self.suffix, doc_tree=self._doc_tree
+                )
             return
         self._doc_source = self._splice.prefix + self._splice.after
         box = cuts.container(root, cursor, cursor)
@@ -175,12 +213,15 @@ class Shaper:
         cursor = self._splice.cursor
         end = cursor + len(candidate)
         if self.mode.mode == "line":
-            if not self._closes_on_line:
+            if not (self._closes_on_line or self._line_broken):
                 return None
             cut = cuts.line_cut(root, cursor, end)
             if cut is None:
                 return None
-            return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or cut.decided
+            if self._line_broken and not self._parses_better(candidate, cut.at - cursor):
+                return None
+            decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
+            return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or decided
         anchor = cursor + len(candidate) - len(candidate.lstrip())
         box = cuts.container(root, cursor, anchor)
         if box is None:
@@ -190,7 +231,14 @@ class Shaper:
         if box.type in cuts.ROOTS:
             closing = cuts.top_level_cut(root, anchor, end, final=final)
         else:
-            closing = cuts.closing_cut(box, cursor, end, final=final)
+            closing = cuts.closing_cut(
+                box,
+                cursor,
+                end,
+                self._splice.source,
+                layout=self.lang is not None and self.lang.block_style == "indent",
+                final=final,
+            )
         repeat = cuts.repeat_cut(
             cuts.body_of(box, cursor),
             anchor,
@@ -220,7 +268,43 @@ class Shaper:
             at = closer.end_byte
             while at < end and candidate[at - cursor : at - cursor + 1] in (b")", b"]", b";", b","):
                 at += 1
-        return candidate[: at - cursor].decode("utf-8", "ignore"), final or cut.decided
+        decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
+        return candidate[: at - cursor].decode("utf-8", "ignore"), final or decided
+
+    def _parses_better(self, candidate: bytes, cut: int) -> bool:
+        """Whether the line parses with fewer errors cut at `cut` than with the whole
+        candidate, each followed by the rest of the line the document has."""
+        rest = len(self.line_suffix.encode("utf-8"))
+        counts = []
+        for text in (candidate[:cut], candidate):
+            root = self._whole_line.parse(text).root_node
+            start = self._whole_line.cursor
+            counts.append(cuts.count_errors(root, start, start + len(text) + rest))
+        return counts[0] < counts[1]
+
+    def _line_tail(self, line: str) -> str:
+        """`line` without its end where that repeats the start of the rest of the line: the
+        model ran on into the code the editor already shows after the cursor."""
+        if not self._line_broken:
+            repeat = self._line_repeat
+            if repeat.strip() and line.endswith(repeat):
+                return line[: len(line) - len(repeat)].rstrip()
+            return line
+        # The rest of the line does not parse: the longest end of `line` that starts a token
+        # and equals the start of the rest of the line.
+        assert self._splice is not None
+        data = line.encode("utf-8")
+        rest = self.line_suffix.strip().encode("utf-8")
+        root = self._splice.parse(data).root_node
+        cursor = self._splice.cursor
+        starts = {
+            leaf.start_byte - cursor for leaf in cuts.leaves_in(root, cursor, cursor + len(data))
+        }
+        for at in sorted(starts):
+            tail = data[at:].strip()
+            if at > 0 and tail and rest.startswith(tail):
+                return data[:at].decode("utf-8", "ignore").rstrip()
+        return line
 
     # ---- finishing --------------------------------------------------------------------------
     def _finish(self, text: str) -> str | None:
@@ -240,9 +324,7 @@ class Shaper:
         lines = [line.rstrip() for line in lines][: self.max_lines]
         if lines and self.line_suffix.strip():
             if self._splice is not None and self.mode.mode == "line":
-                repeat = self._line_repeat
-                if repeat.strip() and lines[-1].endswith(repeat):
-                    lines[-1] = lines[-1][: len(lines[-1]) - len(repeat)].rstrip()
+                lines[-1] = self._line_tail(lines[-1])
             else:
                 lines[-1] = trim_line_overlap(lines[-1], self.line_suffix)
         shaped = "\n".join(lines).rstrip()
