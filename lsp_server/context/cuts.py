@@ -506,9 +506,10 @@ def _normalise(code: bytes) -> bytes:
 
 def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> bool:
     """Whether the document's own version of `box` (same start and kind) has a real closer
-    after the cursor. A closer that starts a line less indented than the line where the
-    statement owning `box` starts belongs to an enclosing block (the braces only pair up by
-    accident). Unknown (no such node) counts as yes: editors close brackets."""
+    after the cursor. When a container around it lacks its closer, or the braces around it
+    do not parse and its closer starts a line less indented than its header, the braces
+    only pair up by accident (the block opened at the cursor took an outer one's closer):
+    then `box` lacks it. Unknown (no such node) counts as yes: editors close brackets."""
     node: Node | None = doc_root.descendant_for_byte_range(box.start_byte, box.start_byte)
     while node is not None and not (node.start_byte == box.start_byte and node.type == box.type):
         if node.start_byte < box.start_byte:
@@ -516,17 +517,25 @@ def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> boo
         node = node.parent
     if node is None:
         return True
+    closer = None
     for child in children_from(node, cursor):
         if child.start_byte >= cursor and child.child_count == 0 and child.type in CLOSER_TOKENS:
-            if child.is_missing:
-                return False
-            owner = _owner(node)
-            if not starts_line(source, child.start_byte):
-                return True
-            return leading_width(source, child.start_byte) >= leading_width(
-                source, owner.start_byte
-            )
-    return False
+            closer = child
+            break
+    if closer is None or closer.is_missing:
+        return False
+    outdented = starts_line(source, closer.start_byte) and leading_width(
+        source, closer.start_byte
+    ) < leading_width(source, _owner(node).start_byte)
+    outer = node.parent
+    while outer is not None:
+        last = outer.child(outer.child_count - 1) if outer.child_count else None
+        if last is not None and last.is_missing and last.type in CLOSER_TOKENS:
+            return False
+        if outer.is_error and outdented:
+            return False
+        outer = outer.parent
+    return True
 
 
 def _owner(box: Node) -> Node:

@@ -38,9 +38,11 @@ CONTROL_MARKERS: tuple[str, ...] = (
 )
 # A generation cut off inside a marker leaves its start behind: "<EO", "[/IN".
 _PARTIAL_MARKERS = tuple(m[:n] for m in CONTROL_MARKERS for n in range(3, len(m)))
-# Characters after which a suggestion may be complete: closers, quotes, a line break, `<`/`[`
-# of a control marker, and separators that end a line's first token.
-_DECISIVE = re.compile(r"[\n)\]}\"'`;<\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters after which a line suggestion may be complete (closers, quotes, `;`, a line
+# break) and, in both modes, the `<`/`[` of a control marker and control characters. A
+# block's closer, clause or dedent starts a line: the line's first token is checked.
+_LINE_DECISIVE = re.compile(r"[\n)\]}\"'`;<\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLOCK_DECISIVE = re.compile(r"[<\[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FIRST_TOKEN = re.compile(r"\w+|\S")
 # Control characters other than tab and newline never belong in code an editor inserts.
 _CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -130,7 +132,7 @@ class Shaper:
         is consulted a few times a line, not once a token: at a closing character, a line
         break, a control marker, and where the first token of a line starts or ends (a
         dedent, `end`, `else:` and a repeated statement all show there)."""
-        if _DECISIVE.search(text):
+        if (_LINE_DECISIVE if self.mode.mode == "line" else _BLOCK_DECISIVE).search(text):
             return True
         line = self.raw[self.raw.rfind("\n") + 1 :]
         head = line.lstrip()
@@ -168,11 +170,10 @@ class Shaper:
             self._closes_on_line = bool(closers)
             cut = closers[0] - cursor if closers else len(rest)
             self._line_repeat = rest[:cut].decode("utf-8", "ignore").rstrip()
-            if self._line_broken:
-                assert self._language is not None
-                self._whole_line = Splice(
-                    self._language, self.prefix, self.suffix, doc_tree=self._doc_tree
-                )
+            assert self._language is not None
+            self._whole_line = Splice(
+                self._language, self.prefix, self.suffix, doc_tree=self._doc_tree
+            )
             return
         self._doc_source = self._splice.prefix + self._splice.after
         box = cuts.container(root, cursor, cursor)
@@ -218,7 +219,7 @@ class Shaper:
             cut = cuts.line_cut(root, cursor, end)
             if cut is None:
                 return None
-            if self._line_broken and not self._parses_better(candidate, cut.at - cursor):
+            if not self._parses_better(candidate, cut.at - cursor):
                 return None
             decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
             return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or decided
@@ -272,15 +273,14 @@ class Shaper:
         return candidate[: at - cursor].decode("utf-8", "ignore"), final or decided
 
     def _parses_better(self, candidate: bytes, cut: int) -> bool:
-        """Whether the line parses with fewer errors cut at `cut` than with the whole
-        candidate, each followed by the rest of the line the document has."""
-        rest = len(self.line_suffix.encode("utf-8"))
+        """Whether the document parses at least as well cut at `cut` as with the whole
+        candidate line, each followed by the rest of the line it already has (strictly
+        better where that rest is unparsable on its own: then the tokens proved nothing)."""
         counts = []
         for text in (candidate[:cut], candidate):
             root = self._whole_line.parse(text).root_node
-            start = self._whole_line.cursor
-            counts.append(cuts.count_errors(root, start, start + len(text) + rest))
-        return counts[0] < counts[1]
+            counts.append(cuts.count_errors(root, 0, root.end_byte))
+        return counts[0] < counts[1] if self._line_broken else counts[0] <= counts[1]
 
     def _line_tail(self, line: str) -> str:
         """`line` without its end where that repeats the start of the rest of the line: the

@@ -423,8 +423,9 @@ def _innermost_pair(token: Node) -> Node | None:
     """The nearest bracketed node around `token` (not one it opens or closes itself)."""
     node = token.parent
     while node is not None:
-        if node.child_count >= 2 and node.children[0].type in _OPEN:
-            if node.children[0] != token and node.children[-1] != token:
+        first, last = node.child(0), node.child(node.child_count - 1)
+        if node.child_count >= 2 and first is not None and first.type in _OPEN:
+            if first != token and last != token:
                 return node
         node = node.parent
     return None
@@ -450,7 +451,8 @@ def _outer_closers(span: Node, line_end: int, src: _Source) -> tuple[str, str]:
     node = span.parent
     while node is not None:
         if node.child_count >= 2:
-            first, last = node.children[0], node.children[-1]
+            first, last = node.child(0), node.child(node.child_count - 1)
+            assert first is not None and last is not None
             if first.type in _OPEN and last.type in _CLOSE and first.end_byte <= span.start_byte:
                 if last.start_byte >= span.end_byte and last.end_byte <= line_end:
                     found.append(last)
