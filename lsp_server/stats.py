@@ -18,12 +18,27 @@ class SuggestionStats:
     cache_hits: int = 0
     empty: int = 0
     latency: LatencyWindow = field(default_factory=LatencyWindow)
+    # Tokens the model generated for suggestions, how many requests were stopped the moment
+    # their suggestion was decided, and how many tokens came after that moment anyway (the
+    # decode runs on while the stop travels to the host).
+    generated_tokens: int = 0
+    stopped_at_decision: int = 0
+    discarded_tokens: int = 0
     # Ids already counted per event kind: an editor may report one acceptance twice
     # (the item's command and a suggestionEvent); each suggestion counts once.
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
 
     def record_latency(self, ms: float) -> None:
         self.latency.add(ms)
+
+    def record_tokens(self, generated: object, decided_at: int | None) -> None:
+        """One request's token count, and the count when its suggestion was decided."""
+        if not isinstance(generated, int):
+            return
+        self.generated_tokens += generated
+        if decided_at is not None:
+            self.stopped_at_decision += 1
+            self.discarded_tokens += max(0, generated - decided_at)
 
     def record_event(self, kind: str, suggestion_id: str | None = None) -> None:
         if suggestion_id is not None:
@@ -52,4 +67,7 @@ class SuggestionStats:
             "cacheHits": self.cache_hits,
             "empty": self.empty,
             "latencyMs": self.latency.to_wire(),
+            "generatedTokens": self.generated_tokens,
+            "stoppedAtDecision": self.stopped_at_decision,
+            "discardedTokens": self.discarded_tokens,
         }

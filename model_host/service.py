@@ -281,7 +281,7 @@ class HostService:
         index = 0
 
         def on_text(text: str) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, ("text", text))
+            loop.call_soon_threadsafe(events.put_nowait, ("text", (text, gen.generated)))
 
         def on_done(g: Generation) -> None:
             loop.call_soon_threadsafe(events.put_nowait, ("done", g))
@@ -311,7 +311,13 @@ class HostService:
                 if kind == "text":
                     if gen_params.stream:
                         call.session.notify(
-                            Notify.STREAM, {"id": call.msgid, "text": value, "index": index}
+                            Notify.STREAM,
+                            {
+                                "id": call.msgid,
+                                "text": value[0],
+                                "index": index,
+                                "tokens": value[1],
+                            },
                         )
                         index += 1
                         await call.session.drain()

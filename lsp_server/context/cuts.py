@@ -114,6 +114,11 @@ def has_errors(root: Node, start: int, end: int) -> bool:
     node = root.descendant_for_byte_range(start, end - 1) or root
     while node.parent is not None and (node.start_byte > start or node.end_byte < end):
         node = node.parent
+    outer: Node | None = node
+    while outer is not None:  # the range may sit inside an ERROR as one re-lexed token
+        if outer.is_error:
+            return True
+        outer = outer.parent
     return _errors_under(node, start, end)
 
 
@@ -239,13 +244,13 @@ def _inside_string(node: Node) -> bool:
     return False
 
 
-def line_cut(root: Node, cursor: int, end: int) -> Cut | None:
+def line_cut(root: Node, cursor: int, end: int, rest: bytes) -> Cut | None:
     """Before the first token of the candidate [cursor, end) that closes something opened
     before the cursor: a bracket whose opening bracket (its sibling in the tree: `for (`, a
     cast's `(`, a call's arguments) lies before the cursor, a quote, a statement's `;`.
-    Call it only when the rest of the line holds the real closer."""
+    Only closers that the rest of the line (`rest`) also has count: it holds the real ones."""
     for leaf in leaves_in(root, cursor, end):
-        if leaf.is_missing or is_comment(leaf):
+        if leaf.is_missing or is_comment(leaf) or (leaf.text or b"") not in rest:
             continue
         parent = leaf.parent
         if parent is None or parent.is_error:

@@ -23,7 +23,7 @@ from .text import indent_width
 from .text_cuts import cut_repeated_suffix, text_block, trim_line_overlap
 
 # A safety limit far above ordinary code: the syntax decides where a block ends.
-DEFAULT_MAX_LINES = 256
+DEFAULT_MAX_LINES = 400
 
 CONTROL_MARKERS: tuple[str, ...] = (
     "<PRE>",
@@ -216,7 +216,7 @@ class Shaper:
         if self.mode.mode == "line":
             if not (self._closes_on_line or self._line_broken):
                 return None
-            cut = cuts.line_cut(root, cursor, end)
+            cut = cuts.line_cut(root, cursor, end, self.line_suffix.encode("utf-8"))
             if cut is None:
                 return None
             if not self._parses_better(candidate, cut.at - cursor):

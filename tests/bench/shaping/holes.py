@@ -42,7 +42,7 @@ KINDS: tuple[str, ...] = (
 )
 STYLES: tuple[str, ...] = ("run-on", "new-code")
 # How much of the code after the cursor a run-on model repeats.
-RUN_ON_CHARS = 1200
+RUN_ON_CHARS = 600
 # Holes longer than this would not fit the default token cap of a block suggestion.
 MAX_HOLE_LINES = 60
 MAX_HOLE_CHARS = 2400
@@ -155,7 +155,12 @@ def _is_code_leaf(node: Node) -> bool:
         return False
     parent = node.parent
     while parent is not None:
-        if parent.is_error or parent.is_extra or "string" in parent.type or "comment" in parent.type:
+        if (
+            parent.is_error
+            or parent.is_extra
+            or "string" in parent.type
+            or "comment" in parent.type
+        ):
             return False
         parent = parent.parent
     return "string" not in node.type and "comment" not in node.type
@@ -181,7 +186,7 @@ def _bodies(src: _Source) -> Iterator[_Body]:
                 yield _Body(node.parent, first.end_byte, stmts, last)
         elif style != "brace" and node.type == "block" and node.parent is not None:
             opener = node.prev_sibling
-            if opener is None or opener.child_count and opener.type != "parameters":
+            if opener is None or (opener.child_count and opener.type != "parameters"):
                 continue
             if style == "indent" and opener.type != ":":
                 continue
@@ -322,9 +327,10 @@ class HoleMaker:
                 continue
             line_end = src.line_end(line_start)
             line = src.data[line_start:line_end]
-            if not line.strip() or src.tree.root_node.descendant_for_byte_range(
-                line_start, line_end
-            ).has_error:
+            if (
+                not line.strip()
+                or src.tree.root_node.descendant_for_byte_range(line_start, line_end).has_error
+            ):
                 continue
             fresh = "\n" + self._fresh(rng, src.indent(line_start).decode(), lines=True)
             self._line_rest(src, tokens, line_end, fresh, rng, add)
