@@ -264,6 +264,15 @@ def line_cut(root: Node, cursor: int, end: int, rest: bytes) -> Cut | None:
     return None
 
 
+def closes_before(leaf: Node, start: int) -> bool:
+    """Whether `leaf`, at or after `start`, is a bracket closing one opened before `start`."""
+    parent = leaf.parent
+    if leaf.start_byte < start or leaf.type not in (")", "]", "}") or parent is None:
+        return False
+    opener = _matching_opener(parent, leaf)
+    return opener is not None and opener.start_byte < start
+
+
 def _matching_opener(parent: Node, closer: Node) -> Node | None:
     """The opening bracket among `parent`'s children that `closer` (also a child) closes."""
     want = _OPENER_OF[closer.type]
@@ -427,7 +436,7 @@ def body_of(box: Node, cursor: int) -> Node:
     """The node whose children are the statements being written: the container itself, or
     its body when the body starts after the cursor (Python `def f():`, Lua `function f()`)."""
     for child in children_from(box, cursor):
-        if child.type in BODIES:
+        if child.type in BODIES or child.type == "statement_list":  # Go wraps statements
             return child
     return box
 
@@ -475,12 +484,14 @@ def repeat_cut(
     closing: Cut | None,
     *,
     trivial: bool,
+    column: int,
     final: bool,
 ) -> Cut | None:
     """Before a statement of the candidate that equals the statement the document already has
     next in this body (`upcoming`): the model re-writing the code below the cursor.
 
-    A `trivial` statement repeats by chance too often (`return None`, `break;`), so such a
+    The copy must stand where the original does (same `column`): a `return None` one level
+    deeper is the body's own. A `trivial` statement repeats by chance too often (`return None`, `break;`), so such a
     match counts only when everything the candidate writes from there to the end of the body
     equals what the document has there (`upcoming_tail`)."""
     target = _normalise(upcoming)
@@ -491,6 +502,8 @@ def repeat_cut(
             continue
         if child.start_byte >= end or (closing is not None and child.start_byte >= closing.at):
             return None
+        if child.start_point.column != column:
+            continue
         if _normalise(source[child.start_byte : child.end_byte]) != target:
             continue
         if child.end_byte > end or (child.end_byte == end and not final):

@@ -134,6 +134,13 @@ class Shaper:
         dedent, `end`, `else:` and a repeated statement all show there)."""
         if (_LINE_DECISIVE if self.mode.mode == "line" else _BLOCK_DECISIVE).search(text):
             return True
+        if "\n" in text:
+            # A line that is a single token (`end`, `}`) is complete once it ends.
+            ended = before + text[: text.index("\n")]
+            last = ended[ended.rfind("\n") + 1 :].strip()
+            token = _FIRST_TOKEN.match(last)
+            if token is not None and token.end() == len(last):
+                return True
         line = self.raw[self.raw.rfind("\n") + 1 :]
         head = line.lstrip()
         if not head:
@@ -181,8 +188,10 @@ class Shaper:
         upcoming = cuts.next_statement(body, cursor) if body is not None else None
         self._upcoming = self._upcoming_tail = b""
         self._trivial = True
+        self._upcoming_column = -1
         if body is not None and upcoming is not None:
             self._trivial = cuts.is_trivial(upcoming)
+            self._upcoming_column = upcoming.start_point.column
             tail_end = cuts.last_statement_end(body, cursor)
             self._upcoming = self._doc_source[upcoming.start_byte : upcoming.end_byte]
             self._upcoming_tail = self._doc_source[upcoming.start_byte : tail_end]
@@ -249,6 +258,7 @@ class Shaper:
             self._upcoming_tail,
             closing,
             trivial=self._trivial,
+            column=self._upcoming_column,
             final=final,
         )
         cut = repeat or closing
@@ -269,6 +279,8 @@ class Shaper:
             at = closer.end_byte
             while at < end and candidate[at - cursor : at - cursor + 1] in (b")", b"]", b";", b","):
                 at += 1
+            if at == end and not final:
+                return None  # the closer's line may go on with more of them
         decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
         return candidate[: at - cursor].decode("utf-8", "ignore"), final or decided
 
@@ -297,12 +309,14 @@ class Shaper:
         rest = self.line_suffix.strip().encode("utf-8")
         root = self._splice.parse(data).root_node
         cursor = self._splice.cursor
-        starts = {
-            leaf.start_byte - cursor for leaf in cuts.leaves_in(root, cursor, cursor + len(data))
-        }
-        for at in sorted(starts):
+        leaves = list(cuts.leaves_in(root, cursor, cursor + len(data)))
+        for leaf in leaves:
+            at = leaf.start_byte - cursor
             tail = data[at:].strip()
-            if at > 0 and tail and rest.startswith(tail):
+            if at <= 0 or not tail or not rest.startswith(tail):
+                continue
+            # A tail that closes a bracket the kept text opened is the line's own code.
+            if not any(cuts.closes_before(other, leaf.start_byte) for other in leaves):
                 return data[:at].decode("utf-8", "ignore").rstrip()
         return line
 
