@@ -264,13 +264,13 @@ def line_cut(root: Node, cursor: int, end: int, rest: bytes) -> Cut | None:
     return None
 
 
-def closes_before(leaf: Node, start: int) -> bool:
-    """Whether `leaf`, at or after `start`, is a bracket closing one opened before `start`."""
+def closes_between(leaf: Node, low: int, start: int) -> bool:
+    """Whether `leaf`, at or after `start`, is a bracket closing one opened in [low, start)."""
     parent = leaf.parent
     if leaf.start_byte < start or leaf.type not in (")", "]", "}") or parent is None:
         return False
     opener = _matching_opener(parent, leaf)
-    return opener is not None and opener.start_byte < start
+    return opener is not None and low <= opener.start_byte < start
 
 
 def _matching_opener(parent: Node, closer: Node) -> Node | None:
@@ -400,16 +400,31 @@ def closing_cut(
             return Cut(child.start_byte, _complete(child, end, final))
         if child.type in CLAUSES:
             return Cut(child.start_byte, _complete(_first_leaf(child), end, final))
-    if not layout or box.type in ROOTS or box.end_byte >= end:
+    if not layout or box.type in ROOTS:
         return None
-    following = _next_token(_root(box), box.end_byte, end)
+    # The body holding the cursor ends at the first line that starts less indented.
+    body = body_of(box, cursor)
+    if body.end_byte >= end:
+        return None
+    first = next((c for c in body.children if c.is_named and not is_comment(c)), None)
+    if first is None:
+        return None
+    following = _next_token(_root(box), body.end_byte, end)
+    if following is None and final:
+        # Only comments follow: one that starts a line less indented ends the body too.
+        following = next(
+            (
+                leaf
+                for leaf in leaves_in(_root(box), body.end_byte, end)
+                if is_comment(leaf) and starts_line(source, leaf.start_byte)
+            ),
+            None,
+        )
     if following is None or not starts_line(source, following.start_byte):
         return None
-    body = body_of(box, cursor)
-    first = next((c for c in body.children if c.is_named and not is_comment(c)), None)
-    if first is None or following.start_point.column >= first.start_point.column:
+    if following.start_point.column >= first.start_point.column:
         return None
-    return Cut(box.end_byte, _complete(following, end, final))
+    return Cut(body.end_byte, _complete(following, end, final))
 
 
 def _root(node: Node) -> Node:

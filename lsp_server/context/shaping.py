@@ -298,9 +298,10 @@ class Shaper:
         """`line` without its end where that repeats the start of the rest of the line: the
         model ran on into the code the editor already shows after the cursor."""
         if not self._line_broken:
-            repeat = self._line_repeat
-            if repeat.strip() and line.endswith(repeat):
-                return line[: len(line) - len(repeat)].rstrip()
+            # The whole rest of the line, or its part before the first real closer.
+            for repeat in (self.line_suffix.strip(), self._line_repeat):
+                if repeat.strip() and line.endswith(repeat) and len(line) > len(repeat):
+                    return line[: len(line) - len(repeat)].rstrip()
             return line
         # The rest of the line does not parse: the longest end of `line` that starts a token
         # and equals the start of the rest of the line.
@@ -316,7 +317,7 @@ class Shaper:
             if at <= 0 or not tail or not rest.startswith(tail):
                 continue
             # A tail that closes a bracket the kept text opened is the line's own code.
-            if not any(cuts.closes_before(other, leaf.start_byte) for other in leaves):
+            if not any(cuts.closes_between(o, cursor, leaf.start_byte) for o in leaves):
                 return data[:at].decode("utf-8", "ignore").rstrip()
         return line
 

@@ -267,6 +267,12 @@ class HoleMaker:
         if not src.starts_line(stmts[0].start_byte):
             return
         end_b = stmts[-1].end_byte
+        if body.closer is None and src.data[end_b : src.line_end(end_b)].strip():
+            # A trailing comment on the last line belongs to the hole: the cursor line
+            # would otherwise go on with text after the cursor.
+            end_b = src.line_end(end_b)
+            while src.data[end_b - 1 : end_b] in (b" ", b"\t"):
+                end_b -= 1
         if body.closer is not None:
             end_b = body.closer.start_byte
             while src.data[end_b - 1 : end_b] in (b" ", b"\t", b"\n"):
