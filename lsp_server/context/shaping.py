@@ -296,28 +296,34 @@ class Shaper:
 
     def _line_tail(self, line: str) -> str:
         """`line` without its end where that repeats the start of the rest of the line: the
-        model ran on into the code the editor already shows after the cursor."""
-        if not self._line_broken:
-            # The whole rest of the line, or its part before the first real closer.
-            for repeat in (self.line_suffix.strip(), self._line_repeat):
-                if repeat.strip() and line.endswith(repeat) and len(line) > len(repeat):
-                    return line[: len(line) - len(repeat)].rstrip()
-            return line
-        # The rest of the line does not parse: the longest end of `line` that starts a token
-        # and equals the start of the rest of the line.
+        model ran on into the code the editor already shows after the cursor. The repeat is
+        the whole rest of the line or its part before the first real closer; where the rest
+        of the line does not parse, the longest end of `line` the rest starts with. Never a
+        piece of a token, nor one closing a bracket the kept text opens."""
         assert self._splice is not None
         data = line.encode("utf-8")
-        rest = self.line_suffix.strip().encode("utf-8")
         root = self._splice.parse(data).root_node
         cursor = self._splice.cursor
         leaves = list(cuts.leaves_in(root, cursor, cursor + len(data)))
-        for leaf in leaves:
-            at = leaf.start_byte - cursor
+        starts = {leaf.start_byte - cursor for leaf in leaves}
+
+        def cut_at(at: int) -> bool:
+            return 0 < at and at in starts and not any(
+                cuts.closes_between(o, cursor, cursor + at) for o in leaves
+            )
+
+        stripped = data.rstrip()
+        if not self._line_broken:
+            for repeat in (self.line_suffix.strip(), self._line_repeat):
+                tail = repeat.strip().encode("utf-8")
+                at = len(stripped) - len(tail)
+                if tail.strip() and stripped.endswith(tail) and cut_at(at):
+                    return data[:at].decode("utf-8", "ignore").rstrip()
+            return line
+        rest = self.line_suffix.strip().encode("utf-8")
+        for at in sorted(starts):
             tail = data[at:].strip()
-            if at <= 0 or not tail or not rest.startswith(tail):
-                continue
-            # A tail that closes a bracket the kept text opened is the line's own code.
-            if not any(cuts.closes_between(o, cursor, leaf.start_byte) for o in leaves):
+            if tail and rest.startswith(tail) and cut_at(at):
                 return data[:at].decode("utf-8", "ignore").rstrip()
         return line
 

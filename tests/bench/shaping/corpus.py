@@ -58,6 +58,7 @@ PROJECTS: tuple[Project, ...] = (
     Project("lua", "deb", "lua-penlight", "1.13.1-3", (".lua",)),
     Project("lua", "deb", "lua-argparse", "0.7.1-2", (".lua",)),
     Project("lua", "deb", "lua-inspect", "3.1.1-2", (".lua",)),
+    Project("lua", "deb", "lua-busted", "2.1.1-1", (".lua",)),
 )
 LANGUAGES: tuple[str, ...] = tuple(dict.fromkeys(p.language for p in PROJECTS))
 
