@@ -308,8 +308,10 @@ class Shaper:
         starts = {leaf.start_byte - cursor for leaf in leaves}
 
         def cut_at(at: int) -> bool:
-            return 0 < at and at in starts and not any(
-                cuts.closes_between(o, cursor, cursor + at) for o in leaves
+            return (
+                at > 0
+                and at in starts
+                and not any(cuts.closes_between(o, cursor, cursor + at) for o in leaves)
             )
 
         stripped = data.rstrip()

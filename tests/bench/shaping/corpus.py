@@ -100,17 +100,20 @@ def _members(archive: Path) -> list[tuple[str, bytes]]:
         data = subprocess.run(
             ["dpkg-deb", "--fsys-tarfile", str(archive)], check=True, capture_output=True
         ).stdout
-        opened = tarfile.open(fileobj=io.BytesIO(data))
-    else:
-        opened = tarfile.open(archive)
-    with opened as tf:
-        out = []
-        for member in tf.getmembers():
-            if member.isfile():
-                handle = tf.extractfile(member)
-                if handle is not None:
-                    out.append((member.name, handle.read()))
-        return out
+        with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+            return _tar_members(tf)
+    with tarfile.open(archive) as tf:
+        return _tar_members(tf)
+
+
+def _tar_members(tf: tarfile.TarFile) -> list[tuple[str, bytes]]:
+    out = []
+    for member in tf.getmembers():
+        if member.isfile():
+            handle = tf.extractfile(member)
+            if handle is not None:
+                out.append((member.name, handle.read()))
+    return out
 
 
 def fetch(project: Project) -> Path:

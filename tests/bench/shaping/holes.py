@@ -345,7 +345,7 @@ class HoleMaker:
 
     def _cursor_ok(self, token_before: Node) -> bool:
         """Right after a block opener the editor wants a block, not the rest of a line."""
-        opener = {"brace": ("{",), "indent": (":",), "keyword": tuple(_LUA_OPENERS) + ("{",)}
+        opener = {"brace": ("{",), "indent": (":",), "keyword": (*_LUA_OPENERS, "{")}
         return token_before.type not in opener[self.spec.block_style]
 
     def _line_rest(self, src, tokens, line_end, fresh, rng, add) -> None:  # type: ignore[no-untyped-def]
@@ -424,10 +424,7 @@ class HoleMaker:
         span = rng.choice(spans)
         closers, after = _outer_closers(span, line_end, src)
         hole = src.text[src.char(span.start_byte) : src.char(span.end_byte)]
-        if closers:
-            new_code = hole + closers + after
-        else:
-            new_code = hole + fresh
+        new_code = hole + closers + after if closers else hole + fresh
         add("mid-span", span.start_byte, span.end_byte, new_code)
 
 
@@ -436,9 +433,9 @@ def _innermost_pair(token: Node) -> Node | None:
     node = token.parent
     while node is not None:
         first, last = node.child(0), node.child(node.child_count - 1)
-        if node.child_count >= 2 and first is not None and first.type in _OPEN:
-            if first != token and last != token:
-                return node
+        opening = node.child_count >= 2 and first is not None and first.type in _OPEN
+        if opening and first != token and last != token:
+            return node
         node = node.parent
     return None
 
@@ -465,9 +462,9 @@ def _outer_closers(span: Node, line_end: int, src: _Source) -> tuple[str, str]:
         if node.child_count >= 2:
             first, last = node.child(0), node.child(node.child_count - 1)
             assert first is not None and last is not None
-            if first.type in _OPEN and last.type in _CLOSE and first.end_byte <= span.start_byte:
-                if last.start_byte >= span.end_byte and last.end_byte <= line_end:
-                    found.append(last)
+            around = first.end_byte <= span.start_byte and last.start_byte >= span.end_byte
+            if first.type in _OPEN and last.type in _CLOSE and around and last.end_byte <= line_end:
+                found.append(last)
         node = node.parent
     if not found:
         return "", ""
