@@ -1,35 +1,41 @@
-"""Where a suggestion ends, read from the syntax tree of the document with the candidate in place.
+"""Where a block suggestion ends, read from the syntax tree of the document with the
+candidate in place.
 
-Every rule is a plain function over tree-sitter nodes and byte offsets (UTF-8, as tree-sitter
-counts). `cursor` is where the candidate starts, `end` where it stops; a rule answers a `Cut`:
-the byte offset where the suggestion ends, and whether more text could still move it
+Every rule is a plain function over tree-sitter nodes and byte offsets (UTF-8, as
+tree-sitter counts). `cursor` is where the candidate starts, `end` where it stops; a rule
+answers a `Cut`: where the suggestion ends, and whether more text could still move it
 (`decided`), which is what lets a streaming request be stopped the moment it is done.
 
-- Line suggestions: the candidate replaces the rest of the cursor line. It ends before a
-  token that closes a bracket, string or statement opened before the cursor when the rest
-  of the line already holds the real closer (`line_cut`).
-- Block suggestions: the container being filled is the nearest node that starts before the
-  cursor and holds a body or a bracketed list (`container`). The suggestion ends before the
-  container's first closer or continuation clause after the cursor (`}` `)` `]` `end`,
-  `else`/`elif`/`except`), or where the container itself ends in languages whose blocks have
-  no closer (`closing_cut`); at the top level, after the first complete statement
-  (`top_level_cut`); and before a statement that re-writes the one the document already has
-  next (`repeat_cut`).
+The container being filled is the nearest node that starts before the cursor and holds a
+body or a bracketed list (`container`). The suggestion ends before the container's first
+closer or continuation clause after the cursor (`}` `)` `]` `end`, `else`/`elif`/`except`),
+or where the body ends in languages whose blocks have no closer (`closing_cut`); at the top
+level, after the first complete statement (`top_level_cut`); and before a statement that
+re-writes the one the document already has next (`repeat_cut`). The container's own closer
+is kept only when the document lacks it (`doc_has_closer`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
 from tree_sitter import Node
+
+from .nodes import (
+    ROOTS,
+    Cut,
+    children_from,
+    first_leaf,
+    is_comment,
+    is_punctuation,
+    leading_width,
+    leaves,
+    leaves_in,
+    next_token,
+    root_of,
+    starts_line,
+)
 
 # Leaves that close a container: brackets, and the keywords of keyword-delimited blocks.
 CLOSER_TOKENS = frozenset({")", "]", "}", "end", "until"})
-# Leaves that end a pair opened before them: brackets, quotes, a statement's `;`, `end`.
-PAIR_CLOSERS = frozenset(
-    {")", "]", "}", ";", "end", '"', "'", "`", '"""', "'''", "string_end", "raw_string_end"}
-)
 # Clauses that continue a statement after its first body: the body ends where they start.
 CLAUSES = frozenset(
     {
@@ -44,254 +50,10 @@ CLAUSES = frozenset(
         "case_clause",
     }
 )
-ROOTS = frozenset({"module", "program", "source_file", "translation_unit", "chunk"})
-# Bodies without closers of their own (Python and Lua blocks).
+# Bodies without closers of their own (Python and Lua blocks; Go and Rust blocks too).
 BODIES = frozenset({"block"})
 
 
-@dataclass(frozen=True)
-class Cut:
-    at: int  # byte offset in the spliced document where the suggestion ends
-    decided: bool  # no continuation of the candidate can move this cut
-    keep_closer: bool = False  # the cut follows a closer the document lacks (and keeps it)
-
-
-def leaves(node: Node, start: int, end: int) -> Iterator[Node]:
-    """The leaves of `node` that start in [start, end), in order (MISSING ones included)."""
-    for child in node.children:
-        if child.start_byte >= end:
-            break
-        if child.end_byte < start or (
-            child.end_byte == start and child.end_byte > child.start_byte
-        ):
-            continue
-        if child.child_count == 0:
-            if child.start_byte >= start:
-                yield child
-        else:
-            yield from leaves(child, start, end)
-
-
-def leaves_in(root: Node, start: int, end: int) -> Iterator[Node]:
-    """The leaves of the tree that start in [start, end), walked from the smallest node
-    covering the range (a big file's top level is never listed)."""
-    node = root.descendant_for_byte_range(start, max(start, end - 1)) or root
-    while node.parent is not None and (node.start_byte > start or node.end_byte < end):
-        node = node.parent
-    if node.child_count == 0:
-        if start <= node.start_byte < end or node.is_missing:
-            yield node
-        return
-    yield from leaves(node, start, end)
-
-
-def children_from(node: Node, offset: int) -> Iterator[Node]:
-    """The children of `node` that end after `offset` (or start at it), in order.
-
-    A binary search over child indices: a big file's top level is never listed whole.
-    (tree-sitter's own `first_child_for_byte` crashes in py-tree-sitter 0.26 when no child
-    qualifies.)"""
-    low, high = 0, node.child_count
-    while low < high:
-        middle = (low + high) // 2
-        child = node.child(middle)
-        assert child is not None
-        if child.end_byte <= offset and child.end_byte > child.start_byte:
-            low = middle + 1
-        else:
-            high = middle
-    for index in range(low, node.child_count):
-        child = node.child(index)
-        assert child is not None
-        yield child
-
-
-def has_errors(root: Node, start: int, end: int) -> bool:
-    """Whether an ERROR or MISSING node lies in [start, end): then a token there may be read
-    differently once more text arrives (an unterminated string swallows a `)`)."""
-    if end <= start:
-        return False
-    node = root.descendant_for_byte_range(start, end - 1) or root
-    while node.parent is not None and (node.start_byte > start or node.end_byte < end):
-        node = node.parent
-    outer: Node | None = node
-    while outer is not None:  # the range may sit inside an ERROR as one re-lexed token
-        if outer.is_error:
-            return True
-        outer = outer.parent
-    return _errors_under(node, start, end)
-
-
-def _errors_under(node: Node, start: int, end: int) -> bool:
-    if not node.has_error:
-        return False
-    if node.is_error or node.is_missing:
-        return (node.end_byte > start and node.start_byte < end) or node.start_byte == start
-    for child in node.children:
-        if child.start_byte >= end:
-            break
-        if child.end_byte < start:
-            continue
-        if _errors_under(child, start, end):
-            return True
-    return False
-
-
-def count_errors(root: Node, start: int, end: int) -> int:
-    """ERROR and MISSING nodes overlapping [start, end)."""
-    count = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if not node.has_error or node.end_byte < start or node.start_byte > end:
-            continue
-        if node.is_error or node.is_missing:
-            count += 1
-        stack.extend(node.children)
-    return count
-
-
-def is_punctuation(node: Node) -> bool:
-    return not any(char.isalnum() or char == "_" for char in node.type)
-
-
-def last_leaf_before(root: Node, offset: int) -> Node | None:
-    """The last leaf ending at or before `offset` that is code: not a comment, not MISSING."""
-    for child in reversed(root.children):
-        if child.start_byte >= offset or child.is_missing or is_comment(child):
-            continue
-        if child.child_count == 0:
-            if child.end_byte <= offset:
-                return child
-            continue
-        found = last_leaf_before(child, offset)
-        if found is not None:
-            return found
-    return None
-
-
-# ---- line suggestions -----------------------------------------------------------------------
-def open_pairs(root: Node, cursor: int) -> list[Node]:
-    """Nodes opened before the cursor and closed after it by a leaf, innermost first:
-    brackets, strings, and statements ending in a `;` (`return ‸x;`)."""
-    node: Node | None = root.descendant_for_byte_range(cursor, cursor)
-    pairs: list[Node] = []
-    while node is not None:
-        if _pair_closer(node, cursor) is not None:
-            pairs.append(node)
-        node = node.parent
-    return pairs
-
-
-_OPENER_OF = {")": "(", "]": "[", "}": "{", "string_end": "string_start"}
-
-
-def _pair_closer(node: Node, cursor: int) -> Node | None:
-    """The leaf that closes `node` after the cursor, when `node` opened before it: a bracket
-    with its opening bracket before the cursor, a quote, a statement's `;`, a Lua `end`."""
-    if node.child_count < 2 or node.is_error or node.type in ROOTS:
-        return None
-    first, last = node.child(0), node.child(node.child_count - 1)
-    assert first is not None and last is not None
-    if first.child_count or first.end_byte > cursor or node.start_byte >= cursor:
-        return None
-    if last.child_count or last.is_missing or last.start_byte < cursor:
-        return None
-    if last.type not in PAIR_CLOSERS:
-        return None
-    opener = _OPENER_OF.get(last.type)
-    if opener is None:
-        # A quote closes what the same quote opened; `;` and `end` close their statement.
-        return last if last.type in (";", "end") or first.type == last.type else None
-    for child in children_from(node, 0):
-        if child.start_byte >= cursor:
-            return None
-        if child.child_count == 0 and (child.type == opener or child.type.endswith(opener)):
-            return last
-    return None
-
-
-def line_closers(root: Node, cursor: int, line_end: int) -> list[int]:
-    """Byte offsets of the closers in [cursor, line_end) of pairs open at the cursor: the
-    real closers the rest of the line already holds. Read from the document's own tree, and
-    from its tokens where the hole leaves the tree broken (`f(‸, b)`): a closing bracket the
-    rest of the line does not open itself."""
-    found: set[int] = set()
-    for pair in open_pairs(root, cursor):
-        closer = _pair_closer(pair, cursor)
-        if closer is not None and closer.start_byte < line_end:
-            found.add(closer.start_byte)
-    depth = 0
-    for leaf in leaves_in(root, cursor, line_end):
-        if leaf.is_missing or is_comment(leaf) or _inside_string(leaf):
-            continue
-        if leaf.type in ("(", "[", "{"):
-            depth += 1
-        elif leaf.type in (")", "]", "}"):
-            if depth:
-                depth -= 1
-            else:
-                found.add(leaf.start_byte)
-    return sorted(found)
-
-
-def _inside_string(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if "string" in parent.type and parent.type != "string_start":
-            return True
-        parent = parent.parent
-    return False
-
-
-def line_cut(root: Node, cursor: int, end: int, rest: bytes) -> Cut | None:
-    """Before the first token of the candidate [cursor, end) that closes something opened
-    before the cursor: a bracket whose opening bracket (its sibling in the tree: `for (`, a
-    cast's `(`, a call's arguments) lies before the cursor, a quote, a statement's `;`.
-    Only closers that the rest of the line (`rest`) also has count: it holds the real ones."""
-    for leaf in leaves_in(root, cursor, end):
-        if leaf.is_missing or is_comment(leaf) or (leaf.text or b"") not in rest:
-            continue
-        parent = leaf.parent
-        if parent is None or parent.is_error:
-            continue
-        if leaf.type in _OPENER_OF and leaf.type != "string_end":
-            opener = _matching_opener(parent, leaf)
-            if opener is not None and opener.start_byte < cursor:
-                return Cut(leaf.start_byte, True)
-        elif parent.child(parent.child_count - 1) == leaf and _pair_closer(parent, cursor):
-            return Cut(leaf.start_byte, is_punctuation(leaf) or leaf.end_byte < end)
-    return None
-
-
-def closes_between(leaf: Node, low: int, start: int) -> bool:
-    """Whether `leaf`, at or after `start`, is a bracket closing one opened in [low, start)."""
-    parent = leaf.parent
-    if leaf.start_byte < start or leaf.type not in (")", "]", "}") or parent is None:
-        return False
-    opener = _matching_opener(parent, leaf)
-    return opener is not None and low <= opener.start_byte < start
-
-
-def _matching_opener(parent: Node, closer: Node) -> Node | None:
-    """The opening bracket among `parent`'s children that `closer` (also a child) closes."""
-    want = _OPENER_OF[closer.type]
-    depth = 0
-    for index in range(parent.child_count - 1, -1, -1):
-        child = parent.child(index)
-        assert child is not None
-        if child.start_byte >= closer.start_byte or child.child_count:
-            continue
-        if child.type == closer.type and not child.is_missing:
-            depth += 1
-        elif child.type == want or child.type.endswith(want):
-            if depth == 0:
-                return child
-            depth -= 1
-    return None
-
-
-# ---- block suggestions ----------------------------------------------------------------------
 def _has_block_child(node: Node, cursor: int) -> bool:
     return any(c.type in BODIES and c.end_byte >= cursor for c in node.children)
 
@@ -348,36 +110,6 @@ def _closed_after(node: Node, cursor: int) -> bool:
     return False
 
 
-def _first_leaf(node: Node) -> Node:
-    while node.child_count:
-        child = node.child(0)
-        assert child is not None
-        node = child
-    return node
-
-
-def _next_token(root: Node, start: int, end: int) -> Node | None:
-    """The first real (non-extra, non-missing) leaf in [start, end)."""
-    for leaf in leaves_in(root, start, end):
-        if not is_comment(leaf) and not leaf.is_missing and not _inside_extra(leaf):
-            return leaf
-    return None
-
-
-def _inside_extra(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if is_comment(parent):
-            return True
-        parent = parent.parent
-    return False
-
-
-def is_comment(node: Node) -> bool:
-    """Extras are comments (and, in some grammars, ERROR nodes: those are code)."""
-    return node.is_extra and not node.is_error
-
-
 def _complete(leaf: Node, end: int, final: bool) -> bool:
     """A token nothing more can extend: punctuation, or followed by a character."""
     return final or is_punctuation(leaf) or leaf.end_byte < end
@@ -399,7 +131,7 @@ def closing_cut(
         if child.child_count == 0 and child.type in CLOSER_TOKENS:
             return Cut(child.start_byte, _complete(child, end, final))
         if child.type in CLAUSES:
-            return Cut(child.start_byte, _complete(_first_leaf(child), end, final))
+            return Cut(child.start_byte, _complete(first_leaf(child), end, final))
     if not layout or box.type in ROOTS:
         return None
     # The body holding the cursor ends at the first line that starts less indented.
@@ -409,13 +141,13 @@ def closing_cut(
     first = next((c for c in body.children if c.is_named and not is_comment(c)), None)
     if first is None:
         return None
-    following = _next_token(_root(box), body.end_byte, end)
+    following = next_token(root_of(box), body.end_byte, end)
     if following is None and final:
         # Only comments follow: one that starts a line less indented ends the body too.
         following = next(
             (
                 leaf
-                for leaf in leaves_in(_root(box), body.end_byte, end)
+                for leaf in leaves_in(root_of(box), body.end_byte, end)
                 if is_comment(leaf) and starts_line(source, leaf.start_byte)
             ),
             None,
@@ -427,12 +159,6 @@ def closing_cut(
     return Cut(body.end_byte, _complete(following, end, final))
 
 
-def _root(node: Node) -> Node:
-    while node.parent is not None:
-        node = node.parent
-    return node
-
-
 def top_level_cut(root: Node, anchor: int, end: int, *, final: bool) -> Cut | None:
     """At the top level: after the first complete statement the candidate writes."""
     for child in children_from(root, anchor):
@@ -440,7 +166,7 @@ def top_level_cut(root: Node, anchor: int, end: int, *, final: bool) -> Cut | No
             continue
         if child.start_byte >= end:
             return None
-        following = _next_token(root, child.end_byte, end)
+        following = next_token(root, child.end_byte, end)
         if following is None or following.start_byte < child.end_byte:
             return None
         return Cut(child.end_byte, _complete(following, end, final))
@@ -581,20 +307,3 @@ def _owner(box: Node) -> Node:
     if first is not None and first.type in ("{", "(", "["):
         return box
     return parent
-
-
-def _line_start(source: bytes, offset: int) -> int:
-    return source.rfind(b"\n", 0, offset) + 1
-
-
-def starts_line(source: bytes, offset: int) -> bool:
-    """Whether only whitespace precedes `offset` on its line."""
-    return not source[_line_start(source, offset) : offset].strip(b" \t")
-
-
-def leading_width(source: bytes, offset: int) -> int:
-    """Indentation width of the line holding `offset` (a tab counts 4)."""
-    start = end = _line_start(source, offset)
-    while end < len(source) and source[end] in (32, 9):
-        end += 1
-    return sum(4 if char == 9 else 1 for char in source[start:end])

@@ -25,8 +25,8 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from .cuts import last_leaf_before
 from .languages import PLAIN_OPENER, LanguageSpec
+from .nodes import last_leaf_before
 from .syntax import DocumentSyntax
 from .text import (
     byte_offset,

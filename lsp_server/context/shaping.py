@@ -1,9 +1,10 @@
 """Turning a model's raw infill into the suggestion an editor shows, as it streams in.
 
 In order: cut at the first control marker; keep one line (line mode); find where the
-suggestion ends from the syntax tree of the document with the candidate in place (cuts.py;
-text rules in text_cuts.py where no grammar exists); trim what the rest of the cursor line
-already holds; strip trailing whitespace; cap the lines. Nothing left but whitespace -> None.
+suggestion ends from the syntax tree of the document with the candidate in place
+(line_cuts.py, cuts.py; the text rules of text_cuts.py where no grammar exists); trim what
+the rest of the cursor line already holds; strip trailing whitespace; cap the lines.
+Nothing left but whitespace -> None.
 
 A `Shaper` takes the text piece by piece and says as soon as the suggestion is decided, so
 the caller can stop the model instead of paying for tokens it would throw away.
@@ -15,7 +16,7 @@ import re
 
 from tree_sitter import Tree
 
-from . import cuts
+from . import cuts, line_cuts, nodes
 from .languages import LanguageSpec
 from .mode import CompletionMode
 from .splice import Splice
@@ -172,8 +173,8 @@ class Shaper:
             line_end = cursor + len(rest)
             # The hole can leave the rest of the line unparsable (`f(‸, b)`): then its tokens
             # say nothing, and each cut is checked by how well the line parses with it.
-            self._line_broken = cuts.has_errors(root, cursor, line_end)
-            closers = [] if self._line_broken else cuts.line_closers(root, cursor, line_end)
+            self._line_broken = nodes.has_errors(root, cursor, line_end)
+            closers = [] if self._line_broken else line_cuts.line_closers(root, cursor, line_end)
             self._closes_on_line = bool(closers)
             cut = closers[0] - cursor if closers else len(rest)
             self._line_repeat = rest[:cut].decode("utf-8", "ignore").rstrip()
@@ -225,12 +226,12 @@ class Shaper:
         if self.mode.mode == "line":
             if not (self._closes_on_line or self._line_broken):
                 return None
-            cut = cuts.line_cut(root, cursor, end, self.line_suffix.encode("utf-8"))
+            cut = line_cuts.line_cut(root, cursor, end, self.line_suffix.encode("utf-8"))
             if cut is None:
                 return None
             if not self._parses_better(candidate, cut.at - cursor):
                 return None
-            decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
+            decided = cut.decided and not nodes.has_errors(root, cursor, cut.at)
             return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or decided
         anchor = cursor + len(candidate) - len(candidate.lstrip())
         box = cuts.container(root, cursor, anchor)
@@ -238,7 +239,7 @@ class Shaper:
             if final:
                 self._fallback = True
             return None
-        if box.type in cuts.ROOTS:
+        if box.type in nodes.ROOTS:
             closing = cuts.top_level_cut(root, anchor, end, final=final)
         else:
             closing = cuts.closing_cut(
@@ -281,7 +282,7 @@ class Shaper:
                 at += 1
             if at == end and not final:
                 return None  # the closer's line may go on with more of them
-        decided = cut.decided and not cuts.has_errors(root, cursor, cut.at)
+        decided = cut.decided and not nodes.has_errors(root, cursor, cut.at)
         return candidate[: at - cursor].decode("utf-8", "ignore"), final or decided
 
     def _parses_better(self, candidate: bytes, cut: int) -> bool:
@@ -291,7 +292,7 @@ class Shaper:
         counts = []
         for text in (candidate[:cut], candidate):
             root = self._whole_line.parse(text).root_node
-            counts.append(cuts.count_errors(root, 0, root.end_byte))
+            counts.append(nodes.count_errors(root, 0, root.end_byte))
         return counts[0] < counts[1] if self._line_broken else counts[0] <= counts[1]
 
     def _line_tail(self, line: str) -> str:
@@ -304,14 +305,14 @@ class Shaper:
         data = line.encode("utf-8")
         root = self._splice.parse(data).root_node
         cursor = self._splice.cursor
-        leaves = list(cuts.leaves_in(root, cursor, cursor + len(data)))
+        leaves = list(nodes.leaves_in(root, cursor, cursor + len(data)))
         starts = {leaf.start_byte - cursor for leaf in leaves}
 
         def cut_at(at: int) -> bool:
             return (
                 at > 0
                 and at in starts
-                and not any(cuts.closes_between(o, cursor, cursor + at) for o in leaves)
+                and not any(line_cuts.closes_between(o, cursor, cursor + at) for o in leaves)
             )
 
         stripped = data.rstrip()

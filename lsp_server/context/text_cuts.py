@@ -1,6 +1,7 @@
 """Shaping by text alone, for languages without a grammar: indentation and bracket counting.
 
-The syntax tree decides wherever a grammar exists (cuts.py); these rules are the fallback.
+The syntax tree decides wherever a grammar exists (line_cuts.py, cuts.py); these rules are
+the fallback.
 A block ends where a line dedents below it, at an unmatched `}` in brace-style text, or
 after `max_lines`; a suggestion is cut where it starts repeating the lines below the cursor;
 closing brackets and quotes the editor already shows right after the cursor are dropped.

@@ -14,7 +14,8 @@ import pytest
 from ctx_samples import split_cursor
 
 from lsp_server.context import DocumentSyntax, Shaper, detect_mode, spec_for_language_id
-from lsp_server.context.cuts import has_errors, line_cut
+from lsp_server.context.line_cuts import line_cut
+from lsp_server.context.nodes import has_errors
 
 _PIECES = re.compile(r"\s+|\w+|[^\w\s]")
 
