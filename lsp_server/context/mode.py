@@ -168,7 +168,15 @@ def _opener_by_tree(
     if lang.block_style == "indent":
         if kind != ":":
             return None
-        if parent is None or parent.is_error:
+        if parent is None:
+            return False
+        if parent.is_error:
+            # Unfinished code: a colon inside brackets or after `lambda` is still no header.
+            if _inside_brackets(parent, leaf) or any(
+                sibling.type == "lambda"
+                for sibling in parent.children[: parent.children.index(leaf)]
+            ):
+                return None
             return False
         return leaf if parent.type in _PYTHON_HEADERS else None
     if lang.block_style == "keyword":
@@ -178,6 +186,20 @@ def _opener_by_tree(
             return leaf
         return None
     return leaf if kind == "{" else None
+
+
+def _inside_brackets(node: Node | None, leaf: Node) -> bool:
+    """Whether `leaf` sits inside a bracket opened before it (a dict, a call's arguments)."""
+    while node is not None:
+        first = node.child(0) if node.child_count else None
+        if (
+            first is not None
+            and first.type in ("(", "[", "{")
+            and first.end_byte <= leaf.start_byte
+        ):
+            return True
+        node = node.parent
+    return False
 
 
 def _header_ws(text: str, line_start: int, opener: Node | str) -> str:
