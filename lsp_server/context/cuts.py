@@ -131,7 +131,13 @@ def closing_cut(
         if child.child_count == 0 and child.type in CLOSER_TOKENS:
             return Cut(child.start_byte, _complete(child, end, final))
         if child.type in CLAUSES:
-            return Cut(child.start_byte, _complete(first_leaf(child), end, final))
+            at = child.start_byte
+            previous = child.prev_sibling
+            while previous is not None and is_comment(previous):
+                previous = previous.prev_sibling
+            if layout and previous is not None and previous.type in BODIES:
+                at = _body_end(previous, source)  # not the comments that lead the clause
+            return Cut(at, _complete(first_leaf(child), end, final))
     if not layout or box.type in ROOTS:
         return None
     # The body holding the cursor ends at the first line that starts less indented.
@@ -156,7 +162,24 @@ def closing_cut(
         return None
     if following.start_point.column >= first.start_point.column:
         return None
-    return Cut(body.end_byte, _complete(following, end, final))
+    return Cut(_body_end(body, source), _complete(following, end, final))
+
+
+def _body_end(body: Node, source: bytes) -> int:
+    """Where an indented body ends: comments less indented than its statements, before the
+    dedent, are the next code's, not the body's."""
+    first = next((c for c in body.children if c.is_named and not is_comment(c)), None)
+    if first is None:
+        return body.end_byte
+    column = first.start_point.column
+    kept = [
+        c.end_byte
+        for c in body.children
+        if not is_comment(c)
+        or c.start_point.column >= column
+        or not starts_line(source, c.start_byte)
+    ]
+    return max(kept, default=body.end_byte)
 
 
 def top_level_cut(root: Node, anchor: int, end: int, *, final: bool) -> Cut | None:

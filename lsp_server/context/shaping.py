@@ -289,10 +289,7 @@ class Shaper:
         """Whether the document parses at least as well cut at `cut` as with the whole
         candidate line, each followed by the rest of the line it already has (strictly
         better where that rest is unparsable on its own: then the tokens proved nothing)."""
-        counts = []
-        for text in (candidate[:cut], candidate):
-            root = self._whole_line.parse(text).root_node
-            counts.append(nodes.count_errors(root, 0, root.end_byte))
+        counts = [self._errors_with(text) for text in (candidate[:cut], candidate)]
         return counts[0] < counts[1] if self._line_broken else counts[0] <= counts[1]
 
     def _line_tail(self, line: str) -> str:
@@ -316,19 +313,36 @@ class Shaper:
             )
 
         stripped = data.rstrip()
+        options: set[int] = set()
         if not self._line_broken:
-            for repeat in (self.line_suffix.strip(), self._line_repeat):
+            # The whole rest of the line, or its part before the first real closer.
+            for repeat in (self.line_suffix, self._line_repeat):
                 tail = repeat.strip().encode("utf-8")
                 at = len(stripped) - len(tail)
-                if tail.strip() and stripped.endswith(tail) and cut_at(at):
-                    return data[:at].decode("utf-8", "ignore").rstrip()
+                if tail and stripped.endswith(tail) and at in starts and at > 0:
+                    options.add(at)
+        else:
+            # The rest of the line does not parse on its own: any end of `line` it starts with.
+            rest = self.line_suffix.strip().encode("utf-8")
+            for at in starts:
+                tail = data[at:].strip()
+                if at > 0 and tail and rest.startswith(tail):
+                    options.add(at)
+        if not options:
             return line
-        rest = self.line_suffix.strip().encode("utf-8")
-        for at in sorted(starts):
-            tail = data[at:].strip()
-            if tail and rest.startswith(tail) and cut_at(at):
-                return data[:at].decode("utf-8", "ignore").rstrip()
+        # Drop the repeat that leaves the line parsing best; keeping everything wins only
+        # when strictly better (`f(x)` before the editor's `)` keeps its own `)`).
+        errors = {at: self._errors_with(data[:at]) for at in [*options, len(data)]}
+        best = min(options, key=lambda at: (errors[at], at))
+        if errors[best] <= errors[len(data)]:
+            return data[:best].decode("utf-8", "ignore").rstrip()
         return line
+
+    def _errors_with(self, text: bytes) -> int:
+        """Errors in the document with `text` inserted at the cursor (the rest of the line
+        and everything after it kept)."""
+        root = self._whole_line.parse(text).root_node
+        return nodes.count_errors(root, 0, root.end_byte)
 
     # ---- finishing --------------------------------------------------------------------------
     def _finish(self, text: str) -> str | None:
