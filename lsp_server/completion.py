@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model_host.rpc.protocol import Method, RpcError
+from tree_sitter import Tree
+
+from model_host.rpc.protocol import ErrorCode, Method, RpcError
 
 from .config import CompletionSettings
 from .context.budget import PromptContext
 from .context.mode import CompletionMode, detect_mode
-from .context.shaping import shape_suggestion
+from .context.shaping import Shaper
 from .context.sticky import StickyContexts
 from .documents import Document
 from .host_link import HostLink, HostUnavailable
@@ -45,6 +47,7 @@ class Plan:
     mode: CompletionMode
     context: PromptContext
     params: dict[str, Any]
+    tree: Tree | None = None  # the document's syntax tree when the plan was made
 
     def to_wire(self) -> dict[str, Any]:
         """For `tandem/prompt`: what the model would be asked, so users can see it."""
@@ -161,7 +164,10 @@ class Completer:
         max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
         await self.link.client()  # fail fast (and learn the context window) before counting tokens
         window = int((self.link.model or {}).get("context_window") or 4096)
-        room = window - max_tokens - CONTROL_TOKENS
+        # The token cap is a safety limit the answer rarely nears (the decode stops where the
+        # suggestion ends): reserve at most a quarter of the window for it; the host clips
+        # the cap to the room the prompt leaves.
+        room = window - min(max_tokens, window // 4) - CONTROL_TOKENS
         budget = min(cfg.context_tokens, room) if cfg.context_tokens else room
         if budget <= 0:
             return None
@@ -186,7 +192,9 @@ class Completer:
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
         }
-        return Plan(text, offset, mode, ctx, params)
+        syntax = doc.syntax
+        tree = syntax.tree.copy() if syntax is not None and syntax.text == text else None
+        return Plan(text, offset, mode, ctx, params, tree)
 
     async def _ask_model(
         self, doc: Document, offset: int, cfg: CompletionSettings, started: float
@@ -194,15 +202,14 @@ class Completer:
         plan = await self.plan(doc, offset, cfg)
         if plan is None:
             return None
-        result = await self.link.call(Method.COMPLETE, plan.params)
-        self.stats.record_host(result["timings"])
-        shaped = shape_suggestion(
-            result["text"],
-            mode=plan.mode,
-            prefix=plan.context.prefix,
-            suffix=plan.context.suffix,
-            lang=doc.lang,
-        )
+        raw, shaper = await self._stream(plan, doc, cfg)
+        try:
+            if not shaper.decided and raw.startswith(shaper.raw):
+                shaper.feed(raw[len(shaper.raw) :])  # a host that did not stream it all
+            shaped = shaper.result()
+        except Exception:  # a shaping bug must cost one suggestion, never the server
+            log.exception("shaping failed; no suggestion")
+            shaped = None
         latency = (time.perf_counter() - started) * 1000
         self.stats.record_latency(latency)
         if not shaped:
@@ -216,3 +223,51 @@ class Completer:
         )
         self.cache.store(suggestion)
         return suggestion
+
+    async def _stream(
+        self, plan: Plan, doc: Document, cfg: CompletionSettings
+    ) -> tuple[str, Shaper]:
+        """Ask the host with streaming, shaping as the text arrives, and stop the decode the
+        moment the suggestion is decided. Returns the host's text (what it generated before
+        it stopped) and the shaper."""
+        shaper = Shaper(
+            mode=plan.mode,
+            prefix=plan.text[: plan.offset],
+            suffix=plan.text[plan.offset :],
+            lang=doc.lang,
+            max_lines=cfg.max_lines,
+            doc_tree=plan.tree,
+        )
+        decided_at: list[int | None] = []
+        broken = False
+
+        def stop_when(piece: dict[str, Any]) -> bool:
+            nonlocal broken
+            if broken:
+                return False
+            try:
+                done = shaper.feed(str(piece.get("text", "")))
+            except Exception:  # never let shaping break the connection's reader
+                log.exception("shaping a streamed suggestion failed")
+                broken = True
+                return False
+            if done:
+                tokens = piece.get("tokens")
+                decided_at.append(tokens if isinstance(tokens, int) else None)
+            return done
+
+        params = {**plan.params, "stream": True}
+        try:
+            result = await self.link.call(Method.COMPLETE, params, stop_when=stop_when)
+            raw, generated = str(result.get("text", "")), result.get("generated_tokens")
+            timings = result.get("timings")
+        except RpcError as exc:
+            if exc.code != ErrorCode.CANCELLED or not decided_at:
+                raise
+            data = exc.data if isinstance(exc.data, dict) else {}
+            raw, generated = str(data.get("text", shaper.raw)), data.get("generated_tokens")
+            timings = data.get("timings")
+        self.stats.record_tokens(generated, decided_at[0] if decided_at else None)
+        if isinstance(timings, dict):
+            self.stats.record_host(timings)  # type: ignore[arg-type]
+        return raw, shaper

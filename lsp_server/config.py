@@ -40,9 +40,12 @@ class CompletionSettings:
     enable: bool = True
     # Wait this long after the last keystroke before asking the model (automatic triggers only).
     debounce_ms: int = 75
-    # Token limits for a single-line and a block suggestion.
-    max_tokens_line: int = 48
-    max_tokens_block: int = 192
+    # Safety limits far above ordinary code: the syntax tree decides where a suggestion ends
+    # and stops the model there. Tokens of a single-line and of a block suggestion, and lines
+    # of a block suggestion.
+    max_tokens_line: int = 256
+    max_tokens_block: int = 2048
+    max_lines: int = 400
     temperature: float = 0.2
     top_p: float = 0.95
     # Prompt budget in model tokens; 0 = the model's window minus the answer's room.
@@ -84,7 +87,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("completion", "debounce_ms"): (0, 5000),
     ("completion", "max_tokens_line"): (1, 4096),
-    ("completion", "max_tokens_block"): (1, 4096),
+    ("completion", "max_tokens_block"): (1, 16384),
+    ("completion", "max_lines"): (1, 10000),
     ("completion", "temperature"): (0, 5),
     ("completion", "top_p"): (0.01, 1),
     ("completion", "context_tokens"): (0, 1_000_000),

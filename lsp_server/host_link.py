@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from model_host.rpc.address import parse_address
-from model_host.rpc.client import HostClient, StreamCallback
+from model_host.rpc.client import HostClient, StopWhen, StreamCallback
 from model_host.rpc.protocol import ErrorCode, LoadState, Method, RpcError
 
 from .config import HostSettings
@@ -246,13 +246,19 @@ class HostLink:
 
     # ---- calls ---------------------------------------------------------------
     async def call(
-        self, method: str, params: dict[str, Any], *, on_text: StreamCallback | None = None
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        on_text: StreamCallback | None = None,
+        stop_when: StopWhen | None = None,
     ) -> Any:
         """One host request with the configured timeout; errors come back as RpcError or HostUnavailable."""
         client = await self.client()
         try:
             return await asyncio.wait_for(
-                client.call(method, params, on_text=on_text), self.settings.request_timeout
+                client.call(method, params, on_text=on_text, stop_when=stop_when),
+                self.settings.request_timeout,
             )
         except asyncio.TimeoutError as exc:
             raise HostUnavailable(

@@ -22,6 +22,12 @@ class SuggestionStats:
     # Prompt tokens the host had to compute per model call (the rest came from its cache).
     recomputed: LatencyWindow = field(default_factory=LatencyWindow)
     last_timings: Timings | None = None
+    # Tokens the model generated for suggestions, how many requests were stopped the moment
+    # their suggestion was decided, and how many tokens came after that moment anyway (the
+    # decode runs on while the stop travels to the host).
+    generated_tokens: int = 0
+    stopped_at_decision: int = 0
+    discarded_tokens: int = 0
     # Ids already counted per event kind: an editor may report one acceptance twice
     # (the item's command and a suggestionEvent); each suggestion counts once.
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
@@ -33,6 +39,15 @@ class SuggestionStats:
         """A model call's timings as the host reported them."""
         self.last_timings = timings
         self.recomputed.add(timings["prompt_tokens"] - timings["cached_tokens"])
+
+    def record_tokens(self, generated: object, decided_at: int | None) -> None:
+        """One request's token count, and the count when its suggestion was decided."""
+        if not isinstance(generated, int):
+            return
+        self.generated_tokens += generated
+        if decided_at is not None:
+            self.stopped_at_decision += 1
+            self.discarded_tokens += max(0, generated - decided_at)
 
     def record_event(self, kind: str, suggestion_id: str | None = None) -> None:
         if suggestion_id is not None:
@@ -63,4 +78,7 @@ class SuggestionStats:
             "latencyMs": self.latency.to_wire(),
             "recomputedTokens": self.recomputed.to_wire(),
             "lastHostTimings": self.last_timings,
+            "generatedTokens": self.generated_tokens,
+            "stoppedAtDecision": self.stopped_at_decision,
+            "discardedTokens": self.discarded_tokens,
         }

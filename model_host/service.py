@@ -41,7 +41,7 @@ from .params import (
     field as param,
 )
 from .prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
-from .rpc.messages import GenerateResult, HelloResult, StreamNote
+from .rpc.messages import CancelledData, GenerateResult, HelloResult, StreamNote
 from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
 from .rpc.session import Call, Session
 from .stats import HostStats
@@ -101,6 +101,9 @@ class _Running:
     task: asyncio.Task[Any] | None
     cancelled: bool = False
     out: OutputProcessor | None = None
+    clock: Clock | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
 
 
 @dataclass
@@ -377,8 +380,8 @@ class HostService:
             stop_ids=request.stop_ids,
             strip_leading_space=strip_leading_space,
         )
-        clock = Clock()
-        cached = 0
+        clock = running.clock = Clock()
+        running.prompt_tokens = len(prompt.ids)
         finish = "length"
         try:
             async with contextlib.aclosing(backend.generate(request)) as deltas:
@@ -387,7 +390,7 @@ class HostService:
                     if clock.first_token is None and delta.ids:
                         clock.first_token = time.perf_counter()
                     if delta.cached_tokens is not None:
-                        cached = delta.cached_tokens
+                        running.cached_tokens = delta.cached_tokens
                     text = out.feed(delta.ids)
                     if delta.finish is not None:
                         text += out.flush()
@@ -415,15 +418,19 @@ class HostService:
         if running.cancelled:
             raise self._cancelled(running)
         self.stats.served += 1
-        timings = clock.timings(out.generated, len(prompt.ids), cached)
+        timings = clock.timings(out.generated, len(prompt.ids), running.cached_tokens)
         self.stats.record(timings)
         return result(out, finish_reason=finish, prompt_tokens=len(prompt.ids), timings=timings)
 
     def _cancelled(self, running: _Running) -> RpcError:
         self.stats.cancelled += 1
         out = running.out
-        return RpcError(
-            ErrorCode.CANCELLED,
-            "the request was cancelled",
-            {"generated_tokens": out.generated if out else 0, "text": out.text if out else ""},
-        )
+        data: CancelledData = {
+            "generated_tokens": out.generated if out else 0,
+            "text": out.text if out else "",
+        }
+        if out is not None and running.clock is not None:
+            data["timings"] = running.clock.timings(
+                out.generated, running.prompt_tokens, running.cached_tokens
+            )
+        return RpcError(ErrorCode.CANCELLED, "the request was cancelled", data)

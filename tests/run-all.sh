@@ -41,5 +41,8 @@ step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-serv
   TANDEM_PYTHON="$PWD/../../.venv/bin/python" npm run -s e2e
 )
 
-step "pytest: unit, host, LSP server and Neovim tiers"
+step "shaping benchmark corpus: pinned packages from PyPI, npm and Debian (cached in .tandem-cache/)"
+.venv/bin/python -m tests.bench.shaping.corpus
+
+step "pytest: unit, host, LSP server and Neovim tiers (and a slice of the shaping benchmark)"
 exec .venv/bin/python -m pytest -p no:cacheprovider

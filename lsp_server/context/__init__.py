@@ -10,16 +10,21 @@ from .languages import (
     spec_for_language_id,
     spec_for_path,
 )
-from .mode import BLANK_LINE_MAX_LINES, BLOCK_MAX_LINES, CompletionMode, detect_mode
+from .mode import CompletionMode, detect_mode
 from .outline import Level, Outline, Span, build_outline
-from .shaping import CONTROL_MARKERS, shape_suggestion, strip_control_markers
+from .shaping import (
+    CONTROL_MARKERS,
+    DEFAULT_MAX_LINES,
+    Shaper,
+    shape_suggestion,
+    strip_control_markers,
+)
 from .syntax import DocumentSyntax, InputEdit, compute_edit
 
 __all__ = [
     "ALL_LANGUAGES",
-    "BLANK_LINE_MAX_LINES",
-    "BLOCK_MAX_LINES",
     "CONTROL_MARKERS",
+    "DEFAULT_MAX_LINES",
     "MAX_CHARS_PER_TOKEN",
     "CompletionMode",
     "CountTokens",
@@ -29,6 +34,7 @@ __all__ = [
     "Level",
     "Outline",
     "PromptContext",
+    "Shaper",
     "Span",
     "build_context",
     "build_outline",

@@ -28,6 +28,13 @@ def byte_offset(text: str, char_offset: int) -> int:
     return char_offset if text.isascii() else utf8_len(text[:char_offset])
 
 
+def char_offset(text: str, byte_offset: int) -> int:
+    """Python str index of a UTF-8 byte offset (the inverse of `byte_offset`)."""
+    if text.isascii():
+        return byte_offset
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "ignore"))
+
+
 def line_col(text: str, char_offset: int) -> tuple[int, int]:
     """(line, column in chars) of a str index; both 0-based."""
     line = text.count("\n", 0, char_offset)

@@ -15,6 +15,8 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 StreamCallback = Callable[[str], None]
+# Sees each `stream` notification's params ({id, text, index, tokens}); True stops the request.
+StopWhen = Callable[[dict[str, Any]], bool]
 
 
 class HostClient:
@@ -64,12 +66,32 @@ class HostClient:
         elif method == Notify.ERROR:
             log.warning("host reported: %s", params)
 
-    async def call(self, method: str, params: Any, *, on_text: StreamCallback | None = None) -> Any:
-        """Make a request; `on_text` gets streamed text (then pass `stream: True` in params)."""
+    async def call(
+        self,
+        method: str,
+        params: Any,
+        *,
+        on_text: StreamCallback | None = None,
+        stop_when: StopWhen | None = None,
+    ) -> Any:
+        """Make a request; `on_text` gets streamed text (then pass `stream: True` in params).
+
+        When `stop_when(piece)` answers True, the host is told to cancel the request and the
+        call goes on waiting for its answer: the result, if it finished first, else RpcError
+        CANCELLED whose data says how many tokens were generated in all.
+        """
+        stopped = False
+        msgid = 0
 
         def on_stream(note: Any) -> None:
-            if on_text is not None and isinstance(note, dict):
+            nonlocal stopped
+            if not isinstance(note, dict):
+                return
+            if on_text is not None:
                 on_text(str(note.get("text", "")))
+            if stop_when is not None and not stopped and stop_when(note):
+                stopped = True
+                self._cancel(msgid)
 
         msgid, future = self.session.start_request(method, params, on_stream)
         try:
@@ -77,11 +99,15 @@ class HostClient:
         except asyncio.CancelledError:
             # Tell the host to stop working for nobody; never wait for the answer.
             self.session.forget(msgid)
-            with contextlib.suppress(ConnectionError):
-                _, done = self.session.start_request(Method.CANCEL, {"id": msgid})
-                # Nobody awaits this answer; read it so asyncio does not warn.
-                done.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._cancel(msgid)
             raise
+
+    def _cancel(self, msgid: int) -> None:
+        """Ask the host to cancel request `msgid`; nobody waits for the answer."""
+        with contextlib.suppress(ConnectionError):
+            _, done = self.session.start_request(Method.CANCEL, {"id": msgid})
+            # Read the answer anyway so asyncio does not warn about it.
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def request(self, method: str, params: Any = None) -> Any:
         return await self.call(method, params if params is not None else {})

@@ -86,4 +86,5 @@ class StateNote(TypedDict):
 
 class CancelledData(TypedDict):
     generated_tokens: int
-    text: str
+    text: str  # what was generated before the cancel
+    timings: NotRequired[Timings]  # once generation had started

@@ -36,7 +36,8 @@ class Method:
 class Notify:
     """Notifications the host sends."""
 
-    # {"id": request id, "text": str, "index": int}: streamed text of one request
+    # {"id": request id, "text": str, "index": int, "tokens": int}: streamed text of one
+    # request; `tokens` counts the tokens generated so far, this piece's included
     STREAM: Final = "stream"
     # {"state": str, "progress": float, "message": str}: load state changes
     STATE: Final = "state"

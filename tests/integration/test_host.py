@@ -404,3 +404,36 @@ async def test_codellama_70b_chat_format_is_detected(tmp_path: Path, sock_dir: P
         await client.close()
     finally:
         proc.stop()
+
+
+async def test_stream_notes_count_tokens_and_stop_when_cancels(host: HostProcess) -> None:
+    """`stream` notes say how many tokens were generated; `stop_when` cancels on the host and
+    the call ends with CANCELLED saying how many tokens there were in all."""
+    client = await host.client()
+    notes: list[dict[str, object]] = []
+
+    def stop_when(note: dict[str, object]) -> bool:
+        notes.append(note)
+        return len(notes) == 3
+
+    try:
+        with pytest.raises(RpcError) as err:
+            await client.call(
+                Method.COMPLETE,
+                {
+                    "prefix": "def f(x):\n    ",
+                    "suffix": "\n",
+                    "max_tokens": 1500,
+                    "temperature": 0,
+                    "stream": True,
+                },
+                stop_when=stop_when,
+            )
+    finally:
+        await client.close()
+    assert err.value.code == ErrorCode.CANCELLED
+    counts = [note["tokens"] for note in notes]
+    assert all(isinstance(c, int) for c in counts)
+    assert counts == sorted(counts) and counts[0] >= 1
+    generated = err.value.data["generated_tokens"]
+    assert counts[2] <= generated < 1500  # stopped, long before the cap

@@ -6,8 +6,6 @@ import pytest
 from ctx_samples import split_cursor
 
 from lsp_server.context import (
-    BLANK_LINE_MAX_LINES,
-    BLOCK_MAX_LINES,
     DocumentSyntax,
     detect_mode,
     spec_for_language_id,
@@ -124,12 +122,6 @@ def test_mode(language_id: str, marked: str, mode: str, reason: str, indent: str
     assert (syntax is None) == (spec is None)
     result = detect_mode(text, offset, syntax=syntax, lang=spec)
     assert (result.mode, result.reason, result.indent) == (mode, reason, indent)
-    if result.mode == "line":
-        assert result.max_lines == 1
-    elif result.reason == "blank-line":
-        assert result.max_lines == BLANK_LINE_MAX_LINES
-    else:
-        assert result.max_lines == BLOCK_MAX_LINES
 
 
 def test_without_a_tree_the_text_rules_still_decide() -> None:
@@ -156,3 +148,64 @@ def test_empty_document_and_edges() -> None:
     text = "x = 1\n"
     assert detect_mode(text, 10_000, syntax=None, lang=None).reason == "blank-line"
     assert detect_mode(text, -5, syntax=None, lang=None).reason == "mid-line"
+
+
+# What text rules got wrong and the syntax tree reads right.
+TREE_CASES: list[tuple[str, str, str, str, str]] = [
+    # A header that wraps: the body is indented from the line where the header starts.
+    (
+        "c",
+        "void g(void) {\n    x();\n}\nint f(int a,\n      int b) {█\n}\n",
+        "block",
+        "opener",
+        "    ",
+    ),
+    ("c", "static int\nfoo(int a,\n    int b)\n{\n█\n}\n", "block", "empty-body", "    "),
+    ("javascript", "g(() => {\n  x();\n});\nif (a &&\n    b) {█\n}\n", "block", "opener", "  "),
+    (
+        "javascript",
+        "function f() {\n  if (a &&\n      b) {\n█\n  }\n}\n",
+        "block",
+        "empty-body",
+        "    ",
+    ),
+    ("python", "def f(\n    a,\n    b,\n):█\n", "block", "opener", "    "),
+    ("go", "func f(a int,\n\tb int) int {█\n}\n", "block", "opener", "\t"),
+    (
+        "lua",
+        "local function g()\n  x()\nend\nlocal function f(a,\n    b)█\nend\n",
+        "block",
+        "opener",
+        "  ",
+    ),
+    # A body whose first line is `#if` at column 0 is not empty.
+    (
+        "c",
+        "void f(void) {\n    █\n#if DEBUG\n    log();\n#endif\n}\n",
+        "block",
+        "blank-line",
+        "    ",
+    ),
+    # Lifetimes are not quotes, and a trailing comment does not hide the `{`.
+    ("rust", "fn f<'a>(x: &'a str) -> &'a str { // c█\n}\n", "block", "opener", "    "),
+    ("rust", "impl<'a> Iterator for It<'a> {█\n}\n", "block", "opener", "    "),
+    # `import {` / `export {` open a list the block rules end at its own `}`.
+    ("typescript", 'import {█\n} from "./m";\n', "block", "opener", "  "),
+    ("javascript", "export {█\n};\n", "block", "opener", "  "),
+    # A `:` that ends a dict entry or a lambda opens nothing.
+    ("python", "x = {\n    'a':█\n}\n", "line", "end-of-line", "    "),
+    ("python", "f = lambda x:█\n", "line", "end-of-line", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("language_id", "marked", "mode", "reason", "indent"),
+    TREE_CASES,
+    ids=[f"{case[0]}-tree-{i}" for i, case in enumerate(TREE_CASES)],
+)
+def test_mode_by_tree(language_id: str, marked: str, mode: str, reason: str, indent: str) -> None:
+    text, offset = split_cursor(marked)
+    spec = spec_for_language_id(language_id)
+    syntax = DocumentSyntax.create(text, spec)
+    result = detect_mode(text, offset, syntax=syntax, lang=spec)
+    assert (result.mode, result.reason, result.indent) == (mode, reason, indent)

@@ -15,12 +15,16 @@ from lsp_server.context import (
 )
 
 
-def shape(raw: str, prefix: str, suffix: str, language_id: str | None) -> str | None:
+def shape(
+    raw: str, prefix: str, suffix: str, language_id: str | None, max_lines: int = 256
+) -> str | None:
     """Shape `raw` with the mode the detector picks for this very spot."""
     spec = spec_for_language_id(language_id) if language_id else None
     text = prefix + suffix
     mode = detect_mode(text, len(prefix), syntax=DocumentSyntax.create(text, spec), lang=spec)
-    return shape_suggestion(raw, mode=mode, prefix=prefix, suffix=suffix, lang=spec)
+    return shape_suggestion(
+        raw, mode=mode, prefix=prefix, suffix=suffix, lang=spec, max_lines=max_lines
+    )
 
 
 @pytest.mark.parametrize(
@@ -220,15 +224,18 @@ def test_block_mode(
     assert shape(raw, prefix, suffix, language_id) == expected
 
 
-def test_block_mode_respects_max_lines() -> None:
+@pytest.mark.parametrize("language_id", ["python", None])
+def test_block_mode_respects_max_lines(language_id: str | None) -> None:
     prefix = "def f():\n    a = 0\n    "
     raw = "".join(f"a += {i}\n    " for i in range(30))
-    shaped = shape(raw, prefix, "\n    return a\n", "python")
+    shaped = shape(raw, prefix, "\n    return a\n", language_id, max_lines=8)
     assert shaped is not None and shaped.count("\n") + 1 == 8
+    shaped = shape(raw, prefix, "\n    return a\n", language_id)
+    assert shaped is not None and shaped.count("\n") + 1 == 30
 
 
 def test_trailing_whitespace_is_stripped_from_every_line() -> None:
-    mode = CompletionMode("block", "    ", 24, "opener", "    ")
+    mode = CompletionMode("block", "    ", "opener", "    ")
     shaped = shape_suggestion(
         "\n    a = 1   \n    b = 2\t\n\n", mode=mode, prefix="def f():", suffix="\n", lang=None
     )
