@@ -269,5 +269,5 @@ class Completer:
             timings = data.get("timings")
         self.stats.record_tokens(generated, decided_at[0] if decided_at else None)
         if isinstance(timings, dict):
-            self.stats.record_host(timings)  # type: ignore[arg-type]
+            self.stats.record_host(timings)
         return raw, shaper

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from model_host.rpc.messages import Timings
 from model_host.stats import LatencyWindow
 
 
@@ -21,7 +22,7 @@ class SuggestionStats:
     latency: LatencyWindow = field(default_factory=LatencyWindow)
     # Prompt tokens the host had to compute per model call (the rest came from its cache).
     recomputed: LatencyWindow = field(default_factory=LatencyWindow)
-    last_timings: Timings | None = None
+    last_timings: dict[str, Any] | None = None
     # Tokens the model generated for suggestions, how many requests were stopped the moment
     # their suggestion was decided, and how many tokens came after that moment anyway (the
     # decode runs on while the stop travels to the host).
@@ -35,10 +36,12 @@ class SuggestionStats:
     def record_latency(self, ms: float) -> None:
         self.latency.add(ms)
 
-    def record_host(self, timings: Timings) -> None:
-        """A model call's timings as the host reported them."""
-        self.last_timings = timings
-        self.recomputed.add(timings["prompt_tokens"] - timings["cached_tokens"])
+    def record_host(self, timings: Mapping[str, Any]) -> None:
+        """A model call's timings as the host reported them (an older host may lack fields)."""
+        self.last_timings = dict(timings)
+        prompt, cached = timings.get("prompt_tokens"), timings.get("cached_tokens")
+        if isinstance(prompt, int) and isinstance(cached, int):
+            self.recomputed.add(prompt - cached)
 
     def record_tokens(self, generated: object, decided_at: int | None) -> None:
         """One request's token count, and the count when its suggestion was decided."""

@@ -43,14 +43,12 @@ SPOTS = [
 
 @pytest.fixture(scope="module")
 def slow_host(tmp_path_factory: pytest.TempPathFactory, sock_dir: Path) -> Iterator[HostProcess]:
+    from model_host.shapes import Shape
     from model_host.tiny import make_tiny
 
     model = make_tiny(
         tmp_path_factory.mktemp("wide") / "model",
-        hidden_size=512,
-        num_layers=8,
-        num_heads=8,
-        intermediate_size=1536,
+        shape=Shape(hidden=512, layers=8, heads=8, kv_heads=8, intermediate=1536, vocab=2000),
     )
     host = start_host(model, f"unix:{sock_dir / 'wide.sock'}", "--threads", "1")
     yield host

@@ -113,7 +113,14 @@ class ReplayHost:
             "mode": "infill",
             "prompt_tokens": 0,
             "generated_tokens": len(sent),
-            "timings": {"queue_ms": 0, "first_token_ms": 0, "total_ms": 0, "tokens_per_s": 0},
+            "timings": {
+                "queue_ms": 0,
+                "first_token_ms": 0,
+                "total_ms": 0,
+                "tokens_per_s": 0,
+                "prompt_tokens": 0,
+                "cached_tokens": 0,
+            },
         }
 
 
