@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .loader import LoadError, LoadSpec, load
+from .logsetup import announce
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.protocol import MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
@@ -110,7 +111,7 @@ class HostServer:
             host, port = self._server.sockets[0].getsockname()[:2]
             where = Address("tcp", host=host, port=port)
         # One line tools can wait for: the address is live (the model may still be loading).
-        print(f"tandem-host: listening on {where}", file=sys.stderr, flush=True)
+        announce(f"tandem-host: listening on {where}")
 
     async def _serve_stdio(self) -> None:
         loop = asyncio.get_running_loop()
@@ -129,17 +130,15 @@ class HostServer:
         service = self.service
 
         def progress(stage: str, fraction: float) -> None:
-            print(f"tandem-host: loading {stage} ({fraction:.0%})", file=sys.stderr, flush=True)
+            announce(f"tandem-host: loading {stage} ({fraction:.0%})")
             loop.call_soon_threadsafe(service.set_state, LoadState.LOADING, fraction, stage)
 
         service.set_state(LoadState.LOADING, 0.0, "starting")
         try:
             lm = await _in_daemon_thread(load, self.config.spec, progress)
         except LoadError as exc:
-            print(
-                f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}",
-                file=sys.stderr,
-                flush=True,
+            announce(
+                f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}", logging.ERROR
             )
             service.set_state(LoadState.FAILED, 0.0, str(exc))
             await asyncio.sleep(0.1)  # let the state notification reach connected clients
@@ -150,11 +149,9 @@ class HostServer:
         )
         service.ready(lm, scheduler)
         facts = lm.profile
-        print(
+        announce(
             f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
-            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})",
-            file=sys.stderr,
-            flush=True,
+            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})"
         )
 
     async def run(self) -> int:
@@ -165,7 +162,7 @@ class HostServer:
         try:
             await self._listen()
         except (AddressError, OSError) as exc:
-            print(f"tandem-host: error: {exc}", file=sys.stderr, flush=True)
+            announce(f"tandem-host: error: {exc}", logging.ERROR)
             return EXIT_ADDRESS
         loader = asyncio.create_task(self._load())
         idle = None
@@ -185,9 +182,7 @@ class HostServer:
             if self.service.sessions:
                 last_seen = loop_time()
             elif loop_time() - last_seen >= idle_s:
-                print(
-                    f"tandem-host: no clients for {idle_s:g}s; exiting", file=sys.stderr, flush=True
-                )
+                announce(f"tandem-host: no clients for {idle_s:g}s; exiting")
                 self.request_stop()
 
     async def _shutdown(self, loader: asyncio.Task[None]) -> None:
