@@ -15,9 +15,11 @@ step "lint and types (ruff, mypy)"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-step "VS Code extension: system packages for headless Chromium and code-server's native build"
+step "system packages: headless Chromium and code-server's native build (VS Code tier), Emacs + eglot"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+command -v emacs >/dev/null || need+=(emacs-nox)
+dpkg -s elpa-eglot >/dev/null 2>&1 || need+=(elpa-eglot)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v g++ >/dev/null || need+=(build-essential)
