@@ -40,8 +40,12 @@ step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-serv
   npm run -s typecheck
   npm test
   npm run -s package
-  TANDEM_PYTHON="$PWD/../../.venv/bin/python" npm run -s e2e
+  TANDEM_PYTHON="$PWD/../../.venv/bin/python" TANDEM_ARTIFACTS="$PWD/../../artifacts/vscode-e2e" npm run -s e2e
 )
+# The extension as CI builds it, at a stable path (a release attaches this file).
+mkdir -p artifacts
+cp editor-plugins/vscode/artifacts/tandem-vscode.vsix artifacts/tandem-vscode.vsix
+echo "VS Code extension: artifacts/tandem-vscode.vsix"
 
 step "pytest: unit, host, LSP server and Neovim tiers"
 exec .venv/bin/python -m pytest -p no:cacheprovider
