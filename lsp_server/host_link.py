@@ -70,6 +70,8 @@ class HostLink:
         self._spawned: subprocess.Popen[bytes] | None = None
         self._spawned_key: tuple[object, ...] | None = None
         self._failed_start: FailedStart | None = None
+        # The client whose model load `_connect` is waiting for (it reports that host's end).
+        self._loading: HostClient | None = None
         self._checked_at = 0.0
         self._closing = False
         self._background: set[asyncio.Future[Any]] = set()
@@ -105,6 +107,10 @@ class HostLink:
             self._spawn(self._reconnect_soon(0.0))
 
     def _forget_failure(self) -> None:
+        if self.state == LoadState.FAILED and self._client is not None:
+            # The failed host's connection is on its way out: not a host we "lost".
+            self._spawn(self._client.close())
+            self._client = None
         self._failed_start = None
         self._retry_at = 0.0
         self._failures = 0
@@ -143,7 +149,7 @@ class HostLink:
         client = self._client
         if client is not None and not client.closed:
             if self.state == LoadState.FAILED:
-                raise HostUnavailable(self.last_error or "the model host could not load the model")
+                raise HostUnavailable(self.last_error or self._load_failure())
             if self.state != LoadState.READY:
                 raise HostUnavailable(
                     f"the model is still loading ({self.info.get('progress', 0):.0%})"
@@ -171,27 +177,7 @@ class HostLink:
     async def _connect(self) -> HostClient:
         address = self.settings.address
         try:
-            client = await self._try_connect(address)
-            if client is None and self.settings.auto_start and self.settings.model:
-                if self._spawned_key != FailedStart.settings_key(self.settings):
-                    # A host we started with other settings may still be on its way out.
-                    await self._spawned_exited(wait_s=10.0)
-                if self._spawned is None or self._spawned.poll() is not None:
-                    self._start_host()
-                client = await self._wait_for_host(address)
-                if client is None:
-                    raise HostUnavailable(
-                        f"the model host did not start listening at {address} in time"
-                        + self._see_log()
-                    )
-            if client is None:
-                hint = (
-                    ""
-                    if self.settings.model
-                    else " (set tandem.host.model to start one automatically)"
-                )
-                raise HostUnavailable(f"no model host listens at {address}{hint}")
-            info = await client.hello(client_name="tandem-lsp", token=self.settings.token or None)
+            client, info = await self._reach(address)
         except HostUnavailable as exc:
             self._failed(str(exc))
             raise
@@ -210,12 +196,62 @@ class HostLink:
         self.on_state({"state": self.state, "progress": info.get("progress", 1.0), "message": ""})
         if self.state in (LoadState.LOADING, LoadState.FAILED):
             # Loading: wait here so the caller's request can go ahead when it is done.
+            self._loading = client
             try:
                 await self._wait_ready(client)
             except HostUnavailable as exc:
                 self._failed(str(exc))  # the reason, told once
                 raise
+            finally:
+                self._loading = None
         return client
+
+    async def _reach(self, address: str) -> tuple[HostClient, dict[str, Any]]:
+        """A host at `address` that said hello: the one listening, else one we start."""
+        token = self.settings.token or None
+        client = await self._try_connect(address)
+        if client is not None:
+            info = await client.hello(client_name="tandem-lsp", token=token)
+            if not self._going_away(info):
+                return client, info
+            # A host that could not serve (other settings, or someone else's) is stopping.
+            await client.close()
+            await self._until_free(address)
+        if not (self.settings.auto_start and self.settings.model):
+            hint = (
+                "" if self.settings.model else " (set tandem.host.model to start one automatically)"
+            )
+            raise HostUnavailable(f"no model host listens at {address}{hint}")
+        if self._spawned_key != FailedStart.settings_key(self.settings):
+            # A host we started with other settings may still be on its way out.
+            await self._spawned_exited(wait_s=10.0)
+        if self._spawned is None or self._spawned.poll() is not None:
+            self._start_host()
+        client = await self._wait_for_host(address)
+        if client is None:
+            raise HostUnavailable(
+                f"the model host did not start listening at {address} in time" + self._see_log()
+            )
+        return client, await client.hello(client_name="tandem-lsp", token=token)
+
+    def _going_away(self, info: dict[str, Any]) -> bool:
+        """A failed (or stopping) host that is not the one our current settings started."""
+        return (
+            info.get("state") in (LoadState.FAILED, LoadState.STOPPING)
+            and self.settings.auto_start
+            and bool(self.settings.model)
+            and self._spawned_key != FailedStart.settings_key(self.settings)
+        )
+
+    async def _until_free(self, address: str, wait_s: float = 15.0) -> None:
+        """Wait until nothing listens at `address` (a stopping host has let it go)."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            client = await self._try_connect(address)
+            if client is None:
+                return
+            await client.close()
+            await asyncio.sleep(0.1)
 
     async def _try_connect(self, address: str) -> HostClient | None:
         try:
@@ -275,18 +311,25 @@ class HostLink:
             await asyncio.sleep(0.05)
         ours = self._spawned is not None
         if self.state == LoadState.FAILED:
-            why = self.info.get("message") or (self._logged_error() if ours else None)
-            reason = f"the model host could not load {self.settings.model or 'its model'}: "
-            reason += (why or "no reason given") + self._see_log()
+            reason = self._load_failure()
             if ours:
                 self._remember_failure(reason)
             raise HostUnavailable(reason)
         if client.closed:
             why = self._logged_error() if ours else None
-            if why is not None and await self._spawned_exited() in (EXIT_USAGE, EXIT_LOAD_FAILED):
+            if why is not None and await self._spawned_exited(15.0) in (
+                EXIT_USAGE,
+                EXIT_LOAD_FAILED,
+            ):
                 self._remember_failure(f"the model host could not start: {why}{self._see_log()}")
                 raise HostUnavailable(self.last_error)
             raise HostUnavailable("the model host went away while loading" + self._see_log())
+
+    def _load_failure(self) -> str:
+        """Why the host could not load its model: its state note's message, else its log."""
+        why = self.info.get("message") or (self._logged_error() if self._spawned else None)
+        model = self.settings.model or "its model"
+        return f"the model host could not load {model}: {why or 'no reason given'}{self._see_log()}"
 
     def _logged_error(self) -> str | None:
         path = self.log_path
@@ -323,6 +366,9 @@ class HostLink:
 
     async def _watch(self, client: HostClient) -> None:
         await client.session.wait_closed()
+        if self._loading is client:
+            self._client = None  # `_connect` is waiting on this load and says what happened
+            return
         if self._client is client and not self._closing:
             self._client = None
             if self._failed_start is not None or self.state == LoadState.FAILED:

@@ -367,6 +367,9 @@ def test_checkhealth_and_status(host: HostProcess, tmp_path: Path) -> None:
     bad = r["health_no_host"]
     assert has(bad, "OK", "server tandem-lsp"), bad
     assert has(bad, "ERROR", "model host"), bad
+    # A setting the server ignored is not "OK": it is named.
+    assert has(bad, "WARNING", "setting ignored by the server: tandem.completion.temperature"), bad
+    assert has(r["health_client"], "OK", "the server accepted every setting")
     status = r["status"]
     assert status["server"]["name"] == "tandem-lsp"
     assert status["host"]["state"] == "ready"
