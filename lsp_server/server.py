@@ -121,7 +121,11 @@ class TandemServer(LanguageServer):
         kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
             level, types.MessageType.Info
         )
-        log.log(logging.ERROR if level == "error" else logging.WARNING, "%s", message)
+        log.log(
+            {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO),
+            "%s",
+            message,
+        )
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def report_server_error(self, error: Exception, source: Any) -> None:
