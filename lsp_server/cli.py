@@ -8,17 +8,21 @@ import sys
 
 from model_host.logsetup import configure_logging
 
+from . import __version__
+
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="tandem-lsp", description="Tandem language server (LSP 3.18)."
     )
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     ap.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
     ap.add_argument("--tcp", metavar="HOST:PORT", help="listen for one LSP client on TCP instead")
     ap.add_argument(
         "--log-file",
         default=os.environ.get("TANDEM_LSP_LOG"),
-        help="log here instead of stderr (stdout is the protocol)",
+        help="log here; without it the log goes to the editor as window/logMessage "
+        "(stderr until the editor is ready; stdout is the protocol)",
     )
     ap.add_argument("--log-level", default=os.environ.get("TANDEM_LOG", "info"))
     return ap
@@ -29,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, args.log_file)
     from .server import server
 
+    if not args.log_file:
+        from .client_log import log_to_client
+
+        log_to_client(server)
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():

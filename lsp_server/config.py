@@ -116,6 +116,8 @@ def _check(section: str, name: str, value: Any, default: Any) -> Any:
             raise ValueError(f"expected a value between {lo:g} and {hi:g}")
         return type(default)(value)
     if isinstance(default, list):
+        if isinstance(value, Mapping) and not value:
+            return []  # an empty Lua table encodes as {} or [] alike
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of strings")
         return list(value)
@@ -143,7 +145,7 @@ def _apply(target: Any, section: str, raw: Mapping[str, Any], problems: list[str
         if dataclasses.is_dataclass(current):
             if isinstance(value, Mapping):
                 _apply(current, f.name, value, problems)
-            elif value is not None:
+            elif value is not None and value != []:  # [] is how some clients send {}
                 problems.append(f"tandem.{key}: expected an object; using defaults")
             continue
         if value is None:
@@ -168,11 +170,11 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         settings.completion = dataclasses.replace(base.completion)
         settings.chat = dataclasses.replace(base.chat)
     problems: list[str] = []
-    if raw is None:
+    if raw is None or raw == []:  # an empty Lua table is `[]` in Neovim's JSON
         return settings, problems
     if not isinstance(raw, Mapping):
         return settings, [f"settings must be an object, got {type(raw).__name__}; ignored"]
-    if isinstance(raw.get("tandem"), Mapping):
-        raw = raw["tandem"]
+    if isinstance(raw.get("tandem"), Mapping) or raw.get("tandem") == []:
+        raw = raw["tandem"] or {}
     _apply(settings, "", raw, problems)
     return settings, problems

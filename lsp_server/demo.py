@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -38,6 +39,14 @@ VSCODE_LIKE = types.ClientCapabilities(
 )
 
 
+class DemoError(Exception):
+    """The demo cannot go on; one line for the terminal, and the exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass
 class DemoOptions:
     model: str | None
@@ -62,7 +71,24 @@ def builtin_model() -> Path:
     return cache
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DemoError(f"cannot read {path}: {why}", 2) from exc
+
+
 async def run_demo(opts: DemoOptions) -> int:
+    text = _read(opts.file) if opts.file else SAMPLE
+    if opts.address:
+        from model_host.rpc.address import AddressError, parse_address
+
+        try:
+            if parse_address(opts.address).kind == "stdio":
+                raise AddressError("the demo reaches a host over unix: or tcp:")
+        except AddressError as exc:
+            raise DemoError(f"bad --address: {exc}", 2) from exc
     model = opts.model or str(builtin_model())
     if not opts.model:
         say(
@@ -70,7 +96,6 @@ async def run_demo(opts: DemoOptions) -> int:
         )
     else:
         say(f"model: {model}")
-    text = opts.file.read_text(encoding="utf-8") if opts.file else SAMPLE
     path = opts.file.resolve() if opts.file else Path(tempfile.gettempdir()) / "tandem_demo.py"
     uri = path.as_uri()
     language = {
@@ -107,7 +132,12 @@ async def run_demo(opts: DemoOptions) -> int:
 
         @client.feature(types.WINDOW_SHOW_MESSAGE)
         def on_message(params: types.ShowMessageParams) -> None:
-            say(f"  server says: {params.message}")
+            if params.type != types.MessageType.Error:  # errors end the demo with their reason
+                say(f"  server says: {params.message}")
+
+        @client.feature(types.WINDOW_LOG_MESSAGE)
+        def on_log(params: types.LogMessageParams) -> None:
+            return None  # the server's log: not for the demo's reader
 
         t0 = time.perf_counter()
         await client.start_io(sys.executable, "-m", "lsp_server")
@@ -211,9 +241,15 @@ async def _wait_ready(client: LanguageClient, timeout: float = 180.0) -> dict[st
         if host.get("state") == "ready":
             return dict(last)
         if host.get("state") == "failed":
-            raise SystemExit(f"tandem: the host could not load the model: {host.get('message')}")
+            why = host.get("error") or host.get("message") or "no reason given"
+            # The host's log lived in the demo's temporary folder, gone when the demo ends.
+            why = re.sub(r" \(log: [^)]*\)", "", str(why))
+            raise DemoError(f"could not load the model: {why}", 3)
         await asyncio.sleep(0.3)
-    raise SystemExit(f"tandem: the host was not ready after {timeout:.0f}s: {last}")
+    host = last["host"] if last else {}
+    raise DemoError(
+        f"the host was not ready after {timeout:.0f}s: {host.get('error') or host.get('state')}"
+    )
 
 
 def plain(obj: Any) -> Any:

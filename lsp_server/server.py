@@ -21,7 +21,9 @@ from .completion import Completer, Suggestion
 from .config import Settings, parse_settings
 from .documents import Document, DocumentStore, UnknownDocument
 from .host_link import HostLink, HostUnavailable
+from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
 from .positions import UTF16, PositionError
+from .progress import LoadProgress
 from .stats import SuggestionStats
 
 log = logging.getLogger(__name__)
@@ -100,17 +102,30 @@ class TandemServer(LanguageServer):
         self.settings = Settings()
         self.docs = DocumentStore()
         self.stats = SuggestionStats()
-        self.link = HostLink(self.settings.host, on_message=self.tell, on_state=self.on_host_state)
+        self.load_progress = LoadProgress(self)
+        self.link = HostLink(
+            self.settings.host, on_message=self.tell, on_state=self.load_progress.update
+        )
         self.completer = Completer(self.link, self.stats, lambda: self.settings.completion)
-        self.pending_problems: list[str] = []
-        self._progress_token: str | None = None
+        # What was wrong with the settings last given (shown once, and in tandem/status).
+        self.settings_problems: list[str] = []
+        # Between `initialized` and `shutdown`: the client takes window/logMessage.
+        self.client_ready = False
 
     # ---- talking to the user ---------------------------------------------------
     def tell(self, level: str, message: str) -> None:
+        """`info` goes to the log only; `notice`, `warning` and `error` are shown to the user."""
+        if level == "info":
+            log.info("%s", message)
+            return
         kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
             level, types.MessageType.Info
         )
-        log.info("%s", message)
+        log.log(
+            {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO),
+            "%s",
+            message,
+        )
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -126,46 +141,19 @@ class TandemServer(LanguageServer):
         # An enum (PositionEncodingKind) or a plain string, depending on the client.
         return str(getattr(kind, "value", kind) or UTF16)
 
-    def apply_settings(self, raw: Any) -> None:
-        self.settings, problems = parse_settings(raw, self.settings)
-        self.link.configure(self.settings.host)
+    def apply_settings(self, raw: Any, *, initial: bool = False) -> None:
+        self.settings, self.settings_problems = parse_settings(
+            raw, None if initial else self.settings
+        )
+        changed = self.link.configure(self.settings.host)
         logging.getLogger("lsp_server").setLevel(self.settings.log_level.upper())
-        if problems:
-            self.tell("warning", "Tandem settings: " + "; ".join(problems))
+        if changed and not initial:
+            self.link.connect_soon()
+        if self.settings_problems and not initial:
+            self.tell_settings_problems()
 
-    def on_host_state(self, note: dict[str, Any]) -> None:
-        """Show the host's model loading as `$/progress` when the client supports it."""
-        caps = self.client_capabilities.window
-        if caps is None or not caps.work_done_progress:
-            return
-        state, progress = note.get("state"), float(note.get("progress") or 0.0)
-        if state == "loading" and self._progress_token is None:
-            self._progress_token = token = f"tandem-load-{id(note)}"
-            future = self.work_done_progress.create(token)
-
-            def begin(_: Any = None) -> None:
-                self.work_done_progress.begin(
-                    token,
-                    types.WorkDoneProgressBegin(
-                        title="Tandem: loading model",
-                        percentage=int(progress * 100),
-                        cancellable=False,
-                    ),
-                )
-
-            future.add_done_callback(begin)
-        elif state == "loading" and self._progress_token is not None:
-            self.work_done_progress.report(
-                self._progress_token,
-                types.WorkDoneProgressReport(
-                    message=str(note.get("message", "")), percentage=int(progress * 100)
-                ),
-            )
-        elif state in ("ready", "failed", "disconnected") and self._progress_token is not None:
-            self.work_done_progress.end(
-                self._progress_token, types.WorkDoneProgressEnd(message=str(state))
-            )
-            self._progress_token = None
+    def tell_settings_problems(self) -> None:
+        self.tell("warning", "Tandem settings: " + "; ".join(self.settings_problems))
 
     # ---- helpers for handlers ------------------------------------------------------
     def document(self, uri: str) -> Document:
@@ -233,14 +221,14 @@ server = TandemServer()
 # ---- lifecycle and documents ---------------------------------------------------------
 @server.feature(types.INITIALIZE)
 def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
-    ls.settings, ls.pending_problems = parse_settings(params.initialization_options)
-    ls.link.configure(ls.settings.host)
+    ls.apply_settings(params.initialization_options, initial=True)
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
-    if ls.pending_problems:
-        ls.tell("warning", "Tandem settings: " + "; ".join(ls.pending_problems))
+    ls.client_ready = True
+    if ls.settings_problems:
+        ls.tell_settings_problems()
     # Connect (or start the host) now, so the first suggestion does not pay for it.
     try:
         await ls.link.client()
@@ -251,6 +239,7 @@ async def initialized(ls: TandemServer, params: types.InitializedParams) -> None
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: TandemServer, params: None) -> None:
     await ls.link.close()
+    ls.client_ready = False
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -321,7 +310,10 @@ async def inline_completion(
     )
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(resolve_provider=False, trigger_characters=list(TRIGGER_CHARACTERS)),
+)
 async def completion(ls: TandemServer, params: types.CompletionParams) -> types.CompletionList:
     """The suggestion as one completion item, for clients without inline completion."""
     empty = types.CompletionList(is_incomplete=True, items=[])
@@ -342,31 +334,20 @@ async def completion(ls: TandemServer, params: types.CompletionParams) -> types.
     if suggestion is None:
         ls.stats.empty += 1
         return empty
-    at = ls.suggestion_position(doc, suggestion)
-    first = suggestion.text.strip().splitlines()[0] if suggestion.text.strip() else suggestion.text
-    return types.CompletionList(
-        is_incomplete=True,
-        items=[
-            types.CompletionItem(
-                label=first[:80],
-                kind=types.CompletionItemKind.Snippet,
-                detail="Tandem",
-                documentation=types.MarkupContent(
-                    kind=types.MarkupKind.Markdown, value=f"```\n{suggestion.text}\n```"
-                ),
-                text_edit=types.TextEdit(
-                    range=types.Range(start=at, end=at), new_text=suggestion.text
-                ),
-                insert_text_format=types.InsertTextFormat.PlainText,
-                sort_text="0",
-                filter_text=doc.text[doc.index.starts[at.line] : len(suggestion.before)].strip()
-                or first,
-                command=types.Command(
-                    title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]
-                ),
-            )
-        ],
+
+    def position(at: int) -> types.Position:
+        line, character = doc.position_at(at, ls.encoding)
+        return types.Position(line=line, character=character)
+
+    item = fallback_item(
+        suggestion.id,
+        suggestion.text,
+        suggestion.before,
+        position,
+        ClientTraits.of(ls.client_capabilities),
+        doc.language_id,
     )
+    return types.CompletionList(is_incomplete=True, items=[item])
 
 
 @server.command(tp.CMD_ACCEPTED)
@@ -429,6 +410,9 @@ for _command in tp.SELECTION_COMMANDS:
 
 async def _status(ls: TandemServer) -> dict[str, Any]:
     host: dict[str, Any] = {"address": ls.settings.host.address, "state": ls.link.state}
+    log_path = ls.link.log_path
+    if log_path is not None and log_path.exists():
+        host["logFile"] = str(log_path)  # an auto-started host's log, next to its socket
     try:
         status = await asyncio.wait_for(ls.link.status(), 5)
         host.update(status)
@@ -440,6 +424,7 @@ async def _status(ls: TandemServer) -> dict[str, Any]:
             "version": __version__,
             "positionEncoding": ls.encoding,
             "documents": len(ls.docs),
+            "settingsProblems": ls.settings_problems,
         },
         "host": host,
         "model": host.get("model") or ls.link.model,

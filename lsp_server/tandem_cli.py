@@ -1,4 +1,4 @@
-"""`tandem`: the umbrella command (demo, make-tiny, status)."""
+"""`tandem`: the umbrella command (demo, make-tiny, status); every failure is one line and an exit code."""
 
 from __future__ import annotations
 
@@ -8,15 +8,29 @@ import json
 import sys
 from pathlib import Path
 
+from . import __version__
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+class CliError(Exception):
+    """A failure for the person at the terminal: one line, and the exit code to end with."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tandem", description="Tandem: Code Llama in any LSP editor.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo", help="start host + LSP server, ask for a completion and a chat answer"
     )
     demo.add_argument(
-        "--model", help="checkpoint folder or cached hub id (default: the tiny random model)"
+        "--model",
+        help="checkpoint folder or hub id already in the local cache (default: the tiny random model)",
     )
     demo.add_argument(
         "--file", type=Path, help="source file to complete at its end (default: a sample)"
@@ -51,34 +65,72 @@ async def _host_status(address: str | None) -> dict[str, object]:
         await client.close()
 
 
+def _status(address: str | None) -> int:
+    from model_host.rpc.address import AddressError
+    from model_host.rpc.protocol import RpcError
+
+    try:
+        status = asyncio.run(asyncio.wait_for(_host_status(address), 30))
+    except AddressError as exc:
+        raise CliError(f"bad --address: {exc}", EXIT_USAGE) from exc
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise CliError(f"no host reachable: {exc or type(exc).__name__}") from exc
+    except (RpcError, ValueError) as exc:
+        raise CliError(f"the host answered with an error: {exc}") from exc
+    print(json.dumps(status, indent=2))
+    return 0
+
+
+def _make_tiny(args: argparse.Namespace) -> int:
+    out: Path = args.dir
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} exists and is not a folder", EXIT_USAGE)
+    from model_host.shapes import SHAPES
+    from model_host.tiny import main as tiny_main
+
+    if args.shape not in SHAPES:
+        raise CliError(
+            f"unknown --shape {args.shape!r}: use one of {', '.join(SHAPES)}", EXIT_USAGE
+        )
+    if args.tokenizer is not None and not args.tokenizer.is_file():
+        raise CliError(f"no tokenizer file at {args.tokenizer}", EXIT_USAGE)
+    extra = ["--tokenizer", str(args.tokenizer)] if args.tokenizer else []
+    argv = [
+        str(out),
+        "--seed",
+        str(args.seed),
+        "--shape",
+        args.shape,
+        "--context",
+        str(args.context),
+    ]
+    try:
+        return tiny_main([*argv, *extra])
+    except OSError as exc:
+        raise CliError(f"cannot write the tiny model to {out}: {exc.strerror or exc}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "make-tiny":
-        from model_host.tiny import main as tiny_main
+    try:
+        if args.command == "make-tiny":
+            return _make_tiny(args)
+        if args.command == "status":
+            return _status(args.address)
+        from .demo import DemoError, DemoOptions, run_demo
 
-        extra = ["--tokenizer", str(args.tokenizer)] if args.tokenizer else []
-        return tiny_main(
-            [
-                str(args.dir),
-                "--seed",
-                str(args.seed),
-                "--shape",
-                args.shape,
-                "--context",
-                str(args.context),
-                *extra,
-            ]
-        )
-    if args.command == "status":
         try:
-            print(json.dumps(asyncio.run(_host_status(args.address)), indent=2))
-        except OSError as exc:
-            print(f"tandem: no host reachable: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    from .demo import DemoOptions, run_demo
-
-    return asyncio.run(run_demo(DemoOptions(args.model, args.file, args.address, args.max_tokens)))
+            return asyncio.run(
+                run_demo(DemoOptions(args.model, args.file, args.address, args.max_tokens))
+            )
+        except DemoError as exc:
+            raise CliError(str(exc), exc.code) from exc
+    except CliError as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("tandem: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 
+from . import __version__
 from .backends.local import EngineConfig
 from .loader import LoadSpec
-from .logsetup import configure_logging
+from .logsetup import announce, configure_logging
 from .rpc.address import AddressError, default_socket_path, parse_address
 from .rpc.protocol import MAX_FRAME_BYTES
 from .server import EXIT_USAGE, HostConfig, HostServer
@@ -20,8 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tandem-host",
         description="Serve a Llama / Code Llama checkpoint to Tandem clients over msgpack-rpc.",
     )
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     ap.add_argument(
-        "--model", required=True, help="checkpoint folder or Hugging Face id (local cache only)"
+        "--model",
+        required=True,
+        help="checkpoint folder, or a Hugging Face hub id already in the local cache "
+        "(nothing is downloaded unless --download is given)",
+    )
+    ap.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch a hub id that is not in the local cache from the Hugging Face Hub "
+        "(progress goes to the log)",
     )
     ap.add_argument(
         "--listen",
@@ -109,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit after this many seconds without clients (0: never)",
     )
     ap.add_argument("--log-level", default=os.environ.get("TANDEM_LOG", "info"))
-    ap.add_argument("--log-file", default=None, help="log here instead of stderr")
+    ap.add_argument(
+        "--log-file",
+        default=None,
+        help="log here instead of stderr (every line, the listening/loading/ready/error ones too)",
+    )
     return ap
 
 
@@ -120,16 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         address = parse_address(args.listen or f"unix:{default_socket_path()}")
     except AddressError as exc:
-        print(f"tandem-host: error: {exc}", file=sys.stderr)
+        announce(f"tandem-host: error: {exc}", logging.ERROR)
         return EXIT_USAGE
     if args.max_active < 1 or args.max_queue < args.max_active:
-        print("tandem-host: error: need 1 <= --max-active <= --max-queue", file=sys.stderr)
+        announce("tandem-host: error: need 1 <= --max-active <= --max-queue", logging.ERROR)
         return EXIT_USAGE
     if args.prefill_chunk < 1 or args.block_size < 1 or args.kv_cache_tokens < 0:
-        print(
+        announce(
             "tandem-host: error: --prefill-chunk and --block-size must be positive, "
             "--kv-cache-tokens not negative",
-            file=sys.stderr,
+            logging.ERROR,
         )
         return EXIT_USAGE
     config = HostConfig(
@@ -141,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             infill=None if args.infill is None else args.infill == "yes",
             threads=args.threads,
             random_weights=args.random_weights,
+            download=args.download,
         ),
         address=address,
         default_address=default_address,

@@ -26,6 +26,7 @@ class LoadSpec:
     chat_format: str | None = None
     infill: bool | None = None
     threads: int = 0  # CPU intra-op threads; 0 = automatic
+    download: bool = False  # a hub id may be fetched from the Hugging Face Hub (else: cache only)
     # A shape name (model_host.shapes): random weights of that shape instead of the
     # checkpoint's (its tokenizer is still used). For benchmarks of real sizes.
     random_weights: str | None = None
@@ -77,7 +78,7 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     from .profile import ProfileError, detect_profile
     from .tokenizer import TokenizerLoadError, load_tokenizer
 
-    local_only = _offline() or Path(spec.model).is_dir()
+    local_only = not spec.download or _offline() or Path(spec.model).is_dir()
     where = "the local folder" if Path(spec.model).is_dir() else "the local Hugging Face cache"
     if spec.device.startswith("cuda") and not torch.cuda.is_available():
         raise LoadError(f"--device {spec.device} asked for, but torch sees no CUDA device")
@@ -88,14 +89,15 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     try:
         config = AutoConfig.from_pretrained(spec.model, local_files_only=local_only)
     except Exception as exc:
-        hint = (
-            ""
-            if Path(spec.model).exists()
-            else " (no such folder; hub ids must already be in the local cache)"
-        )
-        raise LoadError(
-            f"cannot read a model config for {spec.model!r}{hint}: {_first_line(exc)}"
-        ) from exc
+        detail = f": {_first_line(exc)}"
+        if not Path(spec.model).exists():
+            if spec.model.startswith(("/", ".", "~")) or spec.model.count("/") != 1:
+                detail = ": no such folder"  # a path, not a hub id: the hub's words are noise
+            elif local_only:
+                detail = (
+                    ": not in the local Hugging Face cache (tandem-host --download fetches hub ids)"
+                )
+        raise LoadError(f"cannot read a model config for {spec.model!r}{detail}") from exc
     if getattr(config, "model_type", "") != "llama":
         raise LoadError(
             f"{spec.model!r} is a {getattr(config, 'model_type', 'unknown')!r} model; "

@@ -6,6 +6,8 @@ import logging
 import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_ANNOUNCE = logging.getLogger("tandem.announce")
+_ANNOUNCE.addHandler(logging.NullHandler())  # without a log file: printed only, never twice
 
 
 def configure_logging(level: str, log_file: str | None) -> None:
@@ -19,3 +21,13 @@ def configure_logging(level: str, log_file: str | None) -> None:
     root.setLevel(level)
     # pygls logs every JSON-RPC message (user code included) at INFO: only when debugging.
     logging.getLogger("pygls").setLevel(level if level == "DEBUG" else "WARNING")
+    # Announced lines are printed to stderr already; a log file gets them as records too.
+    _ANNOUNCE.setLevel(logging.INFO)
+    _ANNOUNCE.propagate = bool(log_file)
+
+
+def announce(line: str, level: int = logging.INFO) -> None:
+    """One line for the person (or tool) watching stderr, e.g. `tandem-host: ready: ...`;
+    with a log file it goes there too, so the file holds every line."""
+    print(line, file=sys.stderr, flush=True)
+    _ANNOUNCE.log(level, "%s", line)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from .backends.base import Backend
 from .backends.local import EngineConfig
 from .loader import LoadedModel, LoadError, LoadSpec, load
+from .logsetup import announce
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.protocol import MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
@@ -113,7 +114,7 @@ class HostServer:
             host, port = self._server.sockets[0].getsockname()[:2]
             where = Address("tcp", host=host, port=port)
         # One line tools can wait for: the address is live (the model may still be loading).
-        print(f"tandem-host: listening on {where}", file=sys.stderr, flush=True)
+        announce(f"tandem-host: listening on {where}")
 
     async def _serve_stdio(self) -> None:
         loop = asyncio.get_running_loop()
@@ -132,7 +133,7 @@ class HostServer:
         service = self.service
 
         def progress(stage: str, fraction: float) -> None:
-            print(f"tandem-host: loading {stage} ({fraction:.0%})", file=sys.stderr, flush=True)
+            announce(f"tandem-host: loading {stage} ({fraction:.0%})")
             loop.call_soon_threadsafe(service.set_state, LoadState.LOADING, fraction, stage)
 
         service.set_state(LoadState.LOADING, 0.0, "starting")
@@ -140,10 +141,8 @@ class HostServer:
             lm = await _in_daemon_thread(load, self.config.spec, progress)
             backend = await _in_daemon_thread(self._open_backend, lm)
         except LoadError as exc:
-            print(
-                f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}",
-                file=sys.stderr,
-                flush=True,
+            announce(
+                f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}", logging.ERROR
             )
             service.set_state(LoadState.FAILED, 0.0, str(exc))
             await asyncio.sleep(0.1)  # let the state notification reach connected clients
@@ -151,11 +150,9 @@ class HostServer:
             return
         service.ready(lm, backend)
         facts = lm.profile
-        print(
+        announce(
             f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
-            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})",
-            file=sys.stderr,
-            flush=True,
+            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})"
         )
 
     def _open_backend(self, lm: LoadedModel) -> Backend:
@@ -176,7 +173,7 @@ class HostServer:
         try:
             await self._listen()
         except (AddressError, OSError) as exc:
-            print(f"tandem-host: error: {exc}", file=sys.stderr, flush=True)
+            announce(f"tandem-host: error: {exc}", logging.ERROR)
             return EXIT_ADDRESS
         loader = asyncio.create_task(self._load())
         idle = None
@@ -196,9 +193,7 @@ class HostServer:
             if self.service.sessions:
                 last_seen = loop_time()
             elif loop_time() - last_seen >= idle_s:
-                print(
-                    f"tandem-host: no clients for {idle_s:g}s; exiting", file=sys.stderr, flush=True
-                )
+                announce(f"tandem-host: no clients for {idle_s:g}s; exiting")
                 self.request_stop()
 
     async def _shutdown(self, loader: asyncio.Task[None]) -> None:

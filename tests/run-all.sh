@@ -15,9 +15,11 @@ step "lint and types (ruff, mypy)"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-step "VS Code extension: system packages for headless Chromium and code-server's native build"
+step "system packages: headless Chromium and code-server's native build (VS Code tier), Emacs + eglot"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+command -v emacs >/dev/null || need+=(emacs-nox)
+dpkg -s elpa-eglot >/dev/null 2>&1 || need+=(elpa-eglot)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v g++ >/dev/null || need+=(build-essential)
@@ -38,8 +40,12 @@ step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-serv
   npm run -s typecheck
   npm test
   npm run -s package
-  TANDEM_PYTHON="$PWD/../../.venv/bin/python" npm run -s e2e
+  TANDEM_PYTHON="$PWD/../../.venv/bin/python" TANDEM_ARTIFACTS="$PWD/../../artifacts/vscode-e2e" npm run -s e2e
 )
+# The extension as CI builds it, at a stable path (a release attaches this file).
+mkdir -p artifacts
+cp editor-plugins/vscode/artifacts/tandem-vscode.vsix artifacts/tandem-vscode.vsix
+echo "VS Code extension: artifacts/tandem-vscode.vsix"
 
 step "shaping benchmark corpus: pinned packages from PyPI, npm and Debian (cached in .tandem-cache/)"
 .venv/bin/python -m tests.bench.shaping.corpus

@@ -57,9 +57,18 @@ pytestmark = pytest.mark.skipif(
 
 
 def run_nvim(
-    script: str, tmp_path: Path, address: str = "unix:/nonexistent.sock", timeout: float = 100
+    script: str,
+    tmp_path: Path,
+    address: str = "unix:/nonexistent.sock",
+    timeout: float = 100,
+    *,
+    plugin: bool = True,
+    init: str = "",
+    env: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run scenario `script` in a headless Neovim with the plugin; returns what it recorded."""
+    """Run scenario `script` in a headless Neovim (with the plugin on the runtimepath unless
+    `plugin` is false; `init` is more Lua for init.lua); returns what it recorded."""
     assert NVIM is not None
     project = tmp_path / "project"
     (project / ".git").mkdir(parents=True, exist_ok=True)  # a root marker: one client per root
@@ -71,13 +80,22 @@ def run_nvim(
         "python": sys.executable,
         "server_log": str(server_log),
         "dir": str(tmp_path),
+        **(extra or {}),
     }
-    init = tmp_path / "init.lua"
-    init.write_text(
+    init_lua = tmp_path / "init.lua"
+    init_lua.write_text(
         f"_G.TANDEM_TEST = vim.json.decode({json.dumps(json.dumps(config))})\n"
-        f"vim.opt.rtp:prepend({json.dumps(str(PLUGIN))})\n"
-        f"package.path = {json.dumps(str(SCRIPTS) + '/?.lua;')} .. package.path\n"
-        "vim.o.swapfile = false\n"
+        + (f"vim.opt.rtp:prepend({json.dumps(str(PLUGIN))})\n" if plugin else "")
+        + f"package.path = {json.dumps(str(SCRIPTS) + '/?.lua;')} .. package.path\n"
+        + "vim.o.swapfile = false\n"
+        # Everything vim.notify is asked to show, from the start (before any setup()).
+        + "_G.TANDEM_NOTIFIED = {}\n"
+        + "local notify = vim.notify\n"
+        + "vim.notify = function(msg, level, opts)\n"
+        + "  table.insert(_G.TANDEM_NOTIFIED, { msg = tostring(msg), level = level or 2 })\n"
+        + "  return notify(msg, level, opts)\n"
+        + "end\n"
+        + init
     )
     env = {
         **os.environ,
@@ -87,9 +105,10 @@ def run_nvim(
         "XDG_CACHE_HOME": str(tmp_path / "xdg" / "cache"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "HF_HUB_OFFLINE": "1",
+        **(env or {}),
     }
     proc = subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", str(init), "-c", f"luafile {SCRIPTS / script}"],
+        [NVIM, "--headless", "--clean", "-u", str(init_lua), "-c", f"luafile {SCRIPTS / script}"],
         cwd=project,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -159,7 +178,8 @@ def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
         "cmd_type": ("'cmd'", '"tandem-lsp"'),
         "unknown": ("unknown option 'suggestions'", ""),
         "unknown_nested": ("unknown option 'chat.width'", ""),
-        "keymap": ("suggestion.keymaps.accept", "a key (string) or false"),
+        "keymap": ("suggestion.keymaps.accept", "a key (string), a list of keys or false"),
+        "same_key": ("suggestion.keymaps.", "is also given to"),
         "position": ("chat.position", '"middle"'),
         "encoding": ("position_encodings", "latin-1"),
         "not_table": ("takes a table", "string"),
@@ -169,6 +189,11 @@ def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
         assert r[case]["err"].startswith("tandem: "), r[case]
         assert name in r[case]["err"] and detail in r[case]["err"], r[case]
     assert r["good"]["ok"] is True, r["good"]
+    copilot = r["copilot_keys"]
+    assert copilot["accept"] == "<M-l>" and copilot["accept_line"] is False
+    assert copilot["accept_word"] == "<M-w>"
+    both = r["both_keys"]
+    assert both["accept"] == ["<Tab>", "<M-l>"] and both["accept_line"] == "<M-j>"
     for cmd in (
         "TandemChat",
         "TandemExplain",
@@ -262,7 +287,10 @@ def test_chat_streams_into_the_chat_buffer(host: HostProcess, tmp_path: Path) ->
         assert chunks > 1, f"{name}: the answer never came in more than one chunk"
     plain, ranged = r["plain"][-1]["params"], r["ranged"][-1]["params"]
     assert plain["messages"][-1] == {"role": "user", "content": "How do I add two numbers?"}
-    assert "context" not in plain
+    # :TandemChat sends the current file along (no range: the whole file); ! sends none.
+    assert plain["context"] == {"uri": r["uri"]}
+    assert "context" not in r["bare"]["params"]
+    assert r["bare"]["params"]["messages"][-1]["content"] == "Just a question."
     assert ranged["context"] == {
         "uri": r["uri"],
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 16}},
@@ -339,6 +367,9 @@ def test_checkhealth_and_status(host: HostProcess, tmp_path: Path) -> None:
     bad = r["health_no_host"]
     assert has(bad, "OK", "server tandem-lsp"), bad
     assert has(bad, "ERROR", "model host"), bad
+    # A setting the server ignored is not "OK": it is named.
+    assert has(bad, "WARNING", "setting ignored by the server: tandem.completion.temperature"), bad
+    assert has(r["health_client"], "OK", "the server accepted every setting")
     status = r["status"]
     assert status["server"]["name"] == "tandem-lsp"
     assert status["host"]["state"] == "ready"
@@ -358,3 +389,75 @@ def test_utf16_positions_round_trip(host: HostProcess, tmp_path: Path) -> None:
     text = r["item"]["insertText"]
     assert r["ghost"] == {"text": ghost_of(text), "row": 1, "col": col}
     assert r["after"] == insert_at(r["before"], 1, col, text)
+
+
+def unescape_snippet(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+def documented(item: dict[str, Any]) -> str:
+    """The text an item inserts, as its documentation shows it (raw, neither escaped nor
+    re-indented): a path to the suggestion independent of the snippet."""
+    lines = item["documentation"]["value"].split("\n")
+    return "\n".join(lines[1:-1])
+
+
+@pytest.mark.timeout(180)
+def test_builtin_completion_without_the_plugin(host: HostProcess, tmp_path: Path) -> None:
+    """Neovim's own `vim.lsp.completion` inserts the whole suggestion and keeps the typed word."""
+    r = run_nvim("builtin.lua", tmp_path, host.address, timeout=170, plugin=False)
+    assert {" ", ".", "("} <= set(r["triggers"])
+    # Mid-word: "    ret" + the suggestion, all lines of it, "ret" once.
+    item = r["midword_item"]
+    assert item["insertTextFormat"] == 2 and item["label"].startswith("ret")
+    assert unescape_snippet(item["textEdit"]["newText"]).startswith("ret")
+    want = "\n".join(r["midword_before"][:1]) + "\n    " + documented(item)
+    assert "\n".join(r["midword_after"]) == want
+    # After "x = ", asked by the trigger character itself.
+    assert r["auto_context"] == {"triggerKind": 2, "triggerCharacter": " "}
+    item = r["auto_item"]
+    before = "\n".join(r["auto_before"])
+    assert before.endswith("\nx = ")
+    assert "\n".join(r["auto_after"]) == before + documented(item)
+    assert [c["command"] for c in r["commands"]] == ["tandem.didAccept"] * 2
+
+
+@pytest.mark.timeout(150)
+def test_ghost_text_hides_under_completion_menus(host: HostProcess, tmp_path: Path) -> None:
+    r = run_nvim("menu.lua", tmp_path, host.address)
+    # A colour of its own, with a 256-colour fallback for terminals without truecolor.
+    assert r["hl"].get("ctermfg") == 244 and r["hl"].get("fg") == 0x808080, r["hl"]
+    # copilot.lua's keys: <M-l> accepts all; <Tab> is left alone.
+    assert r["ml_map"] == "Tandem: accept suggestion"
+    assert not str(r["tab_map"]).startswith("Tandem")
+    assert r["first"]["marks"] == 1 and not r["first"]["hidden"]
+    for menu in ("in_pum", "in_cmp", "in_blink"):
+        assert r[menu]["marks"] == 0 and r[menu]["hidden"], (menu, r[menu])
+    assert r["accept_in_cmp"] is False  # the key belongs to the menu meanwhile
+    for back in ("after_pum", "after_blink"):
+        assert r[back]["marks"] == 1 and r[back]["text"] == r["first"]["text"], back
+    assert r["after"] == insert_at(r["before"], 1, 4, r["item"]["insertText"])
+
+
+@pytest.mark.timeout(180)
+def test_a_model_that_cannot_load_is_told_once(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()  # no model in it
+    sock = tmp_path / "h.sock"
+    r = run_nvim(
+        "bad_model.lua",
+        tmp_path,
+        f"unix:{sock}",
+        timeout=170,
+        extra={"checkpoint": str(checkpoint)},
+    )
+    loud = [n for n in r["notified"] if n["level"] >= 3]
+    assert len(loud) == 1, r["notified"]
+    assert loud[0]["level"] == 4 and "cannot read a model config" in loud[0]["msg"]
+    log_file = sock.with_suffix(".log")
+    assert str(log_file) in loud[0]["msg"]
+    starts = [line for line in log_file.read_text().splitlines() if line.startswith("=== ")]
+    assert len(starts) == 1, log_file.read_text()
+    assert r["status"]["host"]["state"] == "failed"
+    assert f"- **host log**: {log_file}" in r["status_lines"]
+    assert "LSP[tandem]" not in r["messages"]  # not Neovim's prompt-making handler

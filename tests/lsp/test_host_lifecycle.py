@@ -72,13 +72,19 @@ async def test_auto_start_shows_progress(
     options = init_options(f"unix:{sock}")
     options["host"].update({"autoStart": True, "model": str(tiny_model)})
     await initialize(lsp_client, options)
-    await wait_state(lsp_client, "ready")
-    assert any("starting the model host" in m.message for m in lsp_client.messages)
+    status = await wait_state(lsp_client, "ready")
+    # The happy path interrupts nobody: the start is in the log and in $/progress only.
+    assert lsp_client.messages == []
+    assert any("starting the model host" in m.message for m in lsp_client.log_messages)
     reports = [r for values in lsp_client.progress_reports.values() for r in values]
     assert (
         isinstance(reports[0], types.WorkDoneProgressBegin) and "loading model" in reports[0].title
     )
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    # The auto-started host logs next to its socket, every line; the status names the file.
+    log_file = sock.with_suffix(".log")
+    assert status["host"]["logFile"] == str(log_file)
+    await eventually(lambda: "tandem-host: ready" in log_file.read_text())
     # The auto-started host is shared: a second client reaches it at the same address.
     host = await HostClient.connect(f"unix:{sock}")
     info = await host.hello()
@@ -155,3 +161,104 @@ async def test_host_killed_mid_request_then_recovered(
         assert answer["generatedTokens"] >= 1
     finally:
         host.stop()
+
+
+def host_starts(log_file: Path) -> int:
+    """How many hosts were started with this log file (one header line each)."""
+    if not log_file.exists():
+        return 0
+    return sum(line.startswith("=== ") for line in log_file.read_text().splitlines())
+
+
+async def inline_empty(client: LanguageClient, uri: str) -> None:
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=1, character=4),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    assert isinstance(result, types.InlineCompletionList) and not result.items
+
+
+async def test_a_model_that_cannot_load_is_not_restarted_until_fixed(
+    fresh: LanguageClient, sock: Path
+) -> None:
+    lsp_client = fresh
+    checkpoint = sock.parent / "ckpt"
+    checkpoint.mkdir()  # a folder without a model in it (yet)
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(checkpoint)})
+    await initialize(lsp_client, options)
+    status = await wait_state(lsp_client, "failed")
+    assert "cannot read a model config" in status["host"]["error"]
+    uri = (sock.parent / "f.py").as_uri()
+    lsp_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text="def f(x):\n    "
+            )
+        )
+    )
+    # Requests keep coming (an editor asks on every keystroke): none starts another host.
+    for _ in range(15):
+        await inline_empty(lsp_client, uri)
+        await asyncio.sleep(0.2)
+    assert (await wait_state(lsp_client, "failed"))["host"]["state"] == "failed"
+    log_file = sock.with_suffix(".log")
+    assert host_starts(log_file) == 1
+    # The reason reached the editor once, as an error; nothing else interrupted the user.
+    assert [m.type for m in lsp_client.messages] == [types.MessageType.Error]
+    assert "cannot read a model config" in lsp_client.messages[0].message
+    assert str(log_file) in lsp_client.messages[0].message
+    assert "tandem-host: error: cannot load" in log_file.read_text()
+
+    # Fixing the checkpoint is noticed: the next request starts a host that loads it.
+    from model_host.tiny import make_tiny
+
+    await asyncio.to_thread(make_tiny, checkpoint)
+    await wait_state(lsp_client, "ready", timeout=90)
+    assert host_starts(log_file) == 2
+    assert len(lsp_client.messages) == 1
+    # Each loading got its own progress token, each begun and ended.
+    tokens = list(lsp_client.progress_reports)
+    assert len(tokens) == len(set(tokens)) == 2
+    for token in tokens:
+        kinds = [type(r) for r in lsp_client.progress_reports[token]]
+        assert kinds[0] is types.WorkDoneProgressBegin, kinds
+        assert kinds[-1] is types.WorkDoneProgressEnd, kinds
+    await shut_down_host(sock)
+
+
+async def test_new_settings_retry_a_failed_start_at_once(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
+    lsp_client = fresh
+    not_llama = sock.parent / "gpt2"
+    not_llama.mkdir()
+    (not_llama / "config.json").write_text('{"model_type": "gpt2"}')
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(not_llama)})
+    await initialize(lsp_client, options)
+    status = await wait_state(lsp_client, "failed")
+    assert "'gpt2' model" in status["host"]["error"]
+    lsp_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"host": {"model": str(tiny_model)}}}
+        )
+    )
+    # No request needed: the new model starts loading as soon as the setting changes.
+    status = await wait_state(lsp_client, "ready", timeout=90)
+    assert status["model"]["name"]
+    assert host_starts(sock.with_suffix(".log")) == 2
+    assert len(lsp_client.messages) == 1  # the failure; the recovery needs no message
+    await shut_down_host(sock)
+
+
+async def shut_down_host(sock: Path) -> None:
+    host = await HostClient.connect(f"unix:{sock}")
+    await host.hello()
+    await host.request(Method.SHUTDOWN)
+    await host.close()

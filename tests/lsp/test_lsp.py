@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from concurrent.futures import Future
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import JsonRPCRequestMessage
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
+from lsp_server.items import ClientTraits
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import HostProcess
@@ -187,13 +189,17 @@ async def test_emoji_and_cjk_before_the_cursor(client: LanguageClient, tmp_path:
 
 
 async def test_completion_fallback(client: LanguageClient, tmp_path: Any) -> None:
-    """Neither client announces inline completion here, so `auto` serves completion items."""
+    """Neither client announces inline completion here, so `auto` serves completion items.
+
+    Mid-word ("    ret"), the item's edit replaces the word with the word plus the
+    suggestion, and its label and filterText start with the word: what eglot and Neovim's
+    built-in completion need to keep what was typed (tests/editors prove it in them)."""
     uri = (tmp_path / "v.py").as_uri()
-    text = "def add(a, b):\n    "
+    text = "def add(a, b):\n    ret"
     open_doc(client, uri, "python", text)
     pos = end_position(text, client.encoding)  # type: ignore[attr-defined]
     result = None
-    for _ in range(3):
+    for _ in range(4):
         result = await client.text_document_completion_async(
             types.CompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -205,12 +211,21 @@ async def test_completion_fallback(client: LanguageClient, tmp_path: Any) -> Non
             break
     assert isinstance(result, types.CompletionList)
     assert len(result.items) == 1
-    edit = result.items[0].text_edit
-    assert (
-        isinstance(edit, types.TextEdit)
-        and edit.range == types.Range(start=pos, end=pos)
-        and edit.new_text
-    )
+    item = result.items[0]
+    edit = item.text_edit
+    assert isinstance(edit, types.TextEdit)
+    assert edit.range == types.Range(start=types.Position(line=1, character=4), end=pos)
+    assert item.label.startswith("ret") and item.filter_text == item.label
+    traits = ClientTraits.of(client_capabilities(client.client_name))  # type: ignore[attr-defined]
+    snippets = traits.snippets  # both: yes; VS Code also keeps the text as is (insertTextMode)
+    want = types.InsertTextFormat.Snippet if snippets else types.InsertTextFormat.PlainText
+    assert item.insert_text_format == want
+    assert (item.insert_text_mode == types.InsertTextMode.AsIs) == traits.as_is
+    new_text = re.sub(r"\\(.)", r"\1", edit.new_text, flags=re.S) if snippets else edit.new_text
+    assert new_text.startswith("ret") and len(new_text) > 3
+    # Clients that complete only after a trigger character get some (Neovim's autotrigger).
+    provider = client.server_capabilities.completion_provider  # type: ignore[attr-defined]
+    assert {".", "(", " "} <= set(provider.trigger_characters)
     # Switched off by configuration: no items.
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(

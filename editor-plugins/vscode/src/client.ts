@@ -44,6 +44,8 @@ export class TandemServer implements vscode.Disposable {
   constructor(
     private readonly output: vscode.LogOutputChannel,
     private readonly middleware: Middleware,
+    /** An interpreter found for the server when `tandem.pythonPath` is not set (undefined: the setting). */
+    private readonly findPython: () => Promise<string | undefined> = () => Promise.resolve(undefined),
   ) {}
 
   get client(): LanguageClient | undefined {
@@ -75,7 +77,9 @@ export class TandemServer implements vscode.Disposable {
 
   private async restart(): Promise<void> {
     await this.shutdown();
-    const launch = serverLaunch(tandemSettings(), workspaceFolder());
+    const found = await this.findPython();
+    const settings = tandemSettings() as Record<string, unknown>;
+    const launch = serverLaunch(found !== undefined ? { ...settings, pythonPath: found } : settings, workspaceFolder());
     const folder = workspaceFolder();
     const serverOptions: ServerOptions = {
       command: launch.command,
@@ -93,10 +97,19 @@ export class TandemServer implements vscode.Disposable {
         workspace: {
           ...this.middleware.workspace,
           // Send the same cleaned settings as initializationOptions (no client-only keys, no nulls).
+          // Only to a running server: sending to one being replaced would start it again.
           didChangeConfiguration: async () => {
-            await this.current?.sendNotification(DidChangeConfigurationNotification.type, {
-              settings: { [SECTION]: serverSettings() },
-            });
+            const running = this.client;
+            if (running === undefined) {
+              return;
+            }
+            try {
+              await running.sendNotification(DidChangeConfigurationNotification.type, {
+                settings: { [SECTION]: serverSettings() },
+              });
+            } catch (error) {
+              this.output.warn(`could not send the new settings: ${String(error)}`);
+            }
           },
         },
       },

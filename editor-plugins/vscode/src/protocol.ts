@@ -96,7 +96,7 @@ export interface LatencySummary {
 }
 
 export interface StatusResult {
-  server?: { name?: string; version?: string; positionEncoding?: string; documents?: number };
+  server?: { name?: string; version?: string; positionEncoding?: string; documents?: number; settingsProblems?: string[] };
   host?: {
     address?: string;
     state?: string;
@@ -104,6 +104,8 @@ export interface StatusResult {
     queue_depth?: number;
     served?: number;
     progress?: number;
+    /** An auto-started host's log file (next to its socket). */
+    logFile?: string;
     latency_ms?: LatencySummary;
     [key: string]: unknown;
   };

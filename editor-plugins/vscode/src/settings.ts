@@ -7,6 +7,9 @@ export const SECTION = 'tandem';
 /** Settings the extension itself uses; the server never sees them. */
 export const CLIENT_ONLY_KEYS: readonly string[] = ['pythonPath', 'serverArgs', 'trace'];
 
+/** Client-only settings inside a server section (`completion.disableInFiles`). */
+export const CLIENT_ONLY_NESTED: Readonly<Record<string, readonly string[]>> = { completion: ['disableInFiles'] };
+
 /** Changing one of these needs a new server process. */
 export const RESTART_KEYS: readonly string[] = ['pythonPath', 'serverArgs'];
 
@@ -82,7 +85,13 @@ export function toInitializationOptions(settings: unknown, workspaceFolder?: str
   }
   const out: { [key: string]: Json } = {};
   for (const [key, value] of Object.entries(copied)) {
-    if (!CLIENT_ONLY_KEYS.includes(key)) {
+    if (CLIENT_ONLY_KEYS.includes(key)) {
+      continue;
+    }
+    const nested = CLIENT_ONLY_NESTED[key];
+    if (nested !== undefined && isObject(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).filter(([inner]) => !nested.includes(inner)));
+    } else {
       out[key] = value;
     }
   }

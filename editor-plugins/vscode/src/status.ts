@@ -87,10 +87,16 @@ export function statusReport(status: StatusResult | undefined, serverState: stri
   if (server.version !== undefined) {
     lines.push(`  ${server.name ?? 'tandem-lsp'} ${server.version}, ${server.documents ?? 0} open document(s), positions in ${server.positionEncoding ?? '?'}`);
   }
+  for (const problem of server.settingsProblems ?? []) {
+    lines.push(`  setting ignored: ${problem}`);
+  }
   const host = status.host ?? {};
   lines.push(`Model host: ${host.state ?? 'unknown'}${host.address ? ` at ${host.address}` : ''}`);
   if (host.error) {
     lines.push(`  error: ${host.error}`);
+  }
+  if (typeof host.logFile === 'string') {
+    lines.push(`  log: ${host.logFile}`);
   }
   if (host.served !== undefined || host.queue_depth !== undefined) {
     lines.push(`  served ${host.served ?? 0} request(s), queue depth ${host.queue_depth ?? 0}, latency ${latency(host.latency_ms)}`);

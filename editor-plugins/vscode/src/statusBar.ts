@@ -2,7 +2,10 @@
 import * as vscode from 'vscode';
 import type { TandemServer } from './client';
 import { Methods, type StatusResult } from './protocol';
+import type { PythonEnvironment } from './pythonSetup';
 import { statusReport, statusView } from './status';
+import type { StatusDocument } from './statusView';
+import { completionsEnabled } from './toggle';
 
 const POLL_MS = 4000;
 
@@ -13,9 +16,13 @@ export class StatusBar implements vscode.Disposable {
   private last: StatusResult | undefined;
   private polling = false;
 
-  constructor(private readonly server: TandemServer) {
+  constructor(
+    private readonly server: TandemServer,
+    private readonly document: StatusDocument,
+    private readonly python: PythonEnvironment,
+  ) {
     this.item.name = 'Tandem';
-    this.item.command = 'tandem.showStatus';
+    this.item.command = 'tandem.statusMenu';
     this.render();
     this.item.show();
     this.timer = setInterval(() => void this.poll(), POLL_MS);
@@ -66,7 +73,7 @@ export class StatusBar implements vscode.Disposable {
           : undefined;
   }
 
-  /** The "Tandem: Show Status" command: a fresh status as a readable report. */
+  /** The "Tandem: Show Status" command: a fresh status as a document beside the editor (not a dialog). */
   async show(): Promise<void> {
     let status: StatusResult | undefined;
     let problem: string | undefined = this.server.error;
@@ -75,17 +82,32 @@ export class StatusBar implements vscode.Disposable {
     } catch (error) {
       problem = error instanceof Error ? error.message : String(error);
     }
-    const report = statusReport(status, this.server.state, problem);
-    const choice = await vscode.window.showInformationMessage(
+    const python = this.python.current;
+    const lines = [
       statusView(status, this.server.state).tooltip.replace(/ Click for details\.$/, ''),
-      { modal: true, detail: report },
-      'Show Log',
-      'Restart Server',
-    );
-    if (choice === 'Show Log') {
-      await vscode.commands.executeCommand('tandem.showLog');
-    } else if (choice === 'Restart Server') {
-      await vscode.commands.executeCommand('tandem.restartServer');
+      '',
+      statusReport(status, this.server.state, problem),
+      `Python: ${python ? `${python.path} (${python.source})` : 'no environment with Tandem found (run "Tandem: Set Up Python Environment")'}`,
+      `Ghost text: ${completionsEnabled() ? 'on' : 'off'} (Tandem: Toggle Completions)`,
+    ];
+    await this.document.show(lines.join('\n') + '\n');
+  }
+
+  /** What clicking the status-bar item offers. */
+  async menu(): Promise<void> {
+    const logFile = this.last?.host?.logFile;
+    const items: (vscode.QuickPickItem & { command: string; args?: unknown[] })[] = [
+      { label: '$(info) Show Status', command: 'tandem.showStatus' },
+      { label: completionsEnabled() ? '$(circle-slash) Turn Ghost Text Off' : '$(check) Turn Ghost Text On', command: 'tandem.toggleCompletions' },
+      { label: '$(comment-discussion) Open Chat', command: 'tandem.openChat' },
+      { label: '$(output) Show Log', command: 'tandem.showLog' },
+      ...(typeof logFile === 'string' ? [{ label: '$(file) Open Model Host Log', description: logFile, command: 'vscode.open', args: [vscode.Uri.file(logFile)] }] : []),
+      { label: '$(debug-restart) Restart Language Server', command: 'tandem.restartServer' },
+      { label: '$(symbol-namespace) Set Up Python Environment…', command: 'tandem.setupPython' },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Tandem' });
+    if (pick !== undefined) {
+      await vscode.commands.executeCommand(pick.command, ...(pick.args ?? []));
     }
   }
 

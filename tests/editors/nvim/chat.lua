@@ -47,6 +47,13 @@ H.run(function()
   H.result.chat_buf_name = api.nvim_buf_get_name(chat.state().buf)
   H.result.focus_stayed = api.nvim_get_current_win() == src_win
   H.result.ranged = ask("1,2TandemChat What does this do?")
+  local n = #H.requests_for("tandem/chat")
+  vim.cmd("TandemChat! Just a question.")
+  local bare = H.wait(function()
+    return H.requests_for("tandem/chat")[n + 1]
+  end, 2000, "the tandem/chat request of :TandemChat!")
+  H.wait_chat(bare.params.chatId)
+  H.result.bare = { params = bare.params }
   H.result.messages = chat.state().messages
   H.result.uri = vim.uri_from_bufnr(buf)
 

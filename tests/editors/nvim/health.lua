@@ -16,7 +16,9 @@ local function checkhealth()
 end
 
 H.run(function()
-  H.setup({ settings = { host = { address = "unix:" .. T.dir .. "/nothing.sock" } } })
+  H.setup({
+    settings = { host = { address = "unix:" .. T.dir .. "/nothing.sock" }, completion = { temperature = "hot" } },
+  })
   H.result.health_no_host = checkhealth()
   H.setup()
   H.result.health_probe = checkhealth()

@@ -270,14 +270,21 @@ end
 
 --- Ask a question; `opts.range` (an LSP Range in `opts.bufnr`) or `opts.whole_file` adds that code.
 ---@param question string
----@param opts {bufnr: integer|nil, range: table|nil, whole_file: boolean|nil}|nil
+---@param opts {bufnr: integer|nil, range: table|nil, whole_file: boolean|nil}|nil (`:TandemChat` sets
+--- `whole_file` unless given a range or `!`)
 ---@return string|nil chat_id
 function M.ask(question, opts)
   opts = opts or {}
   local bufnr = opts.bufnr or api.nvim_get_current_buf()
+  if bufnr == state.buf and state.source_win and api.nvim_win_is_valid(state.source_win) then
+    bufnr = api.nvim_win_get_buf(state.source_win) -- asked from the chat: about the source
+  end
   local client = client_for(bufnr)
   if not client or question == "" then
     return nil
+  end
+  if opts.whole_file and not client_mod.get(bufnr, true) then
+    opts = vim.tbl_extend("force", opts, { whole_file = false }) -- not a file the server has
   end
   M.stop(true) -- one answer at a time
   local chat_id = next_chat_id()

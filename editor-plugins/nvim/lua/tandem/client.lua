@@ -25,6 +25,44 @@ local function chat_chunk(_, params)
   end
 end
 
+-- LSP MessageType -> vim.log.levels
+local LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+--- The server's notices go through `vim.notify` (one line; nvim-notify, noice or fidget show
+--- them their way), not Neovim's default handler, whose message makes a "Press ENTER" prompt.
+local function show_message(_, params)
+  if type(params) == "table" and type(params.message) == "string" then
+    local msg = params.message:find("^Tandem") and params.message or ("Tandem: " .. params.message)
+    vim.notify(msg, LEVELS[params.type] or vim.log.levels.INFO, { title = "Tandem" })
+  end
+  return vim.NIL
+end
+
+-- Section tables that are JSON objects on the wire, also when empty.
+local OBJECTS = { "host", "completion", "chat" }
+
+--- `settings` as the server's JSON: an empty Lua table is `[]` in `vim.json`, but the server
+--- wants objects (`vim.empty_dict()`), at the top and for each section.
+---@param settings table
+---@return table
+function M.server_settings(settings)
+  if vim.tbl_isempty(settings) then
+    return vim.empty_dict()
+  end
+  local out = vim.deepcopy(settings)
+  for _, key in ipairs(OBJECTS) do
+    if type(out[key]) == "table" and vim.tbl_isempty(out[key]) then
+      out[key] = vim.empty_dict()
+    end
+  end
+  return out
+end
+
 --- The client capabilities: Neovim's own, plus inline completion (so the server
 --- does not also answer textDocument/completion) and our encoding preference.
 function M.capabilities()
@@ -47,16 +85,17 @@ end
 ---@return integer|nil client_id
 function M.start(bufnr)
   local opts = config.get()
+  local settings = M.server_settings(opts.settings)
   return vim.lsp.start({
     name = M.NAME,
     cmd = opts.cmd,
     cmd_env = opts.cmd_env,
     root_dir = M.root_dir(bufnr),
-    init_options = opts.settings,
+    init_options = settings,
     -- Answers the server's `workspace/configuration` pull for section "tandem".
-    settings = { tandem = opts.settings },
+    settings = { tandem = settings },
     capabilities = M.capabilities(),
-    handlers = { ["tandem/chatChunk"] = chat_chunk },
+    handlers = { ["tandem/chatChunk"] = chat_chunk, ["window/showMessage"] = show_message },
   }, { bufnr = bufnr })
 end
 

@@ -25,8 +25,14 @@ M.defaults = {
     auto_trigger = true,
     -- Quiet time after the last keystroke or cursor move before a request.
     debounce_ms = 75,
+    -- Its own grey (guifg #808080, ctermfg 244) unless your colorscheme defines it.
     hl_group = "TandemSuggestion",
-    -- Insert-mode keys; false disables one. With no suggestion shown, the key does what it normally does.
+    -- Hide the ghost text while a completion menu is open (built-in, nvim-cmp, blink.cmp): both
+    -- want <Tab>. It comes back when the menu closes.
+    hide_during_completion = true,
+    -- Insert-mode keys: a key, a list of keys, or false. With no suggestion shown, the key does
+    -- what it normally does. A key you give one action is taken from the action that had it by
+    -- default (copilot.lua's `accept = "<M-l>"` moves <M-l> off accept_line).
     keymaps = {
       accept = "<Tab>",
       accept_word = "<M-w>",
@@ -45,6 +51,8 @@ M.defaults = {
     focus = false,
     -- Tokens per answer (nil = the server's `chat.maxTokens`).
     max_tokens = nil,
+    -- `:TandemChat question` sends the current file as context (`:TandemChat!` never does).
+    include_file = true,
     -- Keys in the chat buffer (normal mode); false disables one.
     keymaps = {
       insert_block = "<CR>",
@@ -80,6 +88,9 @@ local function in_list(choices)
 end
 
 local function keymap(v)
+  if type(v) == "table" then
+    return #v > 0 and list_of_strings(false)(v)
+  end
   return v == false or (type(v) == "string" and v ~= "")
 end
 
@@ -111,6 +122,7 @@ local SCHEMA = {
     "a whole number of milliseconds >= 0",
   },
   ["suggestion.hl_group"] = { "string", false },
+  ["suggestion.hide_during_completion"] = { "boolean", false },
   ["suggestion.keymaps"] = { "table", false },
   chat = { "table", false },
   ["chat.position"] = {
@@ -134,9 +146,10 @@ local SCHEMA = {
     "a whole number >= 1",
   },
   ["chat.keymaps"] = { "table", false },
+  ["chat.include_file"] = { "boolean", false },
 }
 for _, name in ipairs({ "accept", "accept_word", "accept_line", "dismiss", "next", "prev" }) do
-  SCHEMA["suggestion.keymaps." .. name] = { keymap, false, "a key (string) or false" }
+  SCHEMA["suggestion.keymaps." .. name] = { keymap, false, "a key (string), a list of keys or false" }
 end
 for _, name in ipairs({ "insert_block", "stop", "close" }) do
   SCHEMA["chat.keymaps." .. name] = { keymap, false, "a key (string) or false" }
@@ -210,8 +223,57 @@ function M.setup(user)
     end
   end
   validate(opts, user)
+  M.resolve_keys(opts.suggestion.keymaps, (user.suggestion or {}).keymaps or {})
   M.options = opts
   return opts
+end
+
+--- The keys of a keymap option as a list (false: none).
+function M.keys(v)
+  if v == false or v == nil then
+    return {}
+  end
+  return type(v) == "table" and v or { v }
+end
+
+local function same_key(a, b)
+  local function code(k)
+    return vim.api.nvim_replace_termcodes(k, true, true, true)
+  end
+  return code(a) == code(b)
+end
+
+--- A key the user gave one action is taken from any action that only had it by default;
+--- two actions the user gave the same key is an error.
+function M.resolve_keys(keymaps, given)
+  -- The action (other than `except`) the user gave `key`, if any.
+  local function given_to(key, except)
+    for other in pairs(given) do
+      if other ~= except then
+        for _, k in ipairs(M.keys(keymaps[other])) do
+          if same_key(k, key) then
+            return other
+          end
+        end
+      end
+    end
+  end
+  for name, keys in pairs(keymaps) do
+    if given[name] ~= nil then
+      for _, key in ipairs(M.keys(keys)) do
+        local other = given_to(key, name)
+        if other then
+          error(string.format("tandem: invalid option 'suggestion.keymaps.%s': %s is also given to %s",
+            name, key, other), 0)
+        end
+      end
+    else
+      local kept = vim.tbl_filter(function(key)
+        return given_to(key, name) == nil
+      end, M.keys(keys))
+      keymaps[name] = #kept > 0 and (type(keys) == "table" and kept or kept[1]) or false
+    end
+  end
 end
 
 --- The options in force: the merged ones after `setup`, the defaults before.

@@ -8,6 +8,7 @@ local TIMEOUT_MS = 15000
 local function probe(opts)
   local settings = vim.deepcopy(opts.settings)
   settings.host = vim.tbl_extend("force", settings.host or {}, { autoStart = false })
+  settings = require("tandem.client").server_settings(settings)
   local done, result, failure = false, nil, nil
   local ok, rpc = pcall(vim.lsp.rpc.start, opts.cmd, {
     notification = function() end,
@@ -66,6 +67,14 @@ local function report_status(s)
   local server, host, model = s.server or {}, s.host or {}, s.model
   health.ok(string.format("server %s %s answers (position encoding %s)", server.name or "tandem-lsp",
     server.version or "?", server.positionEncoding or "?"))
+  local problems = type(server.settingsProblems) == "table" and server.settingsProblems or {}
+  if #problems == 0 then
+    health.ok("the server accepted every setting")
+  end
+  for _, problem in ipairs(problems) do
+    health.warn("setting ignored by the server: " .. tostring(problem),
+      { "fix it in setup({ settings = ... }); see the README's Configuration table" })
+  end
   if host.state == "ready" then
     health.ok("model host ready at " .. tostring(host.address))
   else
@@ -74,6 +83,9 @@ local function report_status(s)
       "start one: tandem-host --model <checkpoint> --listen " .. tostring(host.address),
       "or set settings.host.model so the server starts it",
     })
+  end
+  if type(host.logFile) == "string" then
+    health.info("model host log: " .. host.logFile)
   end
   if type(model) == "table" and model.name then
     health.ok(string.format("model loaded: %s (context %s, infill %s, chat %s)", model.name,

@@ -36,7 +36,13 @@ end
 local function create_commands()
   local cmd = api.nvim_create_user_command
   cmd("TandemChat", function(args)
-    local opts = { range = command_range(args), whole_file = args.bang }
+    -- The current file goes along as context (as in Copilot Chat and Continue); a range sends
+    -- just those lines, `!` nothing.
+    local range = command_range(args)
+    local opts = {
+      range = range,
+      whole_file = range == nil and not args.bang and require("tandem.config").get().chat.include_file,
+    }
     if args.args ~= "" then
       chat().ask(args.args, opts)
     else
@@ -47,7 +53,7 @@ local function create_commands()
       end)
     end
   end, { nargs = "*", range = true, bang = true,
-    desc = "Tandem: ask a question (about the selected lines; ! for the whole file)" })
+    desc = "Tandem: ask a question about the current file (or the selected lines; ! without code)" })
   for name, spec in pairs({ Explain = "explain", Fix = "fix", Document = "document", Tests = "tests" }) do
     cmd("Tandem" .. name, function(args)
       chat().command(spec, { range = command_range(args) })
@@ -87,8 +93,10 @@ function M.setup(opts)
     return
   end
   local config = require("tandem.config").setup(opts)
+  -- Its own grey, with a 256-colour fallback (like copilot.vim): Comment often has no cterm
+  -- colour, and ghost text in the normal text colour cannot be told from real text.
   local function highlights()
-    api.nvim_set_hl(0, "TandemSuggestion", { link = "Comment", default = true })
+    api.nvim_set_hl(0, "TandemSuggestion", { fg = "#808080", ctermfg = 244, default = true })
   end
   highlights()
   local group = api.nvim_create_augroup("tandem", { clear = true })

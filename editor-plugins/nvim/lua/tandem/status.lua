@@ -28,6 +28,13 @@ function M.format(s)
     hs = hs .. " — " .. tostring(host.error)
   end
   lines[#lines + 1] = hs
+  if type(host.logFile) == "string" then
+    lines[#lines + 1] = "- **host log**: " .. host.logFile
+  end
+  local problems = type(server.settingsProblems) == "table" and server.settingsProblems or {}
+  for _, problem in ipairs(problems) do
+    lines[#lines + 1] = "- **setting ignored**: " .. tostring(problem)
+  end
   if type(model) == "table" and model.name then
     lines[#lines + 1] = string.format("- **model**: %s (context %s, infill %s, chat %s)", model.name,
       num(model.context_window), model.can_infill and "yes" or "no", tostring(model.chat_format or "?"))

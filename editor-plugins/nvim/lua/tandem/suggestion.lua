@@ -68,8 +68,40 @@ local function event(kind, g)
   end
 end
 
+-- A completion menu is open: the built-in popup menu, nvim-cmp's or blink.cmp's (only
+-- asked when that plugin is loaded already).
+function M.menu_visible()
+  if vim.fn.pumvisible() == 1 then
+    return true
+  end
+  local cmp = package.loaded["cmp"]
+  if type(cmp) == "table" and type(cmp.visible) == "function" then
+    local ok, visible = pcall(cmp.visible)
+    if ok and visible then
+      return true
+    end
+  end
+  local blink = package.loaded["blink.cmp"]
+  if type(blink) == "table" then
+    local fn = blink.is_menu_visible or blink.is_visible
+    if type(fn) == "function" then
+      local ok, visible = pcall(fn)
+      if ok and visible then
+        return true
+      end
+    end
+  end
+  return false
+end
+
 local function render(g)
   api.nvim_buf_clear_namespace(g.bufnr, ns, 0, -1)
+  -- The menu and the ghost text both want <Tab>: while a menu is open, the menu has it.
+  g.hidden = config.get().suggestion.hide_during_completion and M.menu_visible()
+  if g.hidden then
+    g.mark = nil
+    return
+  end
   local hl = config.get().suggestion.hl_group
   -- Virtual text is a C string: show a NUL as the buffer would (^@) instead of cutting there.
   local lines = vim.split(g.text:gsub("%z", "^@"), "\n", { plain = true })
@@ -299,7 +331,7 @@ end
 ---@return boolean accepted false when no suggestion is shown at the cursor
 function M.accept(kind)
   local g = ghost
-  if not g or key_of(g) ~= key_of(here()) then
+  if not g or g.hidden or key_of(g) ~= key_of(here()) then
     return false
   end
   local part = g.text
@@ -339,6 +371,9 @@ end
 
 --- Hide the suggestion (reported as rejected). False when none was shown.
 function M.dismiss()
+  if ghost and ghost.hidden then
+    return false -- the key is the menu's while it is open
+  end
   stop_timer()
   cancel_inflight()
   local had = ghost ~= nil
@@ -374,7 +409,8 @@ function M.prev()
   return true
 end
 
---- The suggestion on screen: { text, row, col, id, bufnr, index, count }, or nil.
+--- The suggestion on screen: { text, row, col, id, bufnr, index, count, hidden }, or nil.
+--- `hidden`: a completion menu is open, the ghost text comes back when it closes.
 function M.current()
   if not ghost then
     return nil
@@ -382,7 +418,40 @@ function M.current()
   return {
     text = ghost.text, row = ghost.row, col = ghost.col, id = ghost.id, bufnr = ghost.bufnr,
     index = cycle and cycle.index or 1, count = cycle and #cycle.list or 1,
+    hidden = ghost.hidden == true,
   }
+end
+
+--- Draw the suggestion again if a menu hid it and it still fits the cursor (a menu closed).
+function M.refresh()
+  local g = ghost
+  if g and api.nvim_buf_is_valid(g.bufnr) and in_insert() and key_of(g) == key_of(here()) then
+    render(g)
+  end
+end
+
+-- A menu opened or closed: hide or bring back the ghost text once the menu has settled.
+local function on_menu()
+  vim.schedule(M.refresh)
+end
+
+-- blink.cmp announces its menu with User autocommands.
+api.nvim_create_autocmd("User", {
+  group = group, pattern = { "BlinkCmpMenuOpen", "BlinkCmpMenuClose" }, callback = on_menu,
+})
+
+local cmp_hooked = false
+-- nvim-cmp tells its listeners when its menu opens and closes (only if it is loaded).
+local function hook_cmp()
+  local cmp = package.loaded["cmp"]
+  if cmp_hooked or type(cmp) ~= "table" or type(cmp.event) ~= "table" then
+    return
+  end
+  cmp_hooked = true
+  pcall(function()
+    cmp.event:on("menu_opened", on_menu)
+    cmp.event:on("menu_closed", on_menu)
+  end)
 end
 
 function M.is_visible()
@@ -440,7 +509,17 @@ function M.attach(bufnr)
   api.nvim_create_autocmd({ "TextChangedI", "TextChangedP", "CursorMovedI" }, {
     group = group, buffer = bufnr, callback = on_change,
   })
-  api.nvim_create_autocmd("InsertEnter", { group = group, buffer = bufnr, callback = schedule })
+  api.nvim_create_autocmd("InsertEnter", {
+    group = group, buffer = bufnr,
+    callback = function()
+      hook_cmp()
+      schedule()
+    end,
+  })
+  -- The built-in popup menu: shown/changed, then done (accepted, dismissed or abandoned).
+  api.nvim_create_autocmd({ "CompleteChanged", "CompleteDone" }, {
+    group = group, buffer = bufnr, callback = on_menu,
+  })
   api.nvim_create_autocmd({ "InsertLeave", "BufLeave" }, {
     group = group, buffer = bufnr, callback = M.reset,
   })
@@ -450,9 +529,9 @@ function M.attach(bufnr)
       M.detach(bufnr)
     end,
   })
-  for name, lhs in pairs(config.get().suggestion.keymaps) do
+  for name, keys in pairs(config.get().suggestion.keymaps) do
     local action = ACTIONS[name]
-    if lhs and action then
+    for _, lhs in ipairs(action and config.keys(keys) or {}) do
       local fallback = fallback_for(bufnr, lhs)
       vim.keymap.set("i", lhs, function()
         if not action[1]() then
@@ -473,8 +552,8 @@ function M.detach(bufnr)
   end
   pcall(api.nvim_clear_autocmds, { group = group, buffer = bufnr })
   if api.nvim_buf_is_valid(bufnr) then
-    for name, lhs in pairs(config.get().suggestion.keymaps) do
-      if lhs and ACTIONS[name] then
+    for name, keys in pairs(config.get().suggestion.keymaps) do
+      for _, lhs in ipairs(ACTIONS[name] and config.keys(keys) or {}) do
         pcall(vim.keymap.del, "i", lhs, { buffer = bufnr })
       end
     end

@@ -14,6 +14,7 @@ import {
   type SelectionCommandArgs,
 } from '../protocol';
 import type { FromWebview, ToWebview, Turn } from './messages';
+import { blockEdit } from './placement';
 import { ChatStream, newChatId } from './stream';
 
 /** Older turns are dropped from what the server sees; it also trims the prompt to the model's window. */
@@ -265,7 +266,10 @@ export class ChatController implements vscode.Disposable {
     this.post({ type: 'reset', turns: [], busy: false });
   }
 
-  /** Inserts code at the cursor of the editor the user last worked in (replacing its selection). */
+  /**
+   * Puts a code block into the editor the user last worked in, on lines of its own: it
+   * replaces a selection, else a blank cursor line, else goes below the cursor line.
+   */
   async insert(code: string): Promise<void> {
     const editor = this.editor();
     if (editor === undefined) {
@@ -273,7 +277,22 @@ export class ChatController implements vscode.Disposable {
       return;
     }
     const shown = await vscode.window.showTextDocument(editor.document, editor.viewColumn);
-    await shown.edit((edit) => edit.replace(shown.selection, code));
+    const selection = shown.selection;
+    let range: vscode.Range = selection;
+    let text = code;
+    if (selection.isEmpty) {
+      const line = shown.document.lineAt(selection.active.line);
+      const place = blockEdit(line.lineNumber, line.text, code);
+      range = new vscode.Range(place.start.line, place.start.character, place.end.line, place.end.character);
+      text = place.text;
+    }
+    const start = range.start;
+    await shown.edit((edit) => edit.replace(range, text));
+    // The cursor goes to the end of the block.
+    const lines = text.split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    const end = new vscode.Position(start.line + lines.length - 1, (lines.length === 1 ? start.character : 0) + last.length);
+    shown.selection = new vscode.Selection(end, end);
   }
 
   private editor(): vscode.TextEditor | undefined {

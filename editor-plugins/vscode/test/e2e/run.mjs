@@ -3,18 +3,19 @@
 //
 //   npm run e2e            (from editor-plugins/vscode)
 //   TANDEM_PYTHON=…/python TANDEM_ARTIFACTS=… TANDEM_CHROMIUM=/usr/bin/chromium npm run e2e
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, run, sleep, startProcess, stopAll, waitFor } from './procs.mjs';
 import { CODE_SERVER, NODE24, ensureTools } from './tools.mjs';
-import { dialogText, ghostText, openFile, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
+import { dialogVisible, focusedEditorText, ghostText, openFile, pickRow, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
 
 const PLUGIN = path.resolve(import.meta.dirname, '..', '..');
 const PYTHON = path.resolve(PLUGIN, process.env.TANDEM_PYTHON ?? '../../.venv/bin/python');
 const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e'));
 const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
 const VSIX = path.join(PLUGIN, 'artifacts', 'tandem-vscode.vsix');
+const NO_GHOST_MS = 6000;
 const WATCHDOG_MS = 9.5 * 60_000;
 const MODEL_NAME = 'tandem-tiny';
 
@@ -42,6 +43,52 @@ async function readUntilChanged(file, previous, ms) {
     const text = readFileSync(file, 'utf8');
     return text !== previous ? text : undefined;
   }, ms, `${path.basename(file)} to change on disk`);
+}
+
+/** Shows ghost text at the cursor (asking with "Trigger Inline Suggestion" if it does not come); returns it. */
+async function triggerGhost(page, what) {
+  let ghost = await waitFor(() => ghostText(page), 10_000, `automatic ghost text (${what})`).catch(() => '');
+  for (let attempt = 0; !ghost && attempt < 4; attempt++) {
+    log(`no ghost text (${what}); running "Trigger Inline Suggestion"`);
+    await runCommand(page, 'Trigger Inline Suggestion');
+    ghost = await waitFor(() => ghostText(page), 15_000, `ghost text after the palette command (${what})`).catch(() => '');
+  }
+  if (!ghost) {
+    throw new Error(`no ghost text (${what}) after asking 4 times`);
+  }
+  return ghost;
+}
+
+/** Asks for ghost text (as triggerGhost does) and checks that none comes: it is off here. */
+async function expectNoGhost(page, what) {
+  await runCommand(page, 'Trigger Inline Suggestion');
+  await sleep(NO_GHOST_MS);
+  const ghost = await ghostText(page);
+  if (ghost) {
+    throw new Error(`ghost text ${JSON.stringify(ghost)} appeared ${what}`);
+  }
+}
+
+/** "Tandem: Show Status": the report, read from the (non-modal) status document. */
+async function statusReport(page) {
+  await runCommand(page, 'Tandem: Show Status');
+  await page.locator('.tab.active[aria-label*="Tandem Status"]').waitFor({ timeout: 15_000 });
+  const report = await waitFor(async () => {
+    const text = await focusedEditorText(page);
+    return /Language server:/.test(text) ? text : undefined;
+  }, 10_000, 'the status document');
+  if (await dialogVisible(page)) {
+    throw new Error('Show Status opened a modal dialog');
+  }
+  return report;
+}
+
+/** Closes the status document's tab (its close button: palette labels are ambiguous). */
+async function closeStatus(page) {
+  const tab = page.locator('.tab[aria-label*="Tandem Status"]').first();
+  await tab.hover();
+  await tab.locator('.tab-actions .action-label').first().click();
+  await tab.waitFor({ state: 'detached', timeout: 10_000 });
 }
 
 async function scenario(tmp) {
@@ -84,12 +131,17 @@ async function scenario(tmp) {
   log('installing the .vsix into code-server');
   await run(NODE24, [CODE_SERVER, ...csArgs, '--install-extension', VSIX], { env });
 
+  // A workspace virtual environment (a stand-in that runs our interpreter): Tandem must find
+  // it by itself, with tandem.pythonPath unset, as for a new user who just made one.
+  const venvPython = path.join(workspace, '.venv', 'bin', 'python');
+  mkdirSync(path.dirname(venvPython), { recursive: true });
+  writeFileSync(venvPython, `#!/bin/sh\nexec "${PYTHON}" "$@"\n`);
+  chmodSync(venvPython, 0o755);
   const file = path.join(workspace, 'main.py');
   writeFileSync(file, '"""Small arithmetic helpers."""\n\n\ndef sub(a, b):\n    return a - b\n\n\n');
   // Tandem's machine-specific settings (interpreter, socket) go where a remote window reads them:
   // code-server's extension host is "remote", and ignores machine-scoped values in user settings.
   const machineSettings = {
-    'tandem.pythonPath': PYTHON,
     'tandem.serverArgs': ['--log-file', path.join(ARTIFACTS, 'tandem-lsp.log')],
     'tandem.host.address': address,
   };
@@ -98,6 +150,7 @@ async function scenario(tmp) {
     'tandem.completion.maxTokensBlock': 24,
     'tandem.chat.maxTokens': 96,
     'tandem.logLevel': 'debug',
+    'tandem.completion.disableInFiles': ['secret_*.py'],
     'editor.inlineSuggest.enabled': true,
     'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
     'editor.suggestOnTriggerCharacters': false,
@@ -118,6 +171,7 @@ async function scenario(tmp) {
   mkdirSync(path.join(userData, 'Machine'), { recursive: true });
   writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
   writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  writeFileSync(path.join(workspace, 'secret_keys.py'), '# Keys: no suggestions here.\n\n');
 
   const port = await freePort();
   const codeServer = startProcess(
@@ -176,17 +230,7 @@ async function scenario(tmp) {
     log(`typed and saved; the file ends with ${JSON.stringify(before.slice(-24))}`);
     await screenshot('typed');
 
-    let ghost = await waitFor(() => ghostText(page), 10_000, 'automatic ghost text').catch(() => '');
-    if (!ghost) {
-      log('no automatic ghost text; triggering inline suggestions (Alt+\\)');
-      await page.keyboard.press('Alt+Backslash');
-      ghost = await waitFor(() => ghostText(page), 15_000, 'ghost text after Alt+\\').catch(() => '');
-    }
-    if (!ghost) {
-      log('still none; running "Trigger Inline Suggestion" from the palette');
-      await runCommand(page, 'Trigger Inline Suggestion');
-      ghost = await waitFor(() => ghostText(page), 20_000, 'ghost text after the palette command');
-    }
+    let ghost = await triggerGhost(page, 'main.py');
     // Let it settle (a later answer may replace the first), then read it once more.
     await sleep(800);
     ghost = (await ghostText(page)) || ghost;
@@ -210,15 +254,18 @@ async function scenario(tmp) {
     log('PASS ghost text: file after Tab == file before + the ghost text shown');
 
     // -- status: the acceptance reached the server (tandem.didAccept) -------------------------------
-    await runCommand(page, 'Tandem: Show Status');
-    const report = await dialogText(page);
-    await screenshot('status-dialog');
-    await page.keyboard.press('Escape');
+    const report = await statusReport(page);
+    await screenshot('status-document');
+    await closeStatus(page);
     const accepted = /(\d+) accepted/.exec(report);
     if (!accepted || Number(accepted[1]) < 1 || !report.includes(MODEL_NAME)) {
       throw new Error(`the status report does not show the model and an accepted suggestion:\n${report}`);
     }
-    log(`PASS status: ${report.split('\n').find((l) => l.startsWith('Suggestions'))}`);
+    if (!report.includes(`Python: ${venvPython} (workspace .venv)`)) {
+      throw new Error(`the status does not name the Python environment found in the workspace:\n${report}`);
+    }
+    log(`PASS status (a document, no dialog): ${report.split('\n').find((l) => l.startsWith('Suggestions'))}`);
+    log('PASS first run: the workspace .venv was found without tandem.pythonPath');
 
     // -- chat: ask in the panel, the answer streams in ---------------------------------------------
     await runCommand(page, 'Tandem: Open Chat');
@@ -247,22 +294,45 @@ async function scenario(tmp) {
     const asked = chat.locator('.turn.user').last().locator('.code-block');
     await asked.waitFor({ timeout: 15_000 });
     await waitFor(async () => (await chat.locator('.turn.assistant').last().getAttribute('data-state')) !== 'streaming', 60_000, 'the second answer');
-    const beforeInsert = readFileSync(file, 'utf8');
-    await asked.locator('button[data-action="insert"]').click();
-    await waitFor(async () => (await page.locator('.tab.active').getAttribute('class'))?.includes('dirty'), 10_000, 'the editor to change');
-    await sleep(300);
-    await page.keyboard.press('Control+S');
-    const afterInsert = await readUntilChanged(file, beforeInsert, 10_000);
-    await screenshot('code-block-inserted');
-    if (afterInsert !== beforeInsert + code) {
-      throw new Error(`Insert changed the file to ${JSON.stringify(afterInsert.slice(-80))}; expected it to end with the code block`);
+    // Insert puts the block on lines of its own: below a line with text...
+    const insertAt = async (downs) => {
+      await openFile(page, 'main.py');
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < downs; i++) {
+        await page.keyboard.press('ArrowDown');
+      }
+      await page.keyboard.press('Home');
+      const beforeInsert = readFileSync(file, 'utf8');
+      await asked.locator('button[data-action="insert"]').click();
+      await waitFor(async () => (await page.locator('.tab.active').getAttribute('class'))?.includes('dirty'), 10_000, 'the editor to change');
+      await sleep(300);
+      await page.keyboard.press('Control+S');
+      return [beforeInsert, await readUntilChanged(file, beforeInsert, 10_000)];
+    };
+    const codeLines = code.split('\n');
+    let [beforeInsert, afterInsert] = await insertAt(0);
+    let want = beforeInsert.split('\n');
+    want.splice(1, 0, ...codeLines);
+    if (afterInsert !== want.join('\n')) {
+      throw new Error(`Insert on a line with text gave ${JSON.stringify(afterInsert.slice(0, 160))}; expected the block on the lines below it`);
     }
+    // ...and in place of a blank line.
+    [beforeInsert, afterInsert] = await insertAt(codeLines.length + 1);
+    want = beforeInsert.split('\n');
+    if (want[codeLines.length + 1] !== '') {
+      throw new Error(`expected a blank line ${codeLines.length + 2} in ${JSON.stringify(beforeInsert)}`);
+    }
+    want.splice(codeLines.length + 1, 1, ...codeLines);
+    if (afterInsert !== want.join('\n')) {
+      throw new Error(`Insert on a blank line gave ${JSON.stringify(afterInsert.slice(0, 200))}; expected the block in its place`);
+    }
+    await screenshot('code-block-inserted');
     await asked.locator('button[data-action="copy"]').click();
     const clipboard = await waitFor(async () => {
       const text = await page.evaluate(() => navigator.clipboard.readText());
       return text === code ? text : undefined;
     }, 10_000, 'the clipboard to hold the code block');
-    log(`PASS code block: Insert put ${JSON.stringify(code)} at the cursor; Copy put ${clipboard.length} characters on the clipboard`);
+    log(`PASS code block: Insert put ${JSON.stringify(code)} on lines of its own (below a line, in place of a blank one); Copy put ${clipboard.length} characters on the clipboard`);
 
     // -- a selection command streams into the chat ----------------------------------------------------
     await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
@@ -285,14 +355,86 @@ async function scenario(tmp) {
     await runCommand(page, 'Tandem: Restart Language Server');
     await sleep(1000);
     await waitFor(() => statusBarText(page, new RegExp(MODEL_NAME)), 60_000, 'the status bar to show the model again');
-    await runCommand(page, 'Tandem: Show Status');
-    const restarted = await dialogText(page);
+    const restarted = await statusReport(page);
     await screenshot('status-after-restart');
-    await page.keyboard.press('Escape');
+    await closeStatus(page);
     if (!/Language server: running/.test(restarted) || !/ 0 accepted/.test(restarted)) {
       throw new Error(`after a restart the status should come from a new server:\n${restarted}`);
     }
     log('PASS restart: a new language server answers');
+
+    // -- the status-bar switch turns ghost text off and on ---------------------------------------------
+    await openFile(page, 'main.py');
+    const toggleOn = page.locator('.part.statusbar a.statusbar-item-label[aria-label="Tandem completions on"]');
+    await toggleOn.waitFor({ timeout: 10_000 });
+    await toggleOn.click();
+    await page.locator('.part.statusbar a.statusbar-item-label[aria-label="Tandem completions off"]').waitFor({ timeout: 10_000 });
+    const userAfterToggle = JSON.parse(readFileSync(path.join(userData, 'User', 'settings.json'), 'utf8'));
+    if (userAfterToggle['tandem.completion.enable'] !== false) {
+      throw new Error(`the switch did not turn tandem.completion.enable off: ${JSON.stringify(userAfterToggle)}`);
+    }
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('def div(a, b):', { delay: 30 });
+    await page.keyboard.press('Enter');
+    await expectNoGhost(page, 'with completions switched off');
+    await screenshot('completions-off');
+    await page.locator('.part.statusbar a.statusbar-item-label[aria-label="Tandem completions off"]').click();
+    await toggleOn.waitFor({ timeout: 10_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    const back = await triggerGhost(page, 'switched back on');
+    await page.keyboard.press('Escape');
+    log(`PASS switch: no ghost text while off; back on, ghost text ${JSON.stringify(back.slice(0, 30))}`);
+
+    // -- tandem.completion.disableInFiles: no ghost text in secret_*.py ----------------------------------
+    await openFile(page, 'secret_keys.py');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('def key():', { delay: 30 });
+    await page.keyboard.press('Enter');
+    await expectNoGhost(page, 'in a file matched by tandem.completion.disableInFiles');
+    await screenshot('disabled-file');
+    log('PASS disableInFiles: secret_keys.py gets no ghost text');
+
+    // -- "Set Up Python Environment" lists the environment found and makes it the setting -------------------
+    await runCommand(page, 'Tandem: Set Up Python Environment');
+    await screenshot('python-setup');
+    await pickRow(page, '.venv/bin/python');
+    const written = await waitFor(() => {
+      for (const where of ['Machine', 'User']) {
+        const settingsFile = path.join(userData, where, 'settings.json');
+        const value = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8'))['tandem.pythonPath'] : undefined;
+        if (value) {
+          return `${where}: ${value}`;
+        }
+      }
+      return undefined;
+    }, 15_000, 'tandem.pythonPath to be written');
+    if (!written.endsWith(venvPython)) {
+      throw new Error(`Set Up Python Environment wrote ${written}`);
+    }
+    await waitFor(() => statusBarText(page, new RegExp(MODEL_NAME)), 60_000, 'the server back after the interpreter change');
+    await sleep(1000);
+    const toasts = (await page.locator('.notifications-toasts .notification-toast').allInnerTexts()).filter((t) => /fail|error/i.test(t));
+    if (toasts.length > 0) {
+      throw new Error(`the restart for the new interpreter showed errors: ${JSON.stringify(toasts)}`);
+    }
+    log(`PASS python setup: picked the workspace .venv (${written}); the server restarted without an error`);
+
+    // -- the walkthrough is there ------------------------------------------------------------------------
+    await runCommand(page, 'Welcome: Open Walkthrough...', { opensPicker: true });
+    await pickRow(page, 'Get started with Tandem');
+    await page.locator('.gettingStartedContainer', { hasText: 'Python environment' }).first().waitFor({ timeout: 20_000 });
+    await screenshot('walkthrough');
+    const walkthrough = await page.locator('.gettingStartedContainer').first().innerText();
+    for (const step of ['Python environment', 'Choose a model', 'Ghost text and chat']) {
+      if (!walkthrough.includes(step)) {
+        throw new Error(`the walkthrough has no step "${step}":\n${walkthrough.slice(0, 800)}`);
+      }
+    }
+    log('PASS walkthrough: Get started with Tandem (Python environment, model, ghost text and chat)');
+
   } finally {
     try {
       if (page) {
@@ -343,7 +485,7 @@ async function main() {
     console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
     process.exit(1);
   }
-  console.log(`E2E PASS in ${seconds}s: ghost text accepted with Tab, chat answer streamed, code block inserted/copied, Explain Selection streamed, server restarted (${shots} screenshots in ${ARTIFACTS})`);
+  console.log(`E2E PASS in ${seconds}s: workspace venv found, ghost text accepted with Tab, status document, chat answer streamed, code block inserted on its own lines/copied, Explain Selection streamed, server restarted, completions switch, disableInFiles, Python setup, walkthrough (${shots} screenshots in ${ARTIFACTS})`);
 }
 
 await main();

@@ -1,8 +1,8 @@
 // Driving the VS Code workbench (code-server) through playwright-core: commands, files, ghost text, webviews.
 import { sleep, waitFor } from './procs.mjs';
 
-/** Runs a command by its palette label (F1, type, Enter). */
-export async function runCommand(page, label) {
+/** Runs a command by its palette label (F1, type, Enter); `opensPicker`: it shows a quick pick of its own. */
+export async function runCommand(page, label, { opensPicker = false } = {}) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -11,6 +11,10 @@ export async function runCommand(page, label) {
   await row.waitFor({ state: 'visible', timeout: 10_000 });
   await sleep(200);
   await input.press('Enter');
+  if (opensPicker) {
+    await page.waitForFunction(() => !document.querySelector('.quick-input-widget input')?.value.startsWith('>'), null, { timeout: 10_000 });
+    return;
+  }
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
@@ -76,4 +80,27 @@ export async function dialogText(page) {
   const box = page.locator('.monaco-dialog-box');
   await box.waitFor({ state: 'visible', timeout: 15_000 });
   return (await box.innerText()).trim();
+}
+
+/** The text of the focused editor (e.g. the Tandem Status document), lines in order. */
+export async function focusedEditorText(page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-instance .monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
+    const lines = [...(editor?.querySelectorAll('.view-lines .view-line') ?? [])];
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+  });
+}
+
+/** Is a modal dialog on screen? */
+export async function dialogVisible(page) {
+  return page.locator('.monaco-dialog-box').isVisible();
+}
+
+/** Picks the quick-pick row holding `text` (the quick pick must be open). */
+export async function pickRow(page, text) {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }

@@ -50,7 +50,7 @@ describe('toInitializationOptions', () => {
       trace: { server: 'verbose' },
       logLevel: 'debug',
       host: { address: null, model: '/m', autoStart: true, args: ['--dtype', 'fp16'], python: '' },
-      completion: { enable: true, debounceMs: 75, topP: 0.95 },
+      completion: { enable: true, debounceMs: 75, topP: 0.95, disableInFiles: ['*.env'] },
       chat: { systemPrompt: 'Be brief.' },
       get: () => 1,
     });
@@ -141,7 +141,7 @@ describe('package.json settings mirror lsp_server/config.py', { skip: !existsSyn
 
   it('contributes nothing the server does not know, except the client-only settings', () => {
     const server = serverSettings(readFileSync(SERVER_CONFIG, 'utf8'));
-    const clientOnly = ['tandem.pythonPath', 'tandem.serverArgs', 'tandem.trace.server'];
+    const clientOnly = ['tandem.pythonPath', 'tandem.serverArgs', 'tandem.trace.server', 'tandem.completion.disableInFiles'];
     for (const key of Object.keys(properties)) {
       assert.ok(server.has(key) || clientOnly.includes(key), `${key} is not a server setting`);
     }

@@ -70,3 +70,14 @@ describe('statusReport', () => {
     assert.equal(statusReport(undefined, 'stopped', 'boom'), 'Language server: stopped (boom)');
   });
 });
+
+describe('statusReport names the host log and ignored settings', () => {
+  it('lists them', () => {
+    const report = statusReport(
+      { ...ready, server: { ...ready.server, settingsProblems: ['tandem.completion.temperature: expected a number'] }, host: { ...ready.host, logFile: '/run/t/host.log' } },
+      'running',
+    );
+    assert.match(report, /\n {2}log: \/run\/t\/host\.log/);
+    assert.match(report, /setting ignored: tandem\.completion\.temperature/);
+  });
+});

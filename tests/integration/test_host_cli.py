@@ -1,0 +1,146 @@
+"""`tandem-host` as a user meets it: hub ids stay local unless --download, --log-file gets every line."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ROOT
+
+HUB_ID = "codellama/CodeLlama-7b-hf"
+
+
+class FakeHub(http.server.ThreadingHTTPServer):
+    """A stand-in for the Hugging Face Hub that knows no model: every request gets 404."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _missing(self) -> None:
+                hub.paths.append(self.path)
+                body = b'{"error": "Repository not found"}'
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Error-Code", "RepoNotFound")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = _missing
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    server = FakeHub()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+
+
+def run_host(
+    *args: str, env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "model_host", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def online_env(tmp_path: Path, hub: FakeHub) -> dict[str, str]:
+    """No HF_HUB_OFFLINE, an empty cache, and the 'Hub' at our fake endpoint."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    }
+    env.update(
+        HF_HOME=str(tmp_path / "hf"),
+        HF_ENDPOINT=f"http://127.0.0.1:{hub.server_address[1]}",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def test_a_hub_id_stays_local_without_download(tmp_path: Path, hub: FakeHub) -> None:
+    sock = tmp_path / "h.sock"
+    done = run_host("--model", HUB_ID, "--listen", f"unix:{sock}", env=online_env(tmp_path, hub))
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, done.stderr
+    assert "not in the local Hugging Face cache" in errors[0] and "--download" in errors[0]
+    assert hub.paths == []  # not one request went to the network
+
+
+def test_download_asks_the_hub(tmp_path: Path, hub: FakeHub) -> None:
+    sock = tmp_path / "h.sock"
+    env = online_env(tmp_path, hub)
+    done = run_host("--model", HUB_ID, "--listen", f"unix:{sock}", "--download", env=env)
+    assert done.returncode == 3, done.stderr
+    assert any(HUB_ID in path for path in hub.paths), hub.paths
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "cannot read a model config" in errors[0], done.stderr
+
+
+def test_help_says_what_is_downloaded() -> None:
+    done = run_host("--help", env=dict(os.environ))
+    text = " ".join(done.stdout.split())
+    assert "nothing is downloaded unless --download is given" in text
+    assert "--download" in text and "--version" in text
+    version = run_host("--version", env=dict(os.environ))
+    assert version.returncode == 0 and version.stdout.startswith("tandem-host ")
+
+
+def test_log_file_gets_every_line(tmp_path: Path, tiny_model: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    bad_log = tmp_path / "bad.log"
+    done = run_host(
+        "--model", str(tmp_path / "missing"), "--listen", f"unix:{tmp_path / 'b.sock'}",
+        "--log-file", str(bad_log), env=env,
+    )  # fmt: skip
+    assert done.returncode == 3
+    logged = bad_log.read_text()
+    for line in done.stderr.splitlines():  # what stderr shows, the file holds too
+        assert line in logged, line
+    assert "tandem-host: listening on" in logged
+    assert "tandem-host: error: cannot load" in logged and "no such folder" in logged
+
+    good_log = tmp_path / "good.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model_host", "--model", str(tiny_model),
+         "--listen", f"unix:{tmp_path / 'g.sock'}", "--log-file", str(good_log)],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while "tandem-host: ready:" not in (good_log.read_text() if good_log.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < deadline, "the host never got ready"
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    logged = good_log.read_text()
+    for needle in ("listening on", "loading weights", "tandem-host: ready:"):
+        assert needle in logged, (needle, logged)
