@@ -176,6 +176,7 @@ class Completer:
             "top_p": cfg.top_p,
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
+            "document": doc.uri,  # keeps this document on one vLLM replica (its prefix cache)
         }
         return Plan(text, offset, mode, ctx, params)
 

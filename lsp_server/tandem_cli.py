@@ -51,8 +51,25 @@ async def _host_status(address: str | None) -> dict[str, object]:
         await client.close()
 
 
+def _missing_local_engine() -> str | None:
+    """The first package of the `[local]` extra that is not installed, if any."""
+    from importlib.util import find_spec
+
+    return next((m for m in ("torch", "transformers", "accelerate") if find_spec(m) is None), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "make-tiny" or (args.command == "demo" and not args.address):
+        missing = _missing_local_engine()
+        if missing:
+            what = "building a model" if args.command == "make-tiny" else "a demo with its own host"
+            print(
+                f"tandem: {what} needs the in-process engine ({missing} is not installed): "
+                "pip install 'tandem-assist[local]'",
+                file=sys.stderr,
+            )
+            return 2
     if args.command == "make-tiny":
         from model_host.tiny import main as tiny_main
 
