@@ -139,7 +139,8 @@ class ReplicaSet:
             self.mark_ready(replica)
         except Incompatible as exc:
             replica.state, replica.reason = INCOMPATIBLE, str(exc)
-            log.error("vLLM replica %s is not usable: %s", replica.url, exc)
+            if self.window is not None:  # at start, the host stops with this message instead
+                log.error("vLLM replica %s is not usable: %s", replica.url, exc)
             self._changed(replica)
             return
         except httpx.HTTPError as exc:
