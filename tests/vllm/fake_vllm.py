@@ -136,7 +136,7 @@ class FakeVllm:
             prompt = json.loads(body)["prompt"]
             await _send_json(writer, 200, {"tokens": self.encode(prompt), "count": 0})
         elif path == "/metrics":
-            text = "vllm:num_requests_running{engine=\"0\"} 0.0\nvllm:num_requests_waiting{engine=\"0\"} 2.0\n"
+            text = 'vllm:num_requests_running{engine="0"} 0.0\nvllm:num_requests_waiting{engine="0"} 2.0\n'
             await _send(writer, 200, text.encode(), "text/plain")
         elif path == "/v1/completions" and method == "POST":
             request = json.loads(body)

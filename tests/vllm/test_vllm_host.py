@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
-from model_host.tokenizer import SentencePieceTokenizer, Tokenizer, load_tokenizer
 from model_host.tiny import train_tiny_tokenizer
+from model_host.tokenizer import SentencePieceTokenizer, Tokenizer, load_tokenizer
 from tests.hostproc import HostProcess, start_host
 from tests.paths import ROOT
 from tests.vllm.conftest import write_tokenizer_only
@@ -149,8 +149,10 @@ async def test_cancel_closes_the_stream_to_vllm(vhost: HostProcess, fake: FakeVl
 
 def _run_host(model: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "model_host", "--model", str(model), "--listen", "tcp:127.0.0.1:0"]
-        + list(args),
+        [
+            *(sys.executable, "-m", "model_host", "--model", str(model)),
+            *("--listen", "tcp:127.0.0.1:0", *args),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
