@@ -64,6 +64,7 @@ class VllmServer:
     python: Path
     model: Path
     log_path: Path
+    max_model_len: int = 2048
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -96,7 +97,7 @@ class VllmServer:
                 "--dtype",
                 "float32",
                 "--max-model-len",
-                "2048",
+                str(self.max_model_len),
                 "--enforce-eager",
                 "--enable-prompt-tokens-details",
                 "--host",
@@ -182,10 +183,14 @@ class VllmServer:
             self.kill()
 
 
-def start_servers(python: Path, model: Path, logs: Path, n: int) -> list[VllmServer]:
+def start_servers(
+    python: Path, model: Path, logs: Path, n: int, *, max_model_len: int = 2048
+) -> list[VllmServer]:
     """Start `n` servers side by side (start-up is mostly waiting) and wait for all."""
     logs.mkdir(parents=True, exist_ok=True)
-    servers = [VllmServer(python, model, logs / f"vllm-{i}.log").start() for i in range(n)]
+    servers = [
+        VllmServer(python, model, logs / f"vllm-{i}.log", max_model_len).start() for i in range(n)
+    ]
     errors: list[BaseException] = []
 
     def wait(server: VllmServer) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ pytestmark = pytest.mark.timeout(420)
 GREEDY = {"temperature": 0}
 EOT_PREFIX, EOT_SUFFIX = "def area(r):\n    return ", "\n"
 CLEAR_GAP = 1e-3  # top-2 logit gap under which two float32 engines may honestly differ
-LONG_TOKENS = 1500
+# Long enough that vLLM is still decoding when a cancel or a kill lands: its engine
+# can run far ahead of its own HTTP streaming on two shared cores (~800 tokens/s).
+CONTEXT = 8192
+LONG_TOKENS = 6000
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def build_tier_model(out: Path) -> TierModel:
 
     from model_host.tiny import make_tiny
 
-    make_tiny(out, shape="mini")
+    make_tiny(out, shape="mini", max_position_embeddings=CONTEXT)
     tok = load_tokenizer(out)
     infill = InfillIds.from_tokenizer(tok)
     assert infill is not None
@@ -120,7 +124,8 @@ def servers(
     vllm_python: Path, tier_model: TierModel, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[VllmServer]]:
     t0 = time.perf_counter()
-    started = start_servers(vllm_python, tier_model.path, tmp_path_factory.mktemp("vllm-logs"), 2)
+    logs = tmp_path_factory.mktemp("vllm-logs")
+    started = start_servers(vllm_python, tier_model.path, logs, 2, max_model_len=CONTEXT)
     print(f"\n[vllm tier] two vLLM servers ready in {time.perf_counter() - t0:.1f} s")
     yield started
     for server in started:
@@ -179,14 +184,21 @@ async def lsp(lsp_client: LanguageClient, vhost: HostProcess) -> AsyncIterator[N
     await lsp_client.shutdown_session()
 
 
+_long: dict[str, Any] = {}
+
+
 async def long_params(client: HostClient) -> dict[str, Any]:
     """Complete params whose greedy answer runs the full LONG_TOKENS (random models loop)."""
-    for n in range(8):
-        params = {"prefix": f"x{n} = [", "suffix": "]\n", "max_tokens": LONG_TOKENS, **GREEDY}
-        result = await client.request(Method.COMPLETE, params)
-        if result["generated_tokens"] == LONG_TOKENS:
-            return params
-    raise AssertionError("no prompt ran long enough on this checkpoint")
+    if not _long:
+        for n in range(8):
+            params = {"prefix": f"x{n} = [", "suffix": "]\n", "max_tokens": LONG_TOKENS, **GREEDY}
+            result = await client.request(Method.COMPLETE, params)
+            if result["generated_tokens"] == LONG_TOKENS:
+                _long.update(params)
+                break
+        else:
+            raise AssertionError("no prompt ran long enough on this checkpoint")
+    return dict(_long)
 
 
 # ---- through the real language server ------------------------------------------
@@ -313,7 +325,7 @@ async def test_greedy_output_equals_the_in_process_engine(
     model = _load(tier_model.path)
     requests: list[tuple[str, dict[str, Any]]] = [
         ("complete", {"prefix": f"def f{n}(a, b):\n    ", "suffix": "\n", "order": order})
-        for n in range(4)
+        for n in range(3)
         for order in ("psm", "spm")
     ]
     requests += [
@@ -338,7 +350,7 @@ async def test_greedy_output_equals_the_in_process_engine(
         compared += 1
     await remote.close()
     await local.close()
-    assert compared >= 6, f"only {compared} prompts had clear greedy choices"
+    assert compared >= 5, f"only {compared} prompts had clear greedy choices"
 
 
 async def test_eot_stops_generation(
@@ -393,15 +405,21 @@ async def test_cancel_reaches_vllm(vhost: HostProcess, servers: list[VllmServer]
     params = await long_params(client)
     server = servers[0]
     before = server.metrics()
-    got = asyncio.Event()
+    acks: list[asyncio.Future[Any]] = []
+
+    def on_first_text(note: Any) -> None:
+        # Cancel from the notification itself: a test loop busy reading a fast stream
+        # would otherwise send it only after vLLM has finished.
+        if not acks:
+            acks.append(client.session.start_request(Method.CANCEL, {"id": msgid})[1])
+
     msgid, future = client.session.start_request(
-        Method.COMPLETE, {**params, "stream": True}, lambda note: got.set()
+        Method.COMPLETE, {**params, "stream": True}, on_first_text
     )
-    await asyncio.wait_for(got.wait(), 30)
-    assert await client.request(Method.CANCEL, {"id": msgid}) == {"cancelled": True}
     with pytest.raises(RpcError) as err:
-        await asyncio.wait_for(future, 10)
+        await asyncio.wait_for(future, 30)
     assert err.value.code == ErrorCode.CANCELLED
+    assert await asyncio.wait_for(acks[0], 10) == {"cancelled": True}
     assert err.value.data["generated_tokens"] < LONG_TOKENS
     metrics: dict[str, float] = {}
     for _ in range(100):  # vLLM notices the closed connection within a step or two
@@ -444,14 +462,26 @@ async def test_a_killed_replica_fails_fast_and_the_next_request_goes_to_the_othe
             if preference(f"file:///vllm/kill{n}.py".encode(), [a.url, b.url])[0] == b.url
         )
         params = {**params, "document": doc, "stream": True}
-        got = asyncio.Event()
-        _, future = client.session.start_request(Method.COMPLETE, params, lambda n: got.set())
-        await asyncio.wait_for(got.wait(), 30)
-        b.kill()
-        killed = time.monotonic()
+        killed: list[float] = []
+
+        def kill_b_while_it_decodes() -> None:
+            # A thread, not the test's loop: a busy loop could notice too late, after
+            # vLLM (faster than the pipe on two shared cores) had already finished.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if b.metrics().get("vllm:num_requests_running") == 1:
+                    b.kill()
+                    killed.append(time.monotonic())
+                    return
+                time.sleep(0.01)
+
+        killer = threading.Thread(target=kill_b_while_it_decodes)
+        killer.start()
+        _, future = client.session.start_request(Method.COMPLETE, params, lambda note: None)
         with pytest.raises(RpcError) as err:
             await asyncio.wait_for(future, 30)
-        assert time.monotonic() - killed < 10  # fast: the broken connection, not a timeout
+        killer.join()
+        assert time.monotonic() - killed[0] < 10  # fast: the broken connection, not a timeout
         assert err.value.code == ErrorCode.ENGINE_UNAVAILABLE
         assert b.url in err.value.message and "mid-answer" in err.value.message
         served_a = (await client.request(Method.STATUS))["engine"]["replicas"][0]["served"]

@@ -230,6 +230,9 @@ class VllmBackend:
                 first = False
                 if chunk.ids:
                     yield Delta(chunk.ids)
+                # A fast stream is always ready to read, so reading never suspends: let the
+                # loop serve other work (a `cancel`, other clients) between chunks.
+                await asyncio.sleep(0)
                 if chunk.finish is not None:
                     mapped = _FINISH.get(chunk.finish)
                     if mapped is None:
