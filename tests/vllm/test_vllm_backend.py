@@ -319,3 +319,18 @@ async def _eventually(check: Any, timeout: float = DEADLINE_S) -> None:
         if loop.time() > end:
             raise AssertionError("still not true")
         await asyncio.sleep(0.02)
+
+
+async def test_a_replica_that_comes_back_with_another_tokenizer_is_not_used(
+    backend: VllmBackend, fake: FakeVllm
+) -> None:
+    fake.mode = "reset"
+    await failure(backend)
+    assert backend.replicas.replicas[0].state == DOWN
+    fake.mode = "ok"
+    fake.encode = SentencePieceTokenizer(train_tiny_tokenizer(vocab_size=1200)).encode
+    await backend.replicas.check_all()  # back up, but re-verified: it serves another vocabulary
+    replica = backend.status()["replicas"][0]
+    assert replica["state"] == "incompatible" and "tokenizes differently" in replica["reason"]
+    err = await failure(backend)
+    assert "incompatible" in err.message

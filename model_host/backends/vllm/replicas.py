@@ -125,7 +125,9 @@ class ReplicaSet:
             if response.status_code != 200:
                 self.mark_down(replica, f"/health answered HTTP {response.status_code}")
                 return
-            if replica.facts is None:
+            # Verified before its first use, and again when it comes back: a restarted
+            # server may serve another model or tokenizer behind the same URL.
+            if replica.facts is None or replica.state == DOWN:
                 facts = await verify(
                     self.client, replica.url, probe_ids=self.probe_ids, model=self.model
                 )
