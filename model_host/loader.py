@@ -189,7 +189,7 @@ def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
         raise LoadError(str(exc)) from exc
     if profile.chat_format == "template" and hf_tokenizer is None:
         hf_tokenizer = _hf_tokenizer(folder, "its chat template is rendered by transformers")
-    progress("ready", 0.5)
+    progress("profile", 0.5)
     return LoadedModel(None, "remote", tokenizer, hf_tokenizer, profile)
 
 
