@@ -185,7 +185,11 @@ class VllmBackend:
             raise
         except httpx.HTTPError as exc:
             replica.failed += 1
-            raise engine_unavailable(f"vLLM at {replica.url}: {describe(exc)}") from None
+            if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+                self.replicas.mark_down(replica, describe(exc))
+            raise engine_unavailable(
+                f"vLLM at {replica.url}: {describe(exc)}", {"url": replica.url}
+            ) from None
         if response.status_code == 200:
             return response
         replica.failed += 1

@@ -148,6 +148,10 @@ class ReplicaSet:
         except httpx.HTTPError as exc:
             self.mark_down(replica, describe(exc))
             return
+        except Exception as exc:  # an answer nobody foresaw: keep the watcher alive
+            log.exception("health check of %s failed", replica.url)
+            self.mark_down(replica, f"health check failed: {exc}")
+            return
         try:
             metrics = await self.client.get(f"{replica.url}/metrics")
             if metrics.status_code == 200:
