@@ -110,9 +110,29 @@ def _make_tiny(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the tiny model to {out}: {exc.strerror or exc}") from exc
 
 
+def _missing_local_engine() -> str | None:
+    """The first package of the `[local]` extra that is not installed, if any."""
+    from importlib.util import find_spec
+
+    return next((m for m in ("torch", "transformers", "accelerate") if find_spec(m) is None), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "make-tiny" or (args.command == "demo" and not args.address):
+            missing = _missing_local_engine()
+            if missing:
+                what = (
+                    "building a model"
+                    if args.command == "make-tiny"
+                    else "a demo with its own host"
+                )
+                raise CliError(
+                    f"{what} needs the in-process engine ({missing} is not installed): "
+                    "pip install 'tandem-assist[local]'",
+                    EXIT_USAGE,
+                )
         if args.command == "make-tiny":
             return _make_tiny(args)
         if args.command == "status":

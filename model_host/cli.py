@@ -10,6 +10,7 @@ import sys
 
 from . import __version__
 from .backends.local import EngineConfig
+from .backends.vllm import VllmConfig
 from .loader import LoadSpec
 from .logsetup import announce, configure_logging
 from .rpc.address import AddressError, default_socket_path, parse_address
@@ -27,13 +28,64 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         required=True,
         help="checkpoint folder, or a Hugging Face hub id already in the local cache "
-        "(nothing is downloaded unless --download is given)",
+        "(nothing is downloaded unless --download is given); with --engine vllm only its "
+        "config and tokenizer are read",
     )
     ap.add_argument(
         "--download",
         action="store_true",
         help="fetch a hub id that is not in the local cache from the Hugging Face Hub "
         "(progress goes to the log)",
+    )
+    ap.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "vllm"],
+        help="local: run the model in this process (needs tandem-assist[local]); "
+        "vllm: generate on the vLLM servers given by --vllm-url",
+    )
+    vllm = ap.add_argument_group("vLLM engine (--engine vllm)")
+    vllm.add_argument(
+        "--vllm-url",
+        default=None,
+        metavar="URL[,URL...]",
+        help="base URLs of vLLM OpenAI-compatible servers serving the same checkpoint "
+        "(several: replicas; each document sticks to one)",
+    )
+    vllm.add_argument(
+        "--vllm-model", default=None, help="served model name (default: the one the server lists)"
+    )
+    vllm.add_argument(
+        "--vllm-api-key",
+        default=os.environ.get("TANDEM_VLLM_API_KEY"),
+        help="vLLM's --api-key (or set TANDEM_VLLM_API_KEY)",
+    )
+    vllm.add_argument(
+        "--vllm-timeout",
+        type=float,
+        default=VllmConfig.timeout_s,
+        metavar="SECONDS",
+        help="longest silence on a stream before the request fails",
+    )
+    vllm.add_argument(
+        "--vllm-start-timeout",
+        type=float,
+        default=VllmConfig.start_timeout_s,
+        metavar="SECONDS",
+        help="how long to wait at start for a first vLLM replica to be ready",
+    )
+    vllm.add_argument(
+        "--vllm-health-interval",
+        type=float,
+        default=VllmConfig.health_interval_s,
+        metavar="SECONDS",
+        help="how often each replica's health is checked",
+    )
+    vllm.add_argument(
+        "--vllm-priority",
+        action="store_true",
+        help="send request priorities (completions before chat); vLLM must run with "
+        "--scheduling-policy priority",
     )
     ap.add_argument(
         "--listen",
@@ -148,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
             logging.ERROR,
         )
         return EXIT_USAGE
+    vllm = None
+    if args.engine == "vllm":
+        vllm = _vllm_config(args)
+        if vllm is None:
+            return EXIT_USAGE
+    elif args.vllm_url:
+        print("tandem-host: error: --vllm-url needs --engine vllm", file=sys.stderr)
+        return EXIT_USAGE
     config = HostConfig(
         spec=LoadSpec(
             model=args.model,
@@ -169,11 +229,32 @@ def main(argv: list[str] | None = None) -> int:
             kv_cache_tokens=args.kv_cache_tokens,
             prefix_cache=not args.no_prefix_cache,
         ),
+        vllm=vllm,
         max_queue=args.max_queue,
         max_frame_bytes=args.max_frame_bytes,
         idle_exit_s=args.idle_exit,
     )
     return asyncio.run(HostServer(config).run())
+
+
+def _vllm_config(args: argparse.Namespace) -> VllmConfig | None:
+    urls = tuple(u.strip() for u in (args.vllm_url or "").split(",") if u.strip())
+    if not urls:
+        print("tandem-host: error: --engine vllm needs --vllm-url URL[,URL...]", file=sys.stderr)
+        return None
+    if min(args.vllm_timeout, args.vllm_start_timeout, args.vllm_health_interval) <= 0:
+        print("tandem-host: error: --vllm-* times must be positive", file=sys.stderr)
+        return None
+    return VllmConfig(
+        urls=urls,
+        api_key=args.vllm_api_key or None,
+        model=args.vllm_model,
+        timeout_s=args.vllm_timeout,
+        start_timeout_s=args.vllm_start_timeout,
+        health_interval_s=args.vllm_health_interval,
+        max_connections=args.max_queue + 2 * len(urls),
+        send_priority=args.vllm_priority,
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -72,8 +73,14 @@ def _tokenizer_dir(model: str) -> Path | None:
 
 def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     """Load config, tokenizer and weights. Raises LoadError with one readable message."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    try:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise LoadError(
+            f"the in-process engine needs torch and transformers ({exc}): install "
+            "tandem-assist[local], or serve with --engine vllm"
+        ) from None
 
     from .profile import ProfileError, detect_profile
     from .tokenizer import TokenizerLoadError, load_tokenizer
@@ -168,6 +175,91 @@ def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[
     with torch.device("cuda" if cuda else "cpu"):
         model = AutoModelForCausalLM.from_config(config, dtype=dtype)
     return config, model
+
+
+def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
+    """Config and tokenizer only, no weights and no torch: for a host whose engine is remote.
+
+    A checkpoint with a SentencePiece `tokenizer.model` and no chat template needs
+    nothing beyond sentencepiece; a `tokenizer.json`-only one, or the `template` chat
+    format, needs transformers (which imports torch when torch is installed).
+    """
+    from .profile import ProfileError, detect_profile
+    from .tokenizer import TokenizerLoadError, load_tokenizer
+
+    folder = _checkpoint_dir(spec.model)
+    progress("config", 0.05)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LoadError(f"cannot read {folder / 'config.json'}: {_first_line(exc)}") from exc
+    if not isinstance(config, dict) or config.get("model_type") != "llama":
+        kind = config.get("model_type", "unknown") if isinstance(config, dict) else "unknown"
+        raise LoadError(
+            f"{spec.model!r} is a {kind!r} model; "
+            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
+        )
+    progress("tokenizer", 0.1)
+    has_template = _has_chat_template(folder)
+    hf_tokenizer = None
+    try:
+        if not (folder / "tokenizer.model").is_file():
+            hf_tokenizer = _hf_tokenizer(folder, "it has no tokenizer.model")
+        tokenizer = load_tokenizer(folder, hf_tokenizer)
+        profile = detect_profile(
+            name=str(spec.model),
+            config=config,
+            tok=tokenizer,
+            has_chat_template=has_template,
+            chat_format_override=spec.chat_format,
+            infill_override=spec.infill,
+        )
+    except (TokenizerLoadError, ProfileError) as exc:
+        raise LoadError(str(exc)) from exc
+    if profile.chat_format == "template" and hf_tokenizer is None:
+        hf_tokenizer = _hf_tokenizer(folder, "its chat template is rendered by transformers")
+    progress("profile", 0.5)
+    return LoadedModel(None, "remote", tokenizer, hf_tokenizer, profile)
+
+
+def _checkpoint_dir(model: str) -> Path:
+    """The local folder of `model`: the path itself, or a hub id's snapshot in the local cache."""
+    if Path(model).is_dir():
+        return Path(model)
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        raise LoadError(
+            f"{model!r} is not a folder (hub ids need huggingface_hub to find their local cache)"
+        ) from None
+    found = try_to_load_from_cache(model, "config.json")
+    if not isinstance(found, str):
+        raise LoadError(f"{model!r} is neither a folder nor a hub id in the local cache")
+    return Path(found).parent
+
+
+def _has_chat_template(folder: Path) -> bool:
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    try:
+        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and bool(config.get("chat_template"))
+
+
+def _hf_tokenizer(folder: Path, why: str) -> Any:
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise LoadError(
+            f"{folder} needs transformers ({why}): install it (pip install transformers) "
+            "or pass --chat-format llama2"
+        ) from None
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    except Exception as exc:  # transformers raises many kinds; all mean "unusable"
+        raise LoadError(f"cannot load the tokenizer from {folder}: {_first_line(exc)}") from exc
 
 
 SMALL_MODEL_PARAMS = 100_000_000

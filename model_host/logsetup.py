@@ -21,6 +21,9 @@ def configure_logging(level: str, log_file: str | None) -> None:
     root.setLevel(level)
     # pygls logs every JSON-RPC message (user code included) at INFO: only when debugging.
     logging.getLogger("pygls").setLevel(level if level == "DEBUG" else "WARNING")
+    # httpx logs every request to vLLM (each health check too) at INFO.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(level if level == "DEBUG" else "WARNING")
     # Announced lines are printed to stderr already; a log file gets them as records too.
     _ANNOUNCE.setLevel(logging.INFO)
     _ANNOUNCE.propagate = bool(log_file)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -13,16 +14,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import Backend
 from .backends.local import EngineConfig
-from .loader import LoadedModel, LoadError, LoadSpec, load
+from .loader import LoadedModel, LoadError, LoadSpec, load, load_profile
 from .logsetup import announce
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.protocol import MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
 from .service import HostService
+
+if TYPE_CHECKING:
+    from .backends.vllm import VllmConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +44,7 @@ class HostConfig:
     default_address: bool = False
     token: str | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
+    vllm: VllmConfig | None = None  # set: generate on these vLLM servers, load no weights
     max_queue: int = 64  # generations in flight before BUSY
     max_frame_bytes: int = MAX_FRAME_BYTES
     idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
@@ -138,8 +143,11 @@ class HostServer:
 
         service.set_state(LoadState.LOADING, 0.0, "starting")
         try:
-            lm = await _in_daemon_thread(load, self.config.spec, progress)
-            backend = await _in_daemon_thread(self._open_backend, lm)
+            if self.config.vllm is not None:
+                lm, backend = await self._open_vllm(self.config.vllm, progress)
+            else:
+                lm = await _in_daemon_thread(load, self.config.spec, progress)
+                backend = await _in_daemon_thread(self._open_backend, lm)
         except LoadError as exc:
             announce(
                 f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}", logging.ERROR
@@ -152,8 +160,37 @@ class HostServer:
         facts = lm.profile
         announce(
             f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
-            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, device {lm.device})"
+            f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, "
+            f"{'engine vllm' if self.config.vllm else f'device {lm.device}'})"
         )
+
+    async def _open_vllm(
+        self, config: VllmConfig, progress: Callable[[str, float], None]
+    ) -> tuple[LoadedModel, Backend]:
+        """Tokenizer and profile here, generation on vLLM: verified against it before serving."""
+        from .backends.vllm import VllmBackend, VllmStartError
+
+        lm = await _in_daemon_thread(load_profile, self.config.spec, progress)
+        said: set[str] = set()
+
+        async def report(message: str) -> None:
+            if message not in said:
+                said.add(message)
+                announce(f"tandem-host: {message}")
+            self.service.set_state(LoadState.LOADING, 0.6, message)
+
+        try:
+            backend = await VllmBackend.open(config, encode=lm.tokenizer.encode, report=report)
+        except VllmStartError as exc:
+            raise LoadError(str(exc)) from None
+        if backend.window != lm.profile.context_window:
+            log.info(
+                "context window %d (vLLM's max_model_len) instead of the checkpoint's %d",
+                backend.window,
+                lm.profile.context_window,
+            )
+            lm.profile = dataclasses.replace(lm.profile, context_window=backend.window)
+        return lm, backend
 
     def _open_backend(self, lm: LoadedModel) -> Backend:
         from .backends.local import LocalBackend

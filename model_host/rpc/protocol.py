@@ -61,6 +61,7 @@ class ErrorCode(IntEnum):
     UNAUTHORIZED = -32006
     FRAME_TOO_LARGE = -32007
     SHUTTING_DOWN = -32009
+    ENGINE_UNAVAILABLE = -32010  # a remote engine (vLLM) unreachable, failing or too slow
 
 
 class RpcError(Exception):

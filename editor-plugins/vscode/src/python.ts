@@ -92,6 +92,7 @@ export function createSteps(basePython: string, venvDir: string, source: string,
   return [
     { title: `creating a virtual environment in ${venvDir}`, command: basePython, args: ['-m', 'venv', venvDir] },
     { title: 'updating pip', command: python, args: ['-m', 'pip', 'install', '--upgrade', 'pip'] },
-    { title: `installing Tandem from ${source} (with torch: this takes a while)`, command: python, args: ['-m', 'pip', 'install', source] },
+    // `[local]`: the in-process engine (torch), which an auto-started host needs.
+    { title: `installing Tandem from ${source} (with torch: this takes a while)`, command: python, args: ['-m', 'pip', 'install', `${source}[local]`] },
   ];
 }

@@ -63,7 +63,7 @@ describe('creating an environment', () => {
     assert.deepEqual(steps.map((s) => [s.command, ...s.args]), [
       ['python3', '-m', 'venv', '/s/venv'],
       ['/s/venv/bin/python', '-m', 'pip', 'install', '--upgrade', 'pip'],
-      ['/s/venv/bin/python', '-m', 'pip', 'install', '/src/tandem'],
+      ['/s/venv/bin/python', '-m', 'pip', 'install', '/src/tandem[local]'],
     ]);
   });
 });
