@@ -161,10 +161,16 @@ class VllmBackend:
                 tried.append(f"{replica.url}: {describe(exc)}")
                 continue
             replica.in_flight += 1
+            finished = False
             try:
                 async with contextlib.aclosing(self._stream(replica, response, request)) as deltas:
                     async for delta in deltas:
+                        finished = delta.finish is not None
                         yield delta
+            except (GeneratorExit, asyncio.CancelledError):
+                if not finished:
+                    replica.cancelled += 1  # the consumer stopped it (cancel, stop string)
+                raise
             finally:
                 replica.in_flight -= 1
                 await _close(response)

@@ -36,6 +36,7 @@ class Replica:
     in_flight: int = 0
     served: int = 0
     failed: int = 0
+    cancelled: int = 0
     remote: dict[str, float] = field(default_factory=dict)  # from its /metrics
 
     def to_wire(self) -> dict[str, Any]:
@@ -52,6 +53,7 @@ class Replica:
             "in_flight": self.in_flight,
             "served": self.served,
             "failed": self.failed,
+            "cancelled": self.cancelled,
             "remote": dict(self.remote),
         }
 
