@@ -149,11 +149,14 @@ async def _worker(holes: list[Hole], results: Results, tmp: Path, name: str) -> 
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        for _ in range(400):
-            if sock.exists():
+        for _ in range(400):  # the socket file appears before it listens: retry refusals
+            try:
+                script = await HostClient.connect(f"unix:{sock}")
                 break
-            await asyncio.sleep(0.05)
-        script = await HostClient.connect(f"unix:{sock}")
+            except (FileNotFoundError, ConnectionRefusedError):
+                await asyncio.sleep(0.05)
+        else:
+            raise RuntimeError(f"the replay host did not listen at {sock}")
         client = LanguageClient("tandem-shaping-bench", "1")
         await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(ROOT), env=env)
         await client.initialize_async(
