@@ -6,11 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from model_host.rpc.protocol import RpcError
 
@@ -21,6 +18,7 @@ from .completion import Completer, Suggestion
 from .config import Settings, parse_settings
 from .documents import Document, DocumentStore, UnknownDocument
 from .host_link import HostLink, HostUnavailable
+from .jsonrpc import BoundedLanguageServer, TandemProtocol
 from .positions import UTF16, PositionError
 from .stats import SuggestionStats
 
@@ -29,67 +27,7 @@ log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
 
 
-@attrs.define
-class RawRequest:
-    """Our own requests keep their params as plain JSON (pygls would make namedtuples)."""
-
-    id: int | str
-    method: str
-    params: Any = None
-    jsonrpc: str = "2.0"
-
-
-@attrs.define
-class RawNotification:
-    method: str
-    params: Any = None
-    jsonrpc: str = "2.0"
-
-
-RAW_METHODS: dict[str, type] = {
-    tp.CHAT: RawRequest,
-    tp.STATUS: RawRequest,
-    tp.PROMPT: RawRequest,
-    tp.SUGGESTION_EVENT: RawNotification,
-}
-
-
-class _Answered:
-    """Stands in for a request we already answered with an error, so pygls drops it."""
-
-    jsonrpc = "2.0"
-
-
-class TandemProtocol(LanguageServerProtocol):
-    """pygls' protocol, plus an answer for requests whose params do not deserialize.
-
-    Stock pygls 2.1 logs such a request and never answers it; LSP requires a
-    response, so we send -32602 Invalid Params naming the method.
-    """
-
-    def get_message_type(self, method: str) -> Any:  # type: ignore[override]
-        return RAW_METHODS.get(method) or super().get_message_type(method)
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if "id" in data and "method" in data:
-                cause = exc.__cause__ or exc
-                detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-                log.warning("invalid params for %s: %s", data["method"], detail)
-                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {detail}")
-                self._send_response(data["id"], None, error.to_response_error())
-                return _Answered()
-            raise
-
-    def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Answered):
-            return
-        super().handle_message(message)
-
-
-class TandemServer(LanguageServer):
+class TandemServer(BoundedLanguageServer):
     def __init__(self) -> None:
         super().__init__(
             "tandem-lsp",
@@ -359,7 +297,7 @@ async def completion(ls: TandemServer, params: types.CompletionParams) -> types.
                 ),
                 insert_text_format=types.InsertTextFormat.PlainText,
                 sort_text="0",
-                filter_text=doc.text[doc.index.starts[at.line] : len(suggestion.before)].strip()
+                filter_text=doc.text[doc.index.line_start(at.line) : len(suggestion.before)].strip()
                 or first,
                 command=types.Command(
                     title="Tandem: accepted", command=tp.CMD_ACCEPTED, arguments=[suggestion.id]

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from .loader import LoadError, LoadSpec, load
 from .rpc.address import Address, AddressError, prepare_socket_dir
-from .rpc.protocol import MAX_FRAME_BYTES, LoadState
+from .rpc.auth import TokenGate
+from .rpc.protocol import INFLIGHT_HEADROOM, MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
 from .scheduler import Scheduler
 from .service import HostService
@@ -46,7 +47,7 @@ class HostConfig:
 class HostServer:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
-        self.service = HostService(token=config.token, model_name=config.spec.model)
+        self.service = HostService(model_name=config.spec.model)
         self.service.on_shutdown = self.request_stop
         self._stop = asyncio.Event()
         self._exit_code = EXIT_OK
@@ -67,6 +68,10 @@ class HostServer:
             on_request=self.service.handle,
             max_frame_bytes=self.config.max_frame_bytes,
             name=f"client {peer}",
+            # Room for every generation the scheduler may hold plus quick requests, so a
+            # client with --max-queue generations running can still be read (its cancels).
+            max_inflight=self.config.max_queue + INFLIGHT_HEADROOM,
+            gate=TokenGate(self.config.token) if self.config.token else None,
         )
         self.service.sessions.add(session)
         log.info("client connected (%d now)", len(self.service.sessions))

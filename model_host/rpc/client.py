@@ -55,6 +55,11 @@ class HostClient:
         if token:
             params["token"] = token
         self.hello_info = await self.session.request(Method.HELLO, params)
+        limit = self.hello_info.get("max_message_bytes")
+        if isinstance(limit, int) and limit > 0:
+            # Never send the host more than it reads: an over-limit request fails here,
+            # as an RpcError for that call, instead of costing the whole connection.
+            self.session.peer_max_bytes = limit
         return self.hello_info
 
     def _on_notify(self, method: str, params: Any) -> None:

@@ -10,12 +10,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .framing import FrameDecoder, FrameError, check_message, pack
-from .protocol import MAX_FRAME_BYTES, NOTIFY, REQUEST, RESPONSE, ErrorCode, Notify, RpcError
+from .framing import BadMessage, EncodeError, FrameDecoder, FrameError, check_message, pack
+from .protocol import (
+    MAX_FRAME_BYTES,
+    NOTIFY,
+    PREAUTH_FRAME_BYTES,
+    REQUEST,
+    RESPONSE,
+    ErrorCode,
+    Notify,
+    RpcError,
+)
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
+
+# Admission of a peer: called with each request's method and params until it returns True
+# (the peer is in); raising RpcError refuses the peer: that error is its answer, and the
+# session reads nothing more and closes.
+Gate = Callable[[str, Any], bool]
 
 
 class Writer(Protocol):
@@ -51,6 +65,12 @@ class Session:
     Requests from the peer run as tasks so a slow one never blocks the read loop;
     when the connection drops every such task is cancelled, and every request we
     are waiting on fails with ConnectionError.
+
+    A serving session applies backpressure: while `max_inflight` of the peer's requests
+    are unanswered, or its answers sit unread in the write buffer, it reads nothing more
+    from the peer, so a client that pipelines without reading costs the socket's buffer,
+    not the server's memory. A client session never waits to read (that could deadlock
+    two peers that both write).
     """
 
     reader: asyncio.StreamReader
@@ -59,22 +79,39 @@ class Session:
     on_notify: NotifyHandler | None = None
     max_frame_bytes: int = MAX_FRAME_BYTES
     name: str = "peer"
+    max_inflight: int = 0  # 0: no cap (clients)
+    gate: Gate | None = None
+    # The most we send in one message; a peer may tell us its own limit (hello does).
+    peer_max_bytes: int = MAX_FRAME_BYTES
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
     _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
+    _decoder: FrameDecoder | None = None
+    _hang_up: bool = False
     close_reason: str = ""
 
     # ---- sending -------------------------------------------------------------
     def _send(self, message: list[Any]) -> None:
         if self.writer.is_closing():
             raise ConnectionError(f"connection to {self.name} is closed")
-        self.writer.write(pack(message))
+        data = pack(message)
+        if len(data) > self.peer_max_bytes:
+            raise EncodeError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"a message of {len(data)} bytes is over the limit of {self.peer_max_bytes}",
+            )
+        self.writer.write(data)
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification; silently dropped when the peer is gone."""
-        with contextlib.suppress(ConnectionError):
+        try:
             self._send([NOTIFY, method, params])
+        except ConnectionError:
+            pass
+        except EncodeError as exc:
+            log.warning("%s: %s notification not sent: %s", self.name, method, exc.message)
 
     def start_request(
         self, method: str, params: Any, on_notify: Callable[[Any], None] | None = None
@@ -105,16 +142,24 @@ class Session:
 
     # ---- receiving -----------------------------------------------------------
     async def run(self) -> None:
-        """Read until the peer goes away or sends garbage; then clean up."""
-        decoder = FrameDecoder(self.max_frame_bytes)
+        """Read until the peer goes away, sends garbage or is refused; then clean up."""
+        # Until a gate admits the peer, it may only send small messages (a hello).
+        limit = self.max_frame_bytes if self.gate is None else PREAUTH_FRAME_BYTES
+        self._decoder = decoder = FrameDecoder(min(limit, self.max_frame_bytes))
         try:
-            while True:
+            while not self._hang_up:
+                await self._wait_for_room()
                 data = await self.reader.read(READ_CHUNK)
                 if not data:
                     self.close_reason = "peer closed the connection"
                     return
-                for message in decoder.feed(data):
+                decoder.feed(data)
+                for message in decoder.messages():
+                    if self.on_request is not None and _is_request(message):
+                        await self._wait_for_room()
                     self._dispatch(message)
+                    if self._hang_up:
+                        return
         except FrameError as exc:
             # The stream cannot be resynchronised: say why, then hang up.
             log.warning("%s: %s; closing", self.name, exc.message)
@@ -125,7 +170,23 @@ class Session:
         finally:
             await self._cleanup()
 
+    async def _wait_for_room(self) -> None:
+        """Backpressure (serving sessions only): wait while too much is unanswered or unread."""
+        if self.on_request is None:
+            return
+        while self.max_inflight and len(self._incoming) >= self.max_inflight:
+            self._room.clear()
+            await self._room.wait()
+        await self.drain()
+
     def _dispatch(self, message: Any) -> None:
+        if isinstance(message, BadMessage):
+            log.warning("%s: %s", self.name, message.error.message)
+            if message.msgid is not None:
+                self._respond(message.msgid, message.error.to_wire(), None)
+            else:
+                self.notify(Notify.ERROR, message.error.to_wire())
+            return
         try:
             kind, a, b, c = check_message(message)
         except RpcError as exc:
@@ -157,6 +218,20 @@ class Session:
             err = RpcError(ErrorCode.METHOD_NOT_FOUND, f"this peer serves no requests ({method})")
             self._respond(msgid, err.to_wire(), None)
             return
+        if self.gate is not None:
+            try:
+                admitted = self.gate(method, params)
+            except RpcError as exc:
+                # Refused: answer this one request, read nothing after it, hang up.
+                log.warning("%s: refused: %s", self.name, exc.message)
+                self._respond(msgid, exc.to_wire(), None)
+                self.close_reason = f"refused: {exc.message}"
+                self._hang_up = True
+                return
+            if admitted:
+                self.gate = None
+                if self._decoder is not None:
+                    self._decoder.max_frame_bytes = self.max_frame_bytes
         task = asyncio.create_task(self._run_handler(Call(self, msgid, method), params))
         self._incoming[msgid] = task
 
@@ -177,11 +252,19 @@ class Session:
             self._respond(call.msgid, None, result)
         finally:
             self._incoming.pop(call.msgid, None)
+            self._room.set()
         await self.drain()
 
     def _respond(self, msgid: int, error: Any, result: Any) -> None:
-        with contextlib.suppress(ConnectionError):
+        try:
             self._send([RESPONSE, msgid, error, result])
+        except ConnectionError:
+            pass
+        except EncodeError as exc:
+            # The answer would not fit the peer's limit: it gets an error it can act on.
+            log.warning("%s: answer to %s too large: %s", self.name, msgid, exc.message)
+            with contextlib.suppress(ConnectionError, EncodeError):
+                self._send([RESPONSE, msgid, exc.to_wire(), None])
 
     def _resolve(self, msgid: int, error: Any, result: Any) -> None:
         pending = self._outgoing.pop(msgid, None)
@@ -238,3 +321,7 @@ class Session:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._incoming.clear()
         self.close()
+
+
+def _is_request(message: Any) -> bool:
+    return isinstance(message, list) and bool(message) and message[0] == REQUEST
