@@ -26,6 +26,8 @@ from .service import HostService
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+READ_BUFFER_BYTES = 64 * 1024
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_LOAD_FAILED = 3
@@ -83,7 +85,9 @@ class HostServer:
 
     async def _listen(self) -> None:
         addr = self.config.address
-        limit = self.config.max_frame_bytes
+        # The stream's own buffer stays small: the session frames messages itself, and a
+        # reader that buffers little lets backpressure reach the peer's socket.
+        limit = READ_BUFFER_BYTES
         if addr.kind == "unix":
             path = Path(addr.path)
             prepare_socket_dir(path, private=self.config.default_address)
@@ -119,7 +123,7 @@ class HostServer:
 
     async def _serve_stdio(self) -> None:
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=self.config.max_frame_bytes)
+        reader = asyncio.StreamReader(limit=READ_BUFFER_BYTES)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, sys.stdout.buffer

@@ -25,6 +25,11 @@ from .protocol import (
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
+# After refusing a peer, what it already sent is discarded (unparsed) for a moment before
+# the close: closing a TCP socket with unread input resets it, and the reset can destroy
+# the refusal the peer has yet to read.
+LINGER_S = 1.0
+LINGER_BYTES = 1024 * 1024
 
 # Admission of a peer: called with each request's method and params until it returns True
 # (the peer is in); raising RpcError refuses the peer: that error is its answer, and the
@@ -34,6 +39,8 @@ Gate = Callable[[str, Any], bool]
 
 class Writer(Protocol):
     def write(self, data: bytes) -> None: ...
+    def can_write_eof(self) -> bool: ...
+    def write_eof(self) -> None: ...
     async def drain(self) -> None: ...
     def close(self) -> None: ...
     def is_closing(self) -> bool: ...
@@ -159,6 +166,7 @@ class Session:
                         await self._wait_for_room()
                     self._dispatch(message)
                     if self._hang_up:
+                        await self._linger()
                         return
         except FrameError as exc:
             # The stream cannot be resynchronised: say why, then hang up.
@@ -169,6 +177,21 @@ class Session:
             self.close_reason = f"connection lost: {exc}"
         finally:
             await self._cleanup()
+
+    async def _linger(self) -> None:
+        """Half-close, then drop what the peer already sent, briefly, so our last answer lands."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_S
+        discarded = 0
+        with contextlib.suppress(ConnectionError, OSError, RuntimeError, asyncio.TimeoutError):
+            await asyncio.wait_for(self.drain(), LINGER_S)
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            while discarded < LINGER_BYTES and loop.time() < deadline:
+                data = await asyncio.wait_for(self.reader.read(READ_CHUNK), deadline - loop.time())
+                if not data:
+                    break
+                discarded += len(data)
 
     async def _wait_for_room(self) -> None:
         """Backpressure (serving sessions only): wait while too much is unanswered or unread."""

@@ -168,8 +168,12 @@ class RawLsp:
         }
         reply = await self.request(
             "initialize",
-            {"processId": os.getpid(), "rootUri": None, "capabilities": caps,
-             "initializationOptions": init_options or {}},
+            {
+                "processId": os.getpid(),
+                "rootUri": None,
+                "capabilities": caps,
+                "initializationOptions": init_options or {},
+            },
         )
         self.notify("initialized", {})
         await self.drain()
@@ -178,7 +182,14 @@ class RawLsp:
     def open(self, uri: str, text: str, language: str = "python", version: int = 1) -> None:
         self.notify(
             "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": language, "version": version, "text": text}},
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": language,
+                    "version": version,
+                    "text": text,
+                }
+            },
         )
 
     def change(self, uri: str, version: int, changes: list[dict[str, Any]]) -> None:
