@@ -17,6 +17,7 @@ pygls 2.1.1's own read loop and protocol are replaced or patched here, one reaso
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -208,6 +209,8 @@ class TandemProtocol(LanguageServerProtocol):
             msg_id = data.get("id") if _valid_id(data.get("id")) and "method" in data else None
             self.reply_error(msg_id, INVALID_REQUEST, problem)
             return
+        if "method" in data:
+            data.setdefault("params", None)  # JSON-RPC lets a message leave out its params
         try:
             message = self.structure_message(data)
             self.handle_message(message)
@@ -261,13 +264,21 @@ class TandemProtocol(LanguageServerProtocol):
         # pygls 2.1.1 stores the future of every async, threaded or generator handler in
         # `_request_futures` under a fresh uuid for notifications (and for each step of its
         # built-in generator handlers) and never removes it: ~2 KB leaked per `didChange`.
-        # Drop the entry when the handler is done, if it is still this handler's.
+        # Drop the entry when the handler is done, if it is still this handler's. Later, on
+        # the loop: a callback may run inside pygls' own loop over the table (shutdown cancels
+        # every entry) or on a worker thread.
+        loop = asyncio.get_running_loop()
+
+        def forget(future: Future[Any]) -> None:
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
+
         def done(future: Future[Any]) -> None:
             try:
                 callback(future)
             finally:
-                if self._request_futures.get(msg_id) is future:
-                    del self._request_futures[msg_id]
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    loop.call_soon_threadsafe(forget, future)
 
         super()._execute_handler(msg_id, handler, done, args, kwargs)
 
@@ -369,6 +380,11 @@ class _StdinChunks:
 
 class BoundedLanguageServer(LanguageServer):
     """pygls' LanguageServer, reading its messages with `serve` above instead of pygls' loop."""
+
+    @property
+    def in_flight(self) -> int:
+        """Requests and handlers not finished (with the leak fixed, the ones really running)."""
+        return len(self.protocol._request_futures)
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = stop = threading.Event()

@@ -131,7 +131,7 @@ class TandemServer(BoundedLanguageServer):
         try:
             start = self.offset(doc, types.Position(**rng["start"]))
             end = self.offset(doc, types.Position(**rng["end"]))
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise JsonRpcInvalidParams("'context.range' must be an LSP Range") from exc
         return CodeContext(doc.text[min(start, end) : max(start, end)], doc.language_id, doc.uri)
 
@@ -378,6 +378,7 @@ async def _status(ls: TandemServer) -> dict[str, Any]:
             "version": __version__,
             "positionEncoding": ls.encoding,
             "documents": len(ls.docs),
+            "inFlight": ls.in_flight,
         },
         "host": host,
         "model": host.get("model") or ls.link.model,
