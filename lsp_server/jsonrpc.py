@@ -11,6 +11,7 @@ pygls 2.1.1's own read loop and protocol are replaced or patched here, one reaso
   about 2 KB per `didChange`);
 - documents are not mirrored in pygls' workspace: the server's DocumentStore holds the one
   copy (pygls' would be a second one, split into lines again on every keystroke);
+- stdin is read through the event loop, not on a thread (see `_stdin_reader`);
 - error responses never carry a traceback (it goes to the log).
 """
 
@@ -20,6 +21,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import stat
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator
@@ -345,9 +348,30 @@ async def serve(read: ReadChunk, protocol: TandemProtocol, stop: threading.Event
             protocol.receive(item)
 
 
+async def _stdin_reader(stream: BinaryIO) -> ReadChunk:
+    """Chunks of stdin: through the event loop when it is a pipe or socket (an editor),
+    else (a file, a terminal) on a thread.
+
+    Not on a thread when it can be helped: reading there (as pygls does, on its pool)
+    made the server's RSS creep by ~30 bytes per message, read buffers being allocated
+    on one thread and freed on another (measured: +0.3 MiB per 10,000 `didChange`,
+    flat through the loop)."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            loop = asyncio.get_running_loop()
+            reader = asyncio.StreamReader(limit=READ_CHUNK)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream)
+            return lambda: reader.read(READ_CHUNK)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return _StdinChunks(stream).read
+
+
 class _StdinChunks:
     """Reads stdin on a daemon thread, one chunk per request, so a blocked read never
-    keeps the process from exiting (pygls reads it on its thread pool, joined at exit)."""
+    keeps the process from exiting (pygls' pool threads are joined at exit)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -393,17 +417,21 @@ class BoundedLanguageServer(LanguageServer):
         assert isinstance(protocol, TandemProtocol)
 
         async def main() -> None:
-            chunks = _StdinChunks(stdin or sys.stdin.buffer)
-            await serve(chunks.read, protocol, stop)
+            await serve(await _stdin_reader(stdin or sys.stdin.buffer), protocol, stop)
 
+        code: Any = 0
         try:
             asyncio.run(main())
         except BrokenPipeError:
             log.error("lost the connection to the editor; stopping")
-        except (KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
             pass
+        except SystemExit as exc:  # `exit`: 0 after `shutdown`, 1 without (LSP)
+            code = exc.code
         finally:
             self.shutdown()
+        if code:
+            raise SystemExit(code)
 
     def start_tcp(self, host: str, port: int) -> None:
         self._stop_event = stop = threading.Event()

@@ -37,6 +37,7 @@ class RawLsp:
         self.responses: dict[Any, list[dict[str, Any]]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.unparsable: list[bytes] = []
+        self.sent_ids: set[Any] = set()
         self._ids = itertools.count(1)
         self._arrived = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
@@ -83,6 +84,7 @@ class RawLsp:
 
     def request_nowait(self, method: str, params: Any, msgid: Any = None) -> Any:
         msgid = self.next_id() if msgid is None else msgid
+        self.sent_ids.add(msgid)
         self.send({"jsonrpc": "2.0", "id": msgid, "method": method, "params": params})
         return msgid
 
