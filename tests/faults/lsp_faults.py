@@ -148,13 +148,25 @@ async def hostile_documents(host: HostProcess, mode: Mode) -> tuple[Row, float]:
                 ),
                 name,
             )
-        count(
-            row,
-            await lsp.request(
-                "tandem/prompt", {"textDocument": {"uri": uri}, "position": pos(last + 1, 0)}
-            ),
-            name,
-        )
+        for line, character in ((mid + 1, 1), (last, 0)):
+            plan = await lsp.request(
+                "tandem/prompt", {"textDocument": {"uri": uri}, "position": pos(line, character)}
+            )
+            count(row, plan, name)
+            # The server's copy must be the editor's: around the cursor, the text it would
+            # send is ours (the context engine's lines end at "\n" only).
+            at = offset_of(text, line, character)
+            head = text[text.rfind("\n", 0, at) + 1 : at][-100:]
+            line_end = text.find("\n", at)
+            tail = text[at : line_end if line_end >= 0 else len(text)][:100]
+            got = plan.get("result") or {}
+            if not (
+                got.get("prefix", "\0").endswith(head) and got.get("suffix", "").startswith(tail)
+            ):
+                row.spurious += 1
+                row.notes.append(
+                    f"{name}: the server's text is not the editor's at {line}:{character}"
+                )
         lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         await lsp.barrier()
     row.crashes = int(lsp.proc.returncode is not None)

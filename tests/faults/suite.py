@@ -13,6 +13,7 @@ from tests.faults.report import Report
 from tests.hostproc import HostProcess, start_host
 
 TOKEN = "fault-suite-token"
+LAST_REPORTS: list[Report] = []  # for pytest's terminal summary (tests/faults/conftest.py)
 
 
 @dataclass
