@@ -88,8 +88,9 @@ class Session:
     name: str = "peer"
     max_inflight: int = 0  # 0: no cap (clients)
     gate: Gate | None = None
-    # The most we send in one message; a peer may tell us its own limit (hello does).
-    peer_max_bytes: int = MAX_FRAME_BYTES
+    # The most we send in one message (0: our own limit, `max_frame_bytes`); a peer may tell
+    # us its limit (the host does, in hello).
+    peer_max_bytes: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
     _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
@@ -104,10 +105,11 @@ class Session:
         if self.writer.is_closing():
             raise ConnectionError(f"connection to {self.name} is closed")
         data = pack(message)
-        if len(data) > self.peer_max_bytes:
+        limit = self.peer_max_bytes or self.max_frame_bytes
+        if len(data) > limit:
             raise EncodeError(
                 ErrorCode.FRAME_TOO_LARGE,
-                f"a message of {len(data)} bytes is over the limit of {self.peer_max_bytes}",
+                f"a message of {len(data)} bytes is over the limit of {limit}",
             )
         self.writer.write(data)
 
@@ -204,28 +206,45 @@ class Session:
 
     def _dispatch(self, message: Any) -> None:
         if isinstance(message, BadMessage):
-            log.warning("%s: %s", self.name, message.error.message)
-            if message.msgid is not None:
-                self._respond(message.msgid, message.error.to_wire(), None)
-            else:
-                self.notify(Notify.ERROR, message.error.to_wire())
+            self._reject(message.error, message.msgid)
             return
         try:
             kind, a, b, c = check_message(message)
         except RpcError as exc:
             msgid = exc.data.get("id") if isinstance(exc.data, dict) else None
-            log.warning("%s: invalid message: %s", self.name, exc.message)
-            if isinstance(msgid, int):
-                self._respond(msgid, exc.to_wire(), None)
-            else:
-                self.notify(Notify.ERROR, exc.to_wire())
+            self._reject(exc, msgid if isinstance(msgid, int) else None)
             return
         if kind == REQUEST:
             self._serve(a, b, c)
+        elif self.gate is not None:
+            # Before admission, only a request is heard: anything else ends the connection.
+            self._refuse(RpcError(ErrorCode.UNAUTHORIZED, "send hello with the token first"), None)
         elif kind == RESPONSE:
             self._resolve(a, b, c)
         else:
             self._notified(a, b)
+
+    def _reject(self, error: RpcError, msgid: int | None) -> None:
+        """A message we cannot serve: say why (by its id when known); a peer not yet
+        admitted is refused outright."""
+        if self.gate is not None:
+            self._refuse(error, msgid)
+            return
+        log.warning("%s: invalid message: %s", self.name, error.message)
+        if msgid is not None:
+            self._respond(msgid, error.to_wire(), None)
+        else:
+            self.notify(Notify.ERROR, error.to_wire())
+
+    def _refuse(self, error: RpcError, msgid: int | None) -> None:
+        """Answer once, read nothing more, hang up."""
+        log.warning("%s: refused: %s", self.name, error.message)
+        if msgid is not None:
+            self._respond(msgid, error.to_wire(), None)
+        else:
+            self.notify(Notify.ERROR, error.to_wire())
+        self.close_reason = f"refused: {error.message}"
+        self._hang_up = True
 
     def _serve(self, msgid: int, method: str, params: Any) -> None:
         if msgid in self._incoming:
@@ -245,11 +264,7 @@ class Session:
             try:
                 admitted = self.gate(method, params)
             except RpcError as exc:
-                # Refused: answer this one request, read nothing after it, hang up.
-                log.warning("%s: refused: %s", self.name, exc.message)
-                self._respond(msgid, exc.to_wire(), None)
-                self.close_reason = f"refused: {exc.message}"
-                self._hang_up = True
+                self._refuse(exc, msgid)
                 return
             if admitted:
                 self.gate = None

@@ -51,6 +51,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     _mark: float = field(default_factory=time.monotonic)
+    ended: float | None = None
 
     def add(self, row: Row) -> Row:
         row.seconds = time.monotonic() - self._mark
@@ -60,6 +61,9 @@ class Report:
 
     def restart_clock(self) -> None:
         self._mark = time.monotonic()
+
+    def finish(self) -> None:
+        self.ended = time.monotonic()
 
     def table(self) -> str:
         head = (
@@ -85,7 +89,7 @@ class Report:
         lines.append(
             f"| **total** | | {total.bad_inputs:,} | {total.faults:,} | "
             f"{total.answered:,}/{total.expected:,} | {total.lost} | {total.spurious} | "
-            f"{total.internal} | {total.crashes} | | {time.monotonic() - self.started:.0f} s |"
+            f"{total.internal} | {total.crashes} | | {(self.ended or time.monotonic()) - self.started:.0f} s |"
         )
         return "\n".join(lines)
 

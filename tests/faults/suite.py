@@ -63,4 +63,5 @@ async def run(mode: Mode, tiny_model: Path, sock_dir: Path, seed: int = 1) -> tu
     finally:
         host.stop()
         token_host.stop()
+        report.finish()
     return report, Facts(host_growth, lsp_growth, ratio, stall)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model_host.rpc.protocol import ErrorCode, LoadState, Method, Notify
+from model_host.rpc.protocol import ErrorCode, LoadState, Method, Notify, RpcError
 from tests.faults.host_wire import RawHost
 from tests.hostproc import HostProcess, start_host
 
@@ -53,6 +53,25 @@ async def test_a_declared_4_gib_string_is_refused_at_once(host: HostProcess) -> 
     assert [n["code"] for n in error_notes(conn)] == [ErrorCode.FRAME_TOO_LARGE]
     await conn.close()
     await still_serving(host.address)
+
+
+async def test_nothing_over_the_limit_is_sent_either_way(tiny_model: Path, sock_dir: Path) -> None:
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'small.sock'}", "--max-frame-bytes", "65536")
+    try:
+        client = await proc.client()
+        assert client.hello_info["max_message_bytes"] == 65536
+        # Tandem's client will not send the host more than it reads...
+        with pytest.raises(RpcError) as err:
+            await client.request(Method.COUNT_TOKENS, {"texts": ["x" * 100_000]})
+        assert err.value.code == ErrorCode.FRAME_TOO_LARGE
+        # ...and the host answers with an error rather than an answer over the limit.
+        with pytest.raises(RpcError) as err:
+            await client.request(Method.TOKENIZE, {"text": "word, " * 8000})
+        assert err.value.code == ErrorCode.FRAME_TOO_LARGE
+        assert (await client.request(Method.STATUS))["state"] == LoadState.READY
+        await client.close()
+    finally:
+        proc.stop()
 
 
 # ---- 2: a client that never reads its answers is not read either -------------------------------
@@ -117,6 +136,25 @@ async def test_pipelined_token_guesses_get_one_answer(token_host: HostProcess) -
     assert conn.responses[0][0][2]["code"] == ErrorCode.UNAUTHORIZED
     await conn.close()
     await still_serving(token_host.address, token="s3cret")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        msgpack.packb([2, "stream", {"id": 1}]),  # a notification
+        msgpack.packb([0, 1, 17, {}]),  # a request without a method name
+        msgpack.packb([0, 1, Method.HELLO, {(1,): "s3cret"}]),  # undecodable
+    ],
+)
+async def test_before_hello_anything_but_a_request_ends_the_connection(
+    token_host: HostProcess, junk: bytes
+) -> None:
+    conn = await RawHost.connect(token_host.address)
+    conn.send_bytes(junk)
+    conn.request(2, Method.HELLO, {"token": "s3cret"})
+    assert await conn.wait_closed(10)
+    assert 2 not in conn.responses
+    await conn.close()
 
 
 async def test_before_hello_only_small_messages_are_read(token_host: HostProcess) -> None:

@@ -96,6 +96,21 @@ async def test_a_nine_megabyte_line_with_the_cursor_at_its_end(lsp: RawLsp) -> N
     assert lost_host(lsp) == []
 
 
+async def test_a_chat_about_a_huge_file_never_sends_the_host_too_much(lsp: RawLsp) -> None:
+    uri = "file:///huge.js"
+    lsp.open(uri, "var a=1;" * (9_000_000 // 8), "javascript")
+    reply = await lsp.request(
+        "tandem/chat",
+        {
+            "messages": [{"role": "user", "content": "explain"}],
+            "context": {"uri": uri},
+            "maxTokens": 4,
+        },
+    )
+    assert "result" in reply, reply
+    assert lost_host(lsp) == []
+
+
 # ---- 10: "\r" alone ends a line, as LSP says ------------------------------------------------------------
 async def test_lone_cr_line_endings_keep_the_server_in_step(lsp: RawLsp) -> None:
     uri = "file:///cr.py"
