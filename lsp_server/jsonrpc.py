@@ -348,7 +348,7 @@ async def serve(read: ReadChunk, protocol: TandemProtocol, stop: threading.Event
             protocol.receive(item)
 
 
-async def _stdin_reader(stream: BinaryIO) -> ReadChunk:
+async def _stdin_reader(stream: BinaryIO, out: BinaryIO) -> ReadChunk:
     """Chunks of stdin: through the event loop when it is a pipe or socket (an editor),
     else (a file, a terminal) on a thread.
 
@@ -358,8 +358,11 @@ async def _stdin_reader(stream: BinaryIO) -> ReadChunk:
     flat through the loop)."""
     try:
         fd = stream.fileno()
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        info = os.fstat(fd)
+        # The loop makes the fd non-blocking: never when stdout is the same pipe or socket,
+        # whose blocking writes the server relies on.
+        shared = os.path.sameopenfile(fd, out.fileno())
+        if (stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode)) and not shared:
             loop = asyncio.get_running_loop()
             reader = asyncio.StreamReader(limit=READ_CHUNK)
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream)
@@ -412,12 +415,13 @@ class BoundedLanguageServer(LanguageServer):
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = stop = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        out = stdout or sys.stdout.buffer
+        self.protocol.set_writer(StdoutWriter(out))
         protocol = self.protocol
         assert isinstance(protocol, TandemProtocol)
 
         async def main() -> None:
-            await serve(await _stdin_reader(stdin or sys.stdin.buffer), protocol, stop)
+            await serve(await _stdin_reader(stdin or sys.stdin.buffer, out), protocol, stop)
 
         code: Any = 0
         try:

@@ -184,6 +184,14 @@ async def test_requests_after_shutdown_get_invalid_request(host: HostProcess) ->
     assert await asyncio.wait_for(lsp.proc.wait(), 10) == 0
 
 
+async def test_exit_without_shutdown_ends_with_code_1(host: HostProcess) -> None:
+    lsp = await RawLsp.start()
+    await lsp.initialize(init_options(host.address))
+    lsp.notify("exit", None)
+    await lsp.drain()
+    assert await asyncio.wait_for(lsp.proc.wait(), 10) == 1
+
+
 # ---- 14: absurd Content-Length ------------------------------------------------------------------------------------
 async def test_an_absurd_content_length_is_refused_and_the_server_goes_on(lsp: RawLsp) -> None:
     lsp.send_bytes(b"Content-Length: 99999999999\r\n\r\n{}")
