@@ -25,9 +25,9 @@ from .protocol import (
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
-# After refusing a peer, what it already sent is discarded (unparsed) for a moment before
-# the close: closing a TCP socket with unread input resets it, and the reset can destroy
-# the refusal the peer has yet to read.
+# Before closing on a peer (refused, or sent garbage), what it already sent is discarded
+# (unparsed) for a moment: closing a socket with unread input resets it (TCP, and Unix
+# sockets too), and the reset can destroy the last answer the peer has yet to read.
 LINGER_S = 1.0
 LINGER_BYTES = 1024 * 1024
 
@@ -175,6 +175,7 @@ class Session:
             log.warning("%s: %s; closing", self.name, exc.message)
             self.close_reason = exc.message
             self.notify(Notify.ERROR, exc.to_wire())
+            await self._linger()
         except (ConnectionError, OSError) as exc:
             self.close_reason = f"connection lost: {exc}"
         finally:
