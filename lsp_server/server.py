@@ -18,9 +18,10 @@ from .completion import Completer, Suggestion
 from .config import Settings, parse_settings
 from .documents import Document, DocumentStore, UnknownDocument
 from .host_link import HostLink, HostUnavailable
-from .jsonrpc import BoundedLanguageServer, TandemProtocol
+from .jsonrpc import TandemProtocol
 from .positions import UTF16, PositionError
 from .stats import SuggestionStats
+from .transport import BoundedLanguageServer
 
 log = logging.getLogger(__name__)
 

@@ -201,7 +201,9 @@ class RawLsp:
         )
 
     async def barrier(self, timeout: float = 120.0) -> None:
-        """Wait until the server has handled everything sent so far (it answers in order)."""
+        """Wait until the server has handled every notification sent so far: it takes
+        messages in order, so they are done when a later request is answered (earlier
+        *requests* may still be running: wait for their answers instead)."""
         await self.request("tandem/status", {}, timeout=timeout)
 
     async def close(self, timeout: float = 10.0) -> int:

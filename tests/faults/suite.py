@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.faults import host_faults, lsp_faults
+from tests.faults.host_load import MixedLoad
 from tests.faults.modes import Mode
 from tests.faults.report import Report
 from tests.hostproc import HostProcess, start_host
@@ -36,7 +37,7 @@ async def run(mode: Mode, tiny_model: Path, sock_dir: Path, seed: int = 1) -> tu
         asyncio.to_thread(start_host, tiny_model, "tcp:127.0.0.1:0", "--token", TOKEN),
     )
     try:
-        load = host_faults.MixedLoad()
+        load = MixedLoad()
         await load.learn(host)
         report.restart_clock()
         report.add(await host_faults.fuzzed_frames(host, mode, rng))

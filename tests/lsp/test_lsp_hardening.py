@@ -154,7 +154,9 @@ async def test_json_rpc_lookalikes_inside_params_get_no_answers(lsp: RawLsp) -> 
         lsp.request_nowait("tandem/status", {"junk": nested, "deeper": {"a": nested}}, msgid)
         ids.append(msgid)
     await lsp.drain()
-    await lsp.barrier()
+    # Any answer to a nested look-alike would go out while its message is read, before the
+    # outer request's own answer: once all of those are in, nothing more can come.
+    await lsp.wait_for(lambda: all(i in lsp.responses for i in ids), 60, "the outer answers")
     for msgid in ids:
         assert len(lsp.responses.get(msgid, [])) == 1, (msgid, lsp.responses.get(msgid))
         assert "result" in lsp.responses[msgid][0]

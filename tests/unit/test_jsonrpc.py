@@ -1,4 +1,4 @@
-"""The language server's message reading and pygls protocol fixes, on their own (no process)."""
+"""The language server's transport and pygls protocol fixes, on their own (no process)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lsp_server.jsonrpc import (
-    BoundedLanguageServer,
-    FramingProblem,
-    MessageReader,
-    TandemProtocol,
-)
+from lsp_server.jsonrpc import TandemProtocol
+from lsp_server.transport import BoundedLanguageServer, FramingProblem, MessageReader
 
 
 def frame(body: bytes) -> bytes:
