@@ -10,6 +10,7 @@ from typing import Any
 from model_host.rpc.protocol import Method
 
 from .config import ChatSettings
+from .context import MAX_CHARS_PER_TOKEN
 from .host_link import HostLink
 from .protocol import ChatChunk, ChatResult
 
@@ -24,6 +25,7 @@ COMMAND_PROMPTS = {
 }
 
 FIT_ATTEMPTS = 4
+CUT_NOTE = "\n# … (cut to fit the model's context)\n"
 
 
 class ChatInputError(ValueError):
@@ -82,6 +84,11 @@ async def fit_to_window(
     window = int((link.model or {}).get("context_window") or 4096)
     room = window - min(cfg.max_tokens, window // 2)
     code = ctx
+    reach = room * MAX_CHARS_PER_TOKEN
+    if code is not None and len(code.code) > reach:
+        # More characters than could ever fit (a token covers at most MAX_CHARS_PER_TOKEN):
+        # cut first, so the dry run never carries a whole huge file to the host.
+        code = CodeContext(code.code[:reach] + CUT_NOTE, code.language, code.uri)
     for _ in range(FIT_ATTEMPTS):
         full = with_code(messages, code, cfg.system_prompt)
         dry = await link.call(Method.PROMPT, {"kind": "chat", "messages": full})
@@ -93,7 +100,7 @@ async def fit_to_window(
         lines = code.code.splitlines(keepends=True)
         keep = max(0, int(len(lines) * room / tokens * 0.9) - 1)
         code = CodeContext(
-            "".join(lines[:keep]) + ("\n# … (cut to fit the model's context)\n" if keep else ""),
+            "".join(lines[:keep]) + (CUT_NOTE if keep else ""),
             code.language,
             code.uri,
         )

@@ -149,6 +149,11 @@ class Completer:
         except RpcError as exc:
             log.warning("no suggestion: host error %s", exc)
             return None
+        except Exception:
+            # Ghost text is best effort: a failure is an empty answer and a log line, never
+            # an error popup (or a traceback) in the editor.
+            log.exception("no suggestion: unexpected failure")
+            return None
         finally:
             with contextlib.suppress(KeyError):
                 if self._inflight[doc.uri] is asyncio.current_task():

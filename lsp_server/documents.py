@@ -17,6 +17,13 @@ class UnknownDocument(LookupError):
     """A request named a document the editor never opened."""
 
 
+# Past this many characters a document gets no syntax tree: tree-sitter's nodes cost about
+# 40 bytes per byte of source (a 10 MB file: ~370 MiB), so huge files use the plain-text
+# rules instead. A document edited back under RESUME_TREE_CHARS gets its tree again.
+MAX_TREE_CHARS = 1 << 20
+RESUME_TREE_CHARS = MAX_TREE_CHARS * 3 // 4
+
+
 @dataclass
 class Document:
     """One open document. With a syntax tree, the tree's copy of the text is the only copy."""
@@ -28,6 +35,8 @@ class Document:
     lang: LanguageSpec | None = None
     syntax: DocumentSyntax | None = None
     _index: LineIndex | None = field(default=None, repr=False)
+    # The tree was left out for the text's size (not for want of a grammar).
+    too_big_for_tree: bool = False
 
     @property
     def text(self) -> str:
@@ -35,10 +44,13 @@ class Document:
 
     def replace(self, text: str) -> None:
         """Take a whole new text (a change without a range)."""
-        if self.syntax is not None:
+        if self.syntax is not None and len(text) <= MAX_TREE_CHARS:
             self.syntax.replace(text)
-        else:
-            self._text = text
+            return
+        if self.syntax is not None:
+            self.syntax, self.too_big_for_tree = None, True
+        self._text = text
+        self._resume_tree()
 
     @property
     def index(self) -> LineIndex:
@@ -54,18 +66,33 @@ class Document:
 
     def apply(self, start: int, end: int, new_text: str) -> None:
         """Replace text[start:end], keeping the syntax tree in step (edit + incremental reparse)."""
+        index = self.index
+        old = self.text
+        if self.syntax is not None and len(old) - (end - start) + len(new_text) > MAX_TREE_CHARS:
+            self._text, self.syntax, self.too_big_for_tree = old, None, True
         if self.syntax is None:
-            self._text = self._text[:start] + new_text + self._text[end:]
-            return
-        old = self.syntax.text
-        try:
-            self.syntax.apply_change(start, end, new_text)
-        except Exception:  # a broken tree must never break completion: reparse from scratch
-            log.exception("incremental reparse failed for %s; reparsing", self.uri)
-            self.syntax.replace(old[:start] + new_text + old[end:])
+            self._text = old[:start] + new_text + old[end:]
+            self._resume_tree()
+        else:
+            try:
+                self.syntax.apply_change(start, end, new_text)
+            except Exception:  # a broken tree must never break completion: reparse from scratch
+                log.exception("incremental reparse failed for %s; reparsing", self.uri)
+                self.syntax.replace(old[:start] + new_text + old[end:])
+        index.edited(start, self.text, new_text)
+        self._index = index
+
+    def _resume_tree(self) -> None:
+        if self.too_big_for_tree and len(self._text) <= RESUME_TREE_CHARS:
+            self.too_big_for_tree = False
+            self.syntax = _parse(self._text, self.lang)
+            if self.syntax is not None:
+                self._text = ""  # the tree holds the text now
 
 
 def _parse(text: str, lang: LanguageSpec | None) -> DocumentSyntax | None:
+    if len(text) > MAX_TREE_CHARS:
+        return None
     try:
         return DocumentSyntax.create(text, lang)
     except Exception:
@@ -80,6 +107,7 @@ class DocumentStore:
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         lang = detect_language(language_id, uri)
         doc = Document(uri, language_id, version, text, lang, _parse(text, lang))
+        doc.too_big_for_tree = lang is not None and len(text) > MAX_TREE_CHARS
         self._docs[uri] = doc
         return doc
 

@@ -6,11 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from model_host.rpc.protocol import RpcError
 
@@ -22,76 +19,18 @@ from .config import Settings, parse_settings
 from .documents import Document, DocumentStore, UnknownDocument
 from .host_link import HostLink, HostUnavailable
 from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
+from .jsonrpc import TandemProtocol
 from .positions import UTF16, PositionError
 from .progress import LoadProgress
 from .stats import SuggestionStats
+from .transport import BoundedLanguageServer
 
 log = logging.getLogger(__name__)
 
 REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
 
 
-@attrs.define
-class RawRequest:
-    """Our own requests keep their params as plain JSON (pygls would make namedtuples)."""
-
-    id: int | str
-    method: str
-    params: Any = None
-    jsonrpc: str = "2.0"
-
-
-@attrs.define
-class RawNotification:
-    method: str
-    params: Any = None
-    jsonrpc: str = "2.0"
-
-
-RAW_METHODS: dict[str, type] = {
-    tp.CHAT: RawRequest,
-    tp.STATUS: RawRequest,
-    tp.PROMPT: RawRequest,
-    tp.SUGGESTION_EVENT: RawNotification,
-}
-
-
-class _Answered:
-    """Stands in for a request we already answered with an error, so pygls drops it."""
-
-    jsonrpc = "2.0"
-
-
-class TandemProtocol(LanguageServerProtocol):
-    """pygls' protocol, plus an answer for requests whose params do not deserialize.
-
-    Stock pygls 2.1 logs such a request and never answers it; LSP requires a
-    response, so we send -32602 Invalid Params naming the method.
-    """
-
-    def get_message_type(self, method: str) -> Any:  # type: ignore[override]
-        return RAW_METHODS.get(method) or super().get_message_type(method)
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if "id" in data and "method" in data:
-                cause = exc.__cause__ or exc
-                detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-                log.warning("invalid params for %s: %s", data["method"], detail)
-                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {detail}")
-                self._send_response(data["id"], None, error.to_response_error())
-                return _Answered()
-            raise
-
-    def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Answered):
-            return
-        super().handle_message(message)
-
-
-class TandemServer(LanguageServer):
+class TandemServer(BoundedLanguageServer):
     def __init__(self) -> None:
         super().__init__(
             "tandem-lsp",
@@ -181,7 +120,7 @@ class TandemServer(LanguageServer):
         try:
             start = self.offset(doc, types.Position(**rng["start"]))
             end = self.offset(doc, types.Position(**rng["end"]))
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise JsonRpcInvalidParams("'context.range' must be an LSP Range") from exc
         return CodeContext(doc.text[min(start, end) : max(start, end)], doc.language_id, doc.uri)
 
@@ -425,6 +364,7 @@ async def _status(ls: TandemServer) -> dict[str, Any]:
             "positionEncoding": ls.encoding,
             "documents": len(ls.docs),
             "settingsProblems": ls.settings_problems,
+            "inFlight": ls.in_flight,
         },
         "host": host,
         "model": host.get("model") or ls.link.model,

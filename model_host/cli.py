@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-frame-bytes",
         type=int,
         default=MAX_FRAME_BYTES,
-        help="largest msgpack message accepted; a larger one closes that connection",
+        help="largest msgpack message accepted, in bytes read or declared; past it the connection closes",
     )
     ap.add_argument(
         "--idle-exit",

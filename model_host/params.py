@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -13,6 +12,16 @@ T = TypeVar("T")
 
 MAX_STOPS = 16
 MAX_STOP_CHARS = 128
+
+# The ranges every generation parameter is held to (docs/protocol.md lists them). They are
+# the guarantee that nothing this module accepts can fail downstream: a temperature between
+# 0 and MIN_TEMPERATURE (1e-45, say) would turn logits / temperature into inf and NaN, a
+# seed outside 64 bits is refused by torch.Generator.manual_seed.
+MAX_TOKENS = 1 << 20  # the host also clips it to the room left in the context window
+MIN_TEMPERATURE = 0.01  # below this, ask for 0: greedy decoding
+MAX_TEMPERATURE = 5.0
+MIN_TOP_P = 0.001
+MAX_SEED = (1 << 63) - 1
 
 
 def invalid(message: str) -> RpcError:
@@ -74,14 +83,16 @@ class GenerateParams:
 
 def parse_generate(p: Mapping[str, Any], *, default_max_tokens: int) -> GenerateParams:
     max_tokens = field(p, "max_tokens", int, default_max_tokens)
-    if max_tokens < 1:
-        raise invalid("'max_tokens' must be at least 1")
+    if not 1 <= max_tokens <= MAX_TOKENS:
+        raise invalid(f"'max_tokens' must be between 1 and {MAX_TOKENS}")
     temperature = field(p, "temperature", float, 0.2)
-    if not (math.isfinite(temperature) and 0.0 <= temperature <= 5.0):
-        raise invalid("'temperature' must be between 0 and 5")
+    if not (temperature == 0.0 or MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
+        raise invalid(
+            f"'temperature' must be 0 (greedy) or between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}"
+        )
     top_p = field(p, "top_p", float, 0.95)
-    if not (math.isfinite(top_p) and 0.0 < top_p <= 1.0):
-        raise invalid("'top_p' must be in (0, 1]")
+    if not MIN_TOP_P <= top_p <= 1.0:
+        raise invalid(f"'top_p' must be between {MIN_TOP_P:g} and 1")
     stop = field(p, "stop", list, [])
     if len(stop) > MAX_STOPS or not all(
         isinstance(s, str) and 0 < len(s) <= MAX_STOP_CHARS for s in stop
@@ -90,6 +101,8 @@ def parse_generate(p: Mapping[str, Any], *, default_max_tokens: int) -> Generate
             f"'stop' must be at most {MAX_STOPS} non-empty strings of <= {MAX_STOP_CHARS} chars"
         )
     seed = field(p, "seed", int, None)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise invalid("'seed' must be between 0 and 2^63 - 1")
     stream = field(p, "stream", bool, False)
     return GenerateParams(max_tokens, temperature, top_p, tuple(stop), seed, stream)
 

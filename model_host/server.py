@@ -21,7 +21,8 @@ from .backends.local import EngineConfig
 from .loader import LoadedModel, LoadError, LoadSpec, load, load_profile
 from .logsetup import announce
 from .rpc.address import Address, AddressError, prepare_socket_dir
-from .rpc.protocol import MAX_FRAME_BYTES, LoadState
+from .rpc.auth import TokenGate
+from .rpc.protocol import INFLIGHT_HEADROOM, MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
 from .service import HostService
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+READ_BUFFER_BYTES = 64 * 1024
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -53,9 +56,7 @@ class HostConfig:
 class HostServer:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
-        self.service = HostService(
-            token=config.token, model_name=config.spec.model, max_queue=config.max_queue
-        )
+        self.service = HostService(model_name=config.spec.model, max_queue=config.max_queue)
         self.service.on_shutdown = self.request_stop
         self._stop = asyncio.Event()
         self._exit_code = EXIT_OK
@@ -76,6 +77,10 @@ class HostServer:
             on_request=self.service.handle,
             max_frame_bytes=self.config.max_frame_bytes,
             name=f"client {peer}",
+            # Room for every generation the scheduler may hold plus quick requests, so a
+            # client with --max-queue generations running can still be read (its cancels).
+            max_inflight=self.config.max_queue + INFLIGHT_HEADROOM,
+            gate=TokenGate(self.config.token) if self.config.token else None,
         )
         self.service.sessions.add(session)
         log.info("client connected (%d now)", len(self.service.sessions))
@@ -87,7 +92,9 @@ class HostServer:
 
     async def _listen(self) -> None:
         addr = self.config.address
-        limit = self.config.max_frame_bytes
+        # The stream's own buffer stays small: the session frames messages itself, and a
+        # reader that buffers little lets backpressure reach the peer's socket.
+        limit = READ_BUFFER_BYTES
         if addr.kind == "unix":
             path = Path(addr.path)
             prepare_socket_dir(path, private=self.config.default_address)
@@ -123,7 +130,7 @@ class HostServer:
 
     async def _serve_stdio(self) -> None:
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=self.config.max_frame_bytes)
+        reader = asyncio.StreamReader(limit=READ_BUFFER_BYTES)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, sys.stdout.buffer

@@ -303,6 +303,17 @@ async def build_context(
     texts = _Texts(lines, lines[cl][:col], lines[cl][col:], max_chars_per_token)
     prefix_side, suffix_side = _sides(build_outline(lines, cl, offset, syntax=syntax, spec=lang))
     known: dict[Key, int] = {}
+    # No text longer than this can fit the budget (a token covers at most max_chars_per_token
+    # characters): a huge cursor line (minified code) is cut to it before anything is counted,
+    # so no count_tokens request grows with the line.
+    reach = budget_tokens * max_chars_per_token
+    clipped = False
+    if len(texts.head) > reach:
+        texts.head = texts.head[len(texts.head) - reach :]
+        prefix_side.tiers, clipped = [], True
+    if len(texts.tail) > reach:
+        texts.tail = texts.tail[:reach]
+        suffix_side.tiers, clipped = [], True
 
     async def count(keys: Iterable[Key]) -> None:
         keys = list(keys)
@@ -310,7 +321,6 @@ async def build_context(
             known.update(zip(keys, await counter([texts.text(k) for k in keys]), strict=True))
 
     # Round 1 estimates generously; round 2 counts whatever could still possibly fit.
-    clipped = False
     for chars_per_token in (est_chars_per_token, float(max_chars_per_token)):
         cost = _Costs(texts, known, chars_per_token)
         _plan(prefix_side, suffix_side, budget_tokens, prefix_share, cost)

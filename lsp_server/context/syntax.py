@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tree_sitter import Node, Parser, Point, Range, Tree
 
 from .languages import LanguageSpec
-from .text import byte_offset, point_at, utf8_len
+from .text import byte_offset, encode_utf8, point_at, utf8_len
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class DocumentSyntax:
         self.spec = spec
         self._parser = parser
         self._text = text
-        self._source = text.encode("utf-8")
+        self._source = encode_utf8(text)
         self._tree: Tree = parser.parse(self._source)
         self._previous: Tree | None = None  # the edited old tree, kept for changed_ranges()
         self.full_parses = 1
@@ -93,7 +93,7 @@ class DocumentSyntax:
         """Replace text[start:end] (str indices) with new_text and reparse incrementally."""
         edit = compute_edit(self._text, start, end, new_text)
         self._text = self._text[:start] + new_text + self._text[end:]
-        self._reparse(edit, new_text.encode("utf-8"))
+        self._reparse(edit, encode_utf8(new_text))
 
     def _reparse(self, edit: InputEdit, new_bytes: bytes) -> None:
         self._source = (
@@ -121,7 +121,7 @@ class DocumentSyntax:
     def replace(self, text: str) -> None:
         """Take a whole new text (full-document sync): the one path that parses from scratch."""
         self._text = text
-        self._source = text.encode("utf-8")
+        self._source = encode_utf8(text)
         self._tree = self._parser.parse(self._source)
         self._previous = None
         self.full_parses += 1

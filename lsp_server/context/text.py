@@ -18,9 +18,16 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def encode_utf8(text: str) -> bytes:
+    """UTF-8 as tree-sitter reads it. A lone surrogate (legal in an editor's JSON, "\\ud800")
+    has no UTF-8 form: it becomes the 3 bytes it would have, which the parser treats as
+    an error like any invalid byte, so byte offsets stay in step with the text."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def utf8_len(text: str) -> int:
     # str.isascii() is O(1) in CPython, so ASCII documents never pay for an encode.
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return len(text) if text.isascii() else len(encode_utf8(text))
 
 
 def byte_offset(text: str, char_offset: int) -> int:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .address import Address, parse_address
-from .protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, Method, Notify, RpcError
-from .session import Session
+from .protocol import PROTOCOL_VERSION, Method, Notify, RpcError
+from .session import READ_CHUNK, Session
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ class HostClient:
     ) -> HostClient:
         addr = parse_address(address) if isinstance(address, str) else address
         if addr.kind == "unix":
-            opener = asyncio.open_unix_connection(addr.path, limit=MAX_FRAME_BYTES)
+            opener = asyncio.open_unix_connection(addr.path, limit=READ_CHUNK)
         elif addr.kind == "tcp":
-            opener = asyncio.open_connection(addr.host, addr.port, limit=MAX_FRAME_BYTES)
+            opener = asyncio.open_connection(addr.host, addr.port, limit=READ_CHUNK)
         else:
             raise ValueError("a client connects to unix: or tcp: addresses, not stdio")
         reader, writer = await asyncio.wait_for(opener, timeout)
@@ -57,6 +57,11 @@ class HostClient:
         if token:
             params["token"] = token
         self.hello_info = await self.session.request(Method.HELLO, params)
+        limit = self.hello_info.get("max_message_bytes")
+        if isinstance(limit, int) and limit > 0:
+            # Never send the host more than it reads: an over-limit request fails here,
+            # as an RpcError for that call, instead of costing the whole connection.
+            self.session.peer_max_bytes = limit
         return self.hello_info
 
     def _on_notify(self, method: str, params: Any) -> None:

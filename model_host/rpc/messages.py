@@ -34,6 +34,7 @@ class HelloResult(TypedDict):
     progress: float
     engine: str
     model: ModelInfo | None
+    max_message_bytes: int  # the largest message this host accepts (and sends)
 
 
 class CompleteRequest(TypedDict, total=False):

@@ -13,9 +13,19 @@ REQUEST: Final = 0
 RESPONSE: Final = 1
 NOTIFY: Final = 2
 
-# A frame larger than this is refused and the connection closed: the stream
-# cannot be resynchronised after an oversized or malformed frame.
+# A message larger than this (counted in bytes, or declared by any of its headers) is
+# refused and the connection closed: the stream cannot be resynchronised after it.
 MAX_FRAME_BYTES: Final = 8 * 1024 * 1024
+# Until a connection is admitted (a --token host, before a good hello), its messages may
+# be at most this big: an unauthenticated peer cannot make the host hold much.
+PREAUTH_FRAME_BYTES: Final = 64 * 1024
+# Bounds on one message's shape, so decoding it costs memory in proportion to its bytes.
+MAX_OBJECTS: Final = 1 << 20
+MAX_NESTING: Final = 64
+# Requests of one connection served at once past the host's --max-queue generations: while
+# a connection has this many unanswered, or its answers are not being read, the host reads
+# nothing more from it (its other requests wait in the socket, not in the host's memory).
+INFLIGHT_HEADROOM: Final = 32
 
 
 class Method:

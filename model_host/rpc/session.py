@@ -10,16 +10,37 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .framing import FrameDecoder, FrameError, check_message, pack
-from .protocol import MAX_FRAME_BYTES, NOTIFY, REQUEST, RESPONSE, ErrorCode, Notify, RpcError
+from .framing import BadMessage, EncodeError, FrameDecoder, FrameError, check_message, pack
+from .protocol import (
+    MAX_FRAME_BYTES,
+    NOTIFY,
+    PREAUTH_FRAME_BYTES,
+    REQUEST,
+    RESPONSE,
+    ErrorCode,
+    Notify,
+    RpcError,
+)
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
+# Before closing on a peer (refused, or sent garbage), what it already sent is discarded
+# (unparsed) for a moment: closing a socket with unread input resets it (TCP, and Unix
+# sockets too), and the reset can destroy the last answer the peer has yet to read.
+LINGER_S = 1.0
+LINGER_BYTES = 1024 * 1024
+
+# Admission of a peer: called with each request's method and params until it returns True
+# (the peer is in); raising RpcError refuses the peer: that error is its answer, and the
+# session reads nothing more and closes.
+Gate = Callable[[str, Any], bool]
 
 
 class Writer(Protocol):
     def write(self, data: bytes) -> None: ...
+    def can_write_eof(self) -> bool: ...
+    def write_eof(self) -> None: ...
     async def drain(self) -> None: ...
     def close(self) -> None: ...
     def is_closing(self) -> bool: ...
@@ -51,6 +72,12 @@ class Session:
     Requests from the peer run as tasks so a slow one never blocks the read loop;
     when the connection drops every such task is cancelled, and every request we
     are waiting on fails with ConnectionError.
+
+    A serving session applies backpressure: while `max_inflight` of the peer's requests
+    are unanswered, or its answers sit unread in the write buffer, it reads nothing more
+    from the peer, so a client that pipelines without reading costs the socket's buffer,
+    not the server's memory. A client session never waits to read (that could deadlock
+    two peers that both write).
     """
 
     reader: asyncio.StreamReader
@@ -59,22 +86,41 @@ class Session:
     on_notify: NotifyHandler | None = None
     max_frame_bytes: int = MAX_FRAME_BYTES
     name: str = "peer"
+    max_inflight: int = 0  # 0: no cap (clients)
+    gate: Gate | None = None
+    # The most we send in one message (0: our own limit, `max_frame_bytes`); a peer may tell
+    # us its limit (the host does, in hello).
+    peer_max_bytes: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
     _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
+    _decoder: FrameDecoder | None = None
+    _hang_up: bool = False
     close_reason: str = ""
 
     # ---- sending -------------------------------------------------------------
     def _send(self, message: list[Any]) -> None:
         if self.writer.is_closing():
             raise ConnectionError(f"connection to {self.name} is closed")
-        self.writer.write(pack(message))
+        data = pack(message)
+        limit = self.peer_max_bytes or self.max_frame_bytes
+        if len(data) > limit:
+            raise EncodeError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"a message of {len(data)} bytes is over the limit of {limit}",
+            )
+        self.writer.write(data)
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification; silently dropped when the peer is gone."""
-        with contextlib.suppress(ConnectionError):
+        try:
             self._send([NOTIFY, method, params])
+        except ConnectionError:
+            pass
+        except EncodeError as exc:
+            log.warning("%s: %s notification not sent: %s", self.name, method, exc.message)
 
     def start_request(
         self, method: str, params: Any, on_notify: Callable[[Any], None] | None = None
@@ -105,43 +151,104 @@ class Session:
 
     # ---- receiving -----------------------------------------------------------
     async def run(self) -> None:
-        """Read until the peer goes away or sends garbage; then clean up."""
-        decoder = FrameDecoder(self.max_frame_bytes)
+        """Read until the peer goes away, sends garbage or is refused; then clean up."""
+        # Until a gate admits the peer, it may only send small messages (a hello).
+        limit = self.max_frame_bytes if self.gate is None else PREAUTH_FRAME_BYTES
+        self._decoder = decoder = FrameDecoder(min(limit, self.max_frame_bytes))
         try:
-            while True:
+            while not self._hang_up:
+                await self._wait_for_room()
                 data = await self.reader.read(READ_CHUNK)
                 if not data:
                     self.close_reason = "peer closed the connection"
                     return
-                for message in decoder.feed(data):
+                decoder.feed(data)
+                for message in decoder.messages():
+                    if self.on_request is not None and _is_request(message):
+                        await self._wait_for_room()
                     self._dispatch(message)
+                    if self._hang_up:
+                        await self._linger()
+                        return
+                # A read from a buffer that holds data never suspends: let the loop run other
+                # work (a cancel, other connections) between chunks of a fast stream.
+                await asyncio.sleep(0)
         except FrameError as exc:
             # The stream cannot be resynchronised: say why, then hang up.
             log.warning("%s: %s; closing", self.name, exc.message)
             self.close_reason = exc.message
             self.notify(Notify.ERROR, exc.to_wire())
+            await self._linger()
         except (ConnectionError, OSError) as exc:
             self.close_reason = f"connection lost: {exc}"
         finally:
             await self._cleanup()
 
+    async def _linger(self) -> None:
+        """Half-close, then drop what the peer already sent, briefly, so our last answer lands."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LINGER_S
+        discarded = 0
+        with contextlib.suppress(ConnectionError, OSError, RuntimeError, asyncio.TimeoutError):
+            await asyncio.wait_for(self.drain(), LINGER_S)
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            while discarded < LINGER_BYTES and loop.time() < deadline:
+                data = await asyncio.wait_for(self.reader.read(READ_CHUNK), deadline - loop.time())
+                if not data:
+                    break
+                discarded += len(data)
+
+    async def _wait_for_room(self) -> None:
+        """Backpressure (serving sessions only): wait while too much is unanswered or unread."""
+        if self.on_request is None:
+            return
+        while self.max_inflight and len(self._incoming) >= self.max_inflight:
+            self._room.clear()
+            await self._room.wait()
+        await self.drain()
+
     def _dispatch(self, message: Any) -> None:
+        if isinstance(message, BadMessage):
+            self._reject(message.error, message.msgid)
+            return
         try:
             kind, a, b, c = check_message(message)
         except RpcError as exc:
             msgid = exc.data.get("id") if isinstance(exc.data, dict) else None
-            log.warning("%s: invalid message: %s", self.name, exc.message)
-            if isinstance(msgid, int):
-                self._respond(msgid, exc.to_wire(), None)
-            else:
-                self.notify(Notify.ERROR, exc.to_wire())
+            self._reject(exc, msgid if isinstance(msgid, int) else None)
             return
         if kind == REQUEST:
             self._serve(a, b, c)
+        elif self.gate is not None:
+            # Before admission, only a request is heard: anything else ends the connection.
+            self._refuse(RpcError(ErrorCode.UNAUTHORIZED, "send hello with the token first"), None)
         elif kind == RESPONSE:
             self._resolve(a, b, c)
         else:
             self._notified(a, b)
+
+    def _reject(self, error: RpcError, msgid: int | None) -> None:
+        """A message we cannot serve: say why (by its id when known); a peer not yet
+        admitted is refused outright."""
+        if self.gate is not None:
+            self._refuse(error, msgid)
+            return
+        log.warning("%s: invalid message: %s", self.name, error.message)
+        if msgid is not None:
+            self._respond(msgid, error.to_wire(), None)
+        else:
+            self.notify(Notify.ERROR, error.to_wire())
+
+    def _refuse(self, error: RpcError, msgid: int | None) -> None:
+        """Answer once, read nothing more, hang up."""
+        log.warning("%s: refused: %s", self.name, error.message)
+        if msgid is not None:
+            self._respond(msgid, error.to_wire(), None)
+        else:
+            self.notify(Notify.ERROR, error.to_wire())
+        self.close_reason = f"refused: {error.message}"
+        self._hang_up = True
 
     def _serve(self, msgid: int, method: str, params: Any) -> None:
         if msgid in self._incoming:
@@ -157,6 +264,16 @@ class Session:
             err = RpcError(ErrorCode.METHOD_NOT_FOUND, f"this peer serves no requests ({method})")
             self._respond(msgid, err.to_wire(), None)
             return
+        if self.gate is not None:
+            try:
+                admitted = self.gate(method, params)
+            except RpcError as exc:
+                self._refuse(exc, msgid)
+                return
+            if admitted:
+                self.gate = None
+                if self._decoder is not None:
+                    self._decoder.max_frame_bytes = self.max_frame_bytes
         task = asyncio.create_task(self._run_handler(Call(self, msgid, method), params))
         self._incoming[msgid] = task
 
@@ -177,11 +294,19 @@ class Session:
             self._respond(call.msgid, None, result)
         finally:
             self._incoming.pop(call.msgid, None)
+            self._room.set()
         await self.drain()
 
     def _respond(self, msgid: int, error: Any, result: Any) -> None:
-        with contextlib.suppress(ConnectionError):
+        try:
             self._send([RESPONSE, msgid, error, result])
+        except ConnectionError:
+            pass
+        except EncodeError as exc:
+            # The answer would not fit the peer's limit: it gets an error it can act on.
+            log.warning("%s: answer to %s too large: %s", self.name, msgid, exc.message)
+            with contextlib.suppress(ConnectionError, EncodeError):
+                self._send([RESPONSE, msgid, exc.to_wire(), None])
 
     def _resolve(self, msgid: int, error: Any, result: Any) -> None:
         pending = self._outgoing.pop(msgid, None)
@@ -238,3 +363,7 @@ class Session:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._incoming.clear()
         self.close()
+
+
+def _is_request(message: Any) -> bool:
+    return isinstance(message, list) and bool(message) and message[0] == REQUEST

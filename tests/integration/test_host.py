@@ -241,14 +241,17 @@ async def test_tcp_transport(tiny_model: Path) -> None:
 async def test_tcp_token_is_enforced(tiny_model: Path) -> None:
     proc = start_host(tiny_model, "tcp:127.0.0.1:0", "--token", "s3cret")
     try:
+        # Each refusal is answered, then that connection is closed.
         anon = await HostClient.connect(proc.address)
         with pytest.raises(RpcError) as err:
             await anon.request(Method.STATUS)
         assert err.value.code == ErrorCode.UNAUTHORIZED
+        await asyncio.wait_for(anon.session.wait_closed(), 10)
+        wrong = await HostClient.connect(proc.address)
         with pytest.raises(RpcError) as bad:
-            await anon.hello(token="wrong")
+            await wrong.hello(token="wrong")
         assert bad.value.code == ErrorCode.UNAUTHORIZED
-        await anon.close()
+        await asyncio.wait_for(wrong.session.wait_closed(), 10)
         good = await proc.client(token="s3cret")
         assert (await good.request(Method.STATUS))["state"] == LoadState.READY
         await good.close()
