@@ -242,6 +242,7 @@ class Completer:
             lang=doc.lang,
             max_lines=cfg.max_lines,
             doc_tree=plan.tree,
+            parse=doc.syntax is not None,
         )
         decided_at: list[int | None] = []
         broken = False

@@ -349,14 +349,15 @@ for _command in tp.SELECTION_COMMANDS:
 
 async def _status(ls: TandemServer) -> dict[str, Any]:
     host: dict[str, Any] = {"address": ls.settings.host.address, "state": ls.link.state}
-    log_path = ls.link.log_path
-    if log_path is not None and log_path.exists():
-        host["logFile"] = str(log_path)  # an auto-started host's log, next to its socket
     try:
         status = await asyncio.wait_for(ls.link.status(), 5)
         host.update(status)
     except (HostUnavailable, RpcError, asyncio.TimeoutError) as exc:
         host["error"] = str(exc) or ls.link.last_error
+    # After the call: asking may have started the host, and with it its log.
+    log_path = ls.link.log_path
+    if log_path is not None and log_path.exists():
+        host["logFile"] = str(log_path)  # an auto-started host's log, next to its socket
     return {
         "server": {
             "name": "tandem-lsp",

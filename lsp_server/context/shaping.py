@@ -87,6 +87,7 @@ class Shaper:
         lang: LanguageSpec | None,
         max_lines: int = DEFAULT_MAX_LINES,
         doc_tree: Tree | None = None,
+        parse: bool = True,
     ) -> None:
         self.mode = mode
         self.prefix = prefix
@@ -98,7 +99,9 @@ class Shaper:
         self.decided = False
         self._final_text: str | None = None
         self._fallback = False  # the tree could not place the candidate: text rules decide
-        language = lang.ts_language() if lang is not None else None
+        # `parse=False`: a document too big to keep a tree for (documents.MAX_TREE_CHARS) is
+        # never parsed whole here either; the text rules decide.
+        language = lang.ts_language() if lang is not None and parse else None
         self._language = language
         self._splice: Splice | None = None
         self._line_broken = False
