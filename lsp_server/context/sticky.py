@@ -138,26 +138,22 @@ class StickyContexts:
                 self._remember(uri, ctx, text, offset)
                 return ctx
         self.selected += 1
-        ctx = await build_context(
-            text,
-            offset,
-            syntax=syntax,
-            lang=lang,
-            budget_tokens=budget_tokens,
-            count_tokens=count_tokens,
-            prefix_share=prefix_share,
-        )
-        if not ctx.whole_file and self.slack > 0:
-            # Trimmed anyway: trim a little more, so the next keystrokes still fit.
-            roomy = await build_context(
+
+        async def select(budget: int) -> PromptContext:
+            return await build_context(
                 text,
                 offset,
                 syntax=syntax,
                 lang=lang,
-                budget_tokens=int(budget_tokens * (1 - self.slack)),
+                budget_tokens=budget,
                 count_tokens=count_tokens,
                 prefix_share=prefix_share,
             )
+
+        ctx = await select(budget_tokens)
+        if not ctx.whole_file and self.slack > 0:
+            # Trimmed anyway: trim a little more, so the next keystrokes still fit.
+            roomy = await select(int(budget_tokens * (1 - self.slack)))
             ctx = replace(roomy, budget_tokens=budget_tokens)
         self._remember(uri, ctx, text, offset)
         return ctx

@@ -24,17 +24,35 @@ CACHE = ROOT / ".tandem-cache" / "bench"
 REAL_TOKENIZER = SHARED_TOKENIZERS / "code-llama" / "tokenizer.model"
 
 
+# Shapes too big to write to disk: the host builds their random weights in memory
+# (`--random-weights`) around a small checkpoint that only lends its tokenizer.
+IN_MEMORY = frozenset({"7b", "13b", "34b"})
+
+
 def model_dir(shape: str, context: int = 16384) -> Path:
     """A random-weight checkpoint of `shape` with Code Llama's real tokenizer (when it is
     beside the repo), built once into .tandem-cache/bench/."""
+    import dataclasses
+
+    from model_host.shapes import SHAPES
     from model_host.tiny import make_tiny
 
     real = REAL_TOKENIZER if REAL_TOKENIZER.exists() else None
     out = CACHE / f"{shape}-{context}-{'real' if real else 'trained'}"
     if not (out / "model.safetensors").exists():
         print(f"building the {shape} random checkpoint in {out} ...", file=sys.stderr, flush=True)
-        make_tiny(out, shape=shape, max_position_embeddings=context, tokenizer_model=real)
+        size = SHAPES[shape]
+        if real is not None:
+            size = dataclasses.replace(size, vocab=max(size.vocab, 32016))
+        make_tiny(out, shape=size, max_position_embeddings=context, tokenizer_model=real)
     return out
+
+
+def host_model(shape: str, context: int) -> tuple[Path, list[str]]:
+    """The checkpoint to start a host with, and the extra flags that give it `shape`."""
+    if shape in IN_MEMORY:
+        return model_dir("tiny", context), ["--random-weights", shape]
+    return model_dir(shape, context), []
 
 
 def source_text(module: str = "argparse") -> str:
