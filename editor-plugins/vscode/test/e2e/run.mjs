@@ -398,7 +398,7 @@ async function scenario(tmp) {
     log('PASS disableInFiles: secret_keys.py gets no ghost text');
 
     // -- "Set Up Python Environment" lists the environment found and makes it the setting -------------------
-    await runCommand(page, 'Tandem: Set Up Python Environment');
+    await runCommand(page, 'Tandem: Set Up Python Environment', { opensPicker: true });
     await screenshot('python-setup');
     await pickRow(page, '.venv/bin/python');
     const written = await waitFor(() => {
