@@ -94,7 +94,12 @@ def _cell(value: Any) -> str:
 
 def host_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--shape", default="small", help="random-weight model shape (model_host.shapes)"
+        "--random-weights",
+        "--shape",
+        dest="shape",
+        default="small",
+        help="random-weight model shape (model_host.shapes); 7b, 13b and 34b are built in the "
+        "host's memory, never written to disk",
     )
     parser.add_argument("--context", type=int, default=16384, help="the model's context window")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
@@ -106,9 +111,10 @@ def host_args(parser: argparse.ArgumentParser) -> None:
 @asynccontextmanager
 async def host(args: argparse.Namespace, *extra: str):  # type: ignore[no-untyped-def]
     """A real `tandem-host` serving the benchmark model on a private socket."""
-    model = model_dir(args.shape, args.context)
+    model, shape_flags = host_model(args.shape, args.context)
     with tempfile.TemporaryDirectory(prefix="tdm-bench-") as tmp:
         flags = [
+            *shape_flags,
             "--device",
             args.device,
             *(["--threads", str(args.threads)] if args.threads else []),

@@ -105,6 +105,9 @@ class EngineCore:
 
     def _step(self) -> None:
         out = self.scheduler.schedule()
+        ended, self.scheduler.ended = self.scheduler.ended, []
+        for request in ended:
+            self._emit(request, [])
         if out.empty:
             # Nothing fits right now (cannot happen with a pool of at least one window,
             # but never spin if it does).

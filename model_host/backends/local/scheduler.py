@@ -57,6 +57,9 @@ class Scheduler:
         self.waiting: list[EngineRequest] = []
         self.running: list[EngineRequest] = []
         self.preemptions = 0
+        # Requests that ended while a step was being scheduled (not in any step's output):
+        # the engine loop tells their consumers.
+        self.ended: list[EngineRequest] = []
 
     @property
     def has_work(self) -> bool:
@@ -191,6 +194,7 @@ class Scheduler:
                 # Alone and still too big: the pool is smaller than this request can grow
                 # (the host sizes it to one window, so only a hand-made pool gets here).
                 self._finish(request, FINISH_LENGTH)
+                self.ended.append(request)
                 return False
             self._preempt(victim)
             if victim is request:

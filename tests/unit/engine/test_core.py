@@ -118,3 +118,17 @@ def test_a_scheduling_bug_fails_what_is_in_flight_instead_of_killing_the_loop() 
     assert second.done.wait(5)
     core.stop()
     assert second.ids == [7] * 5
+
+
+def test_a_request_ended_while_scheduling_still_reaches_its_consumer() -> None:
+    # A pool of 3 blocks of 4 (12 slots) cannot hold 10 prompt tokens + 20 new ones: the
+    # scheduler ends the request while making room, outside any step's output.
+    scheduler = Scheduler(KVCacheManager(3, 4), max_running=4, max_batch_tokens=64)
+    core = EngineCore(FakeRunner(), scheduler, max_len=200)  # type: ignore[arg-type]
+    sink = Collector()
+    core.submit(request(tokens=10, max_tokens=20, stop=2), sink)
+    assert sink.done.wait(5), "the consumer was never told the request ended"
+    last = sink.items[-1]
+    assert isinstance(last, Delta) and last.finish == "length"
+    assert core.status()["active"] == 0
+    core.stop()
