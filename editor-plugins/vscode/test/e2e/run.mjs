@@ -297,11 +297,25 @@ async function scenario(tmp) {
     // Insert puts the block on lines of its own: below a line with text...
     const insertAt = async (downs) => {
       await openFile(page, 'main.py');
-      await page.keyboard.press('Control+Home');
-      for (let i = 0; i < downs; i++) {
-        await page.keyboard.press('ArrowDown');
+      // Keys can land before the editor has settled after Quick Open: move until the status
+      // bar shows the cursor on the wanted line, so Insert is judged from where it was meant.
+      const where = new RegExp(`^Ln ${downs + 1}, Col 1\\b`);
+      for (let attempt = 0; ; attempt++) {
+        await page.keyboard.press('Control+Home');
+        for (let i = 0; i < downs; i++) {
+          await page.keyboard.press('ArrowDown');
+        }
+        await page.keyboard.press('Home');
+        try {
+          await waitFor(() => statusBarText(page, where), 3_000, `the cursor on line ${downs + 1}`);
+          break;
+        } catch (error) {
+          if (attempt >= 2) {
+            throw error;
+          }
+        }
       }
-      await page.keyboard.press('Home');
+      await sleep(300);
       const beforeInsert = readFileSync(file, 'utf8');
       await asked.locator('button[data-action="insert"]').click();
       await waitFor(async () => (await page.locator('.tab.active').getAttribute('class'))?.includes('dirty'), 10_000, 'the editor to change');
