@@ -20,7 +20,7 @@ from . import cuts, line_cuts, nodes
 from .languages import LanguageSpec
 from .mode import CompletionMode
 from .splice import Splice
-from .text import indent_width
+from .text import decode_utf8, encode_utf8, indent_width
 from .text_cuts import cut_repeated_suffix, text_block, trim_line_overlap
 
 # A safety limit far above ordinary code: the syntax decides where a block ends.
@@ -107,12 +107,12 @@ class Shaper:
         self._line_broken = False
         if language is not None:
             line = mode.mode == "line"
-            removed = len(self.line_suffix.encode("utf-8")) if line else 0
+            removed = len(encode_utf8(self.line_suffix)) if line else 0
             after = suffix[len(self.line_suffix) :] if line else suffix
             self._splice = Splice(language, prefix, after, doc_tree=doc_tree, doc_removed=removed)
             if doc_tree is None and line:
                 # The document's tree (with the rest of the line) for the line rules below.
-                doc_tree = self._splice.parser.parse((prefix + suffix).encode("utf-8"))
+                doc_tree = self._splice.parser.parse(encode_utf8(prefix + suffix))
             self._doc_tree = doc_tree if doc_tree is not None else self._splice.doc_tree
             self._prepare_rules()
 
@@ -172,7 +172,7 @@ class Shaper:
         cursor = self._splice.cursor
         root = self._doc_tree.root_node
         if self.mode.mode == "line":
-            rest = self.line_suffix.encode("utf-8")
+            rest = encode_utf8(self.line_suffix)
             line_end = cursor + len(rest)
             # The hole can leave the rest of the line unparsable (`f(‸, b)`): then its tokens
             # say nothing, and each cut is checked by how well the line parses with it.
@@ -180,7 +180,7 @@ class Shaper:
             closers = [] if self._line_broken else line_cuts.line_closers(root, cursor, line_end)
             self._closes_on_line = bool(closers)
             cut = closers[0] - cursor if closers else len(rest)
-            self._line_repeat = rest[:cut].decode("utf-8", "ignore").rstrip()
+            self._line_repeat = decode_utf8(rest[:cut]).rstrip()
             assert self._language is not None
             self._whole_line = Splice(
                 self._language, self.prefix, self.suffix, doc_tree=self._doc_tree
@@ -219,23 +219,23 @@ class Shaper:
 
     def _tree_cut(self, text: str, *, final: bool) -> tuple[str, bool] | None:
         assert self._splice is not None
-        candidate = text.encode("utf-8")
+        candidate = encode_utf8(text)
         if not candidate.strip():
             return None
+        if self.mode.mode == "line" and not (self._closes_on_line or self._line_broken):
+            return None  # nothing on the line for the tree to decide: no parse
         tree = self._splice.parse(candidate)
         root = tree.root_node
         cursor = self._splice.cursor
         end = cursor + len(candidate)
         if self.mode.mode == "line":
-            if not (self._closes_on_line or self._line_broken):
-                return None
-            cut = line_cuts.line_cut(root, cursor, end, self.line_suffix.encode("utf-8"))
+            cut = line_cuts.line_cut(root, cursor, end, encode_utf8(self.line_suffix))
             if cut is None:
                 return None
             if not self._parses_better(candidate, cut.at - cursor):
                 return None
             decided = cut.decided and not nodes.has_errors(root, cursor, cut.at)
-            return candidate[: cut.at - cursor].decode("utf-8", "ignore"), final or decided
+            return decode_utf8(candidate[: cut.at - cursor]), final or decided
         anchor = cursor + len(candidate) - len(candidate.lstrip())
         box = cuts.container(root, cursor, anchor)
         if box is None:
@@ -286,7 +286,7 @@ class Shaper:
             if at == end and not final:
                 return None  # the closer's line may go on with more of them
         decided = cut.decided and not nodes.has_errors(root, cursor, cut.at)
-        return candidate[: at - cursor].decode("utf-8", "ignore"), final or decided
+        return decode_utf8(candidate[: at - cursor]), final or decided
 
     def _parses_better(self, candidate: bytes, cut: int) -> bool:
         """Whether the document parses at least as well cut at `cut` as with the whole
@@ -302,7 +302,7 @@ class Shaper:
         of the line does not parse, the longest end of `line` the rest starts with. Never a
         piece of a token, nor one closing a bracket the kept text opens."""
         assert self._splice is not None
-        data = line.encode("utf-8")
+        data = encode_utf8(line)
         root = self._splice.parse(data).root_node
         cursor = self._splice.cursor
         leaves = list(nodes.leaves_in(root, cursor, cursor + len(data)))
@@ -320,13 +320,13 @@ class Shaper:
         if not self._line_broken:
             # The whole rest of the line, or its part before the first real closer.
             for repeat in (self.line_suffix, self._line_repeat):
-                tail = repeat.strip().encode("utf-8")
+                tail = encode_utf8(repeat.strip())
                 at = len(stripped) - len(tail)
                 if tail and stripped.endswith(tail) and at in starts and at > 0:
                     options.add(at)
         else:
             # The rest of the line does not parse on its own: any end of `line` it starts with.
-            rest = self.line_suffix.strip().encode("utf-8")
+            rest = encode_utf8(self.line_suffix.strip())
             for at in starts:
                 tail = data[at:].strip()
                 if at > 0 and tail and rest.startswith(tail):
@@ -338,7 +338,7 @@ class Shaper:
         errors = {at: self._errors_with(data[:at]) for at in [*options, len(data)]}
         best = min(options, key=lambda at: (errors[at], at))
         if errors[best] <= errors[len(data)]:
-            return data[:best].decode("utf-8", "ignore").rstrip()
+            return decode_utf8(data[:best]).rstrip()
         return line
 
     def _errors_with(self, text: bytes) -> int:

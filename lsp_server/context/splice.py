@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from tree_sitter import Language, Parser, Point, Tree
 
+from .text import encode_utf8
+
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
     """The (row, byte column) reached by writing `data` at point `base`."""
@@ -39,8 +41,8 @@ class Splice:
         """`doc_tree`, if given, is the tree of prefix + `doc_removed` bytes + `after`: the
         document as it is. It is edited, never re-parsed from scratch."""
         self.parser = Parser(language)
-        self.prefix = prefix.encode("utf-8")
-        self.after = after.encode("utf-8")
+        self.prefix = encode_utf8(prefix)
+        self.after = encode_utf8(after)
         self.cursor = len(self.prefix)
         self._cursor_point = _point_after((0, 0), self.prefix)
         if doc_tree is None:

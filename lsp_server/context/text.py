@@ -25,6 +25,15 @@ def encode_utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def decode_utf8(data: bytes) -> str:
+    """The inverse of `encode_utf8` for a slice of it: a character cut at the slice's end is
+    left out."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as cut:
+        return data[: cut.start].decode("utf-8", "surrogatepass")
+
+
 def utf8_len(text: str) -> int:
     # str.isascii() is O(1) in CPython, so ASCII documents never pay for an encode.
     return len(text) if text.isascii() else len(encode_utf8(text))
@@ -39,7 +48,7 @@ def char_offset(text: str, byte_offset: int) -> int:
     """Python str index of a UTF-8 byte offset (the inverse of `byte_offset`)."""
     if text.isascii():
         return byte_offset
-    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "ignore"))
+    return len(decode_utf8(encode_utf8(text)[:byte_offset]))
 
 
 def line_col(text: str, char_offset: int) -> tuple[int, int]:

@@ -263,3 +263,28 @@ def test_first_line_is_not_indented_twice() -> None:
     assert shape_suggestion("    return a + b", mode=mode0, prefix=bare, suffix="", lang=None) == (
         "    return a + b"
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "raw", "expected"),
+    [
+        # A lone surrogate (legal in an editor's JSON) before the cursor, in line and block mode.
+        ("s = '\ud800'\nx = ", "\n", "compute(s)\nnext_line()", "compute(s)"),
+        ("def f():\n    s = '\ud800'\n    return ", "", "s\n\nclass Other:\n    pass", "s"),
+        # ...and after it, in the rest of the line the suggestion must fit before.
+        ("call(first, ", ", '\udc00')\n", "second, '\udc00')", "second"),
+    ],
+)
+def test_lone_surrogates_in_the_document_are_shaped_like_any_text(
+    prefix: str, suffix: str, raw: str, expected: str
+) -> None:
+    assert shape(raw, prefix, suffix, "python") == expected
+
+
+def test_char_offset_counts_lone_surrogates_and_stops_before_a_cut_character() -> None:
+    from lsp_server.context.text import char_offset, encode_utf8
+
+    text = "a\ud800: é b"
+    for i in range(len(text) + 1):
+        assert char_offset(text, len(encode_utf8(text[:i]))) == i
+    assert char_offset(text, len(encode_utf8("a\ud800: ")) + 1) == len("a\ud800: ")  # inside é
