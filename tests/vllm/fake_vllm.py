@@ -45,6 +45,7 @@ class FakeVllm:
     finish: str = "length"
     cached_tokens: int | None = 3
     healthy: bool = True
+    models_status: int = 200  # what /v1/models answers (a 503 while "starting")
     delay_s: float = 0.0  # between streamed ids ("ok" mode), to leave time to cancel
     requests: list[dict[str, Any]] = field(default_factory=list)  # completion bodies received
     closed_early: int = 0  # completion streams the client closed before the end
@@ -131,7 +132,9 @@ class FakeVllm:
             await _send(writer, 200 if self.healthy else 503, b"")
         elif path == "/v1/models":
             models = {"data": [{"id": self.model, "max_model_len": self.max_model_len}]}
-            await _send_json(writer, 200, models)
+            if self.models_status != 200:
+                models = {"error": {"message": "Service Unavailable"}}
+            await _send_json(writer, self.models_status, models)
         elif path == "/tokenize":
             prompt = json.loads(body)["prompt"]
             await _send_json(writer, 200, {"tokens": self.encode(prompt), "count": 0})

@@ -334,3 +334,20 @@ async def test_a_replica_that_comes_back_with_another_tokenizer_is_not_used(
     assert replica["state"] == "incompatible" and "tokenizes differently" in replica["reason"]
     err = await failure(backend)
     assert "incompatible" in err.message
+
+
+async def test_a_5xx_while_re_verifying_is_transient_not_incompatible(
+    backend: VllmBackend, fake: FakeVllm
+) -> None:
+    fake.mode = "reset"
+    await failure(backend)
+    assert backend.replicas.replicas[0].state == DOWN
+    fake.mode, fake.models_status = "ok", 503  # back, but still starting behind a proxy
+    await backend.replicas.check_all()
+    replica = backend.status()["replicas"][0]
+    assert replica["state"] == "down" and "503" in replica["reason"]
+    fake.models_status = 200
+    await backend.replicas.check_all()  # the next check verifies it and uses it again
+    assert backend.status()["replicas"][0]["state"] == "ready"
+    deltas = await collect(backend, request())
+    assert deltas[-1].finish == "length"

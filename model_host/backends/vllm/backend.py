@@ -87,6 +87,9 @@ class VllmBackend:
         limits = httpx.Limits(
             max_connections=config.max_connections,
             max_keepalive_connections=min(config.max_connections, 16),
+            # Under uvicorn's 5 s keep-alive: never reuse a connection the server is closing
+            # (that request would fail and mark a healthy replica down).
+            keepalive_expiry=2.0,
         )
         client = httpx.AsyncClient(
             headers=headers,
@@ -150,9 +153,11 @@ class VllmBackend:
         )
         tried: list[str] = []
         for replica in self.replicas.route(key):
-            assert replica.facts is not None
-            body = self._body(request, replica.facts.model)
-            body["max_tokens"] = min(request.max_tokens, replica.facts.max_model_len - n)
+            facts = replica.facts
+            if facts is None:  # forgotten (a 404) while an earlier replica was being tried
+                continue
+            body = self._body(request, facts.model)
+            body["max_tokens"] = min(request.max_tokens, facts.max_model_len - n)
             try:
                 response = await self._send(replica, body)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

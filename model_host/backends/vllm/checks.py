@@ -98,6 +98,10 @@ async def _post_json(client: httpx.AsyncClient, url: str, body: dict[str, Any]) 
 
 
 def _json_of(response: httpx.Response, url: str) -> Any:
+    if response.status_code >= 500:
+        # The server is there but failing for now (starting, overloaded, a proxy's 502):
+        # a transient error, retried at the next check, never a verdict on the replica.
+        response.raise_for_status()
     try:
         body = response.json()
     except ValueError:

@@ -84,7 +84,6 @@ class ReplicaSet:
     probe_ids: list[int]
     model: str | None = None
     window: int | None = None  # the host's context window, once fixed at start
-    on_change: Callable[[Replica], None] | None = None
 
     # ---- routing -------------------------------------------------------------
     def route(self, key: bytes) -> list[Replica]:
@@ -102,17 +101,11 @@ class ReplicaSet:
         replica.state, replica.reason = DOWN, reason
         if changed:
             log.warning("vLLM replica %s is down: %s", replica.url, reason)
-            self._changed(replica)
 
     def mark_ready(self, replica: Replica) -> None:
         if replica.state != READY:
             replica.state, replica.reason = READY, ""
             log.info("vLLM replica %s is ready", replica.url)
-            self._changed(replica)
-
-    def _changed(self, replica: Replica) -> None:
-        if self.on_change is not None:
-            self.on_change(replica)
 
     # ---- checks --------------------------------------------------------------
     async def check(self, replica: Replica) -> None:
@@ -145,7 +138,6 @@ class ReplicaSet:
             replica.state, replica.reason = INCOMPATIBLE, str(exc)
             if self.window is not None:  # at start, the host stops with this message instead
                 log.error("vLLM replica %s is not usable: %s", replica.url, exc)
-            self._changed(replica)
             return
         except httpx.HTTPError as exc:
             self.mark_down(replica, describe(exc))
