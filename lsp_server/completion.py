@@ -13,6 +13,7 @@ from typing import Any
 
 from tree_sitter import Tree
 
+from model_host.rpc.messages import CompleteRequest
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
 
 from .config import CompletionSettings
@@ -46,7 +47,7 @@ class Plan:
     offset: int
     mode: CompletionMode
     context: PromptContext
-    params: dict[str, Any]
+    params: CompleteRequest
     tree: Tree | None = None  # the document's syntax tree when the plan was made
 
     def to_wire(self) -> dict[str, Any]:
@@ -186,7 +187,7 @@ class Completer:
             count_tokens=self.link.count_tokens,
             prefix_share=cfg.prefix_share,
         )
-        params = {
+        params: CompleteRequest = {
             "prefix": ctx.prefix,
             "suffix": ctx.suffix,
             "order": cfg.order,
@@ -262,7 +263,7 @@ class Completer:
                 decided_at.append(tokens if isinstance(tokens, int) else None)
             return done
 
-        params = {**plan.params, "stream": True}
+        params: CompleteRequest = {**plan.params, "stream": True}
         try:
             result = await self.link.call(Method.COMPLETE, params, stop_when=stop_when)
             raw, generated = str(result.get("text", "")), result.get("generated_tokens")

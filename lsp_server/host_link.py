@@ -7,7 +7,7 @@ import contextlib
 import logging
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -409,7 +409,7 @@ class HostLink:
     async def call(
         self,
         method: str,
-        params: dict[str, Any],
+        params: Mapping[str, Any],
         *,
         on_text: StreamCallback | None = None,
         stop_when: StopWhen | None = None,

@@ -40,7 +40,7 @@ from .params import (
     field as param,
 )
 from .prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
-from .rpc.messages import CancelledData, GenerateResult, HelloResult, StreamNote
+from .rpc.messages import CancelledData, GenerateResult, HelloResult, StateNote, StreamNote
 from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
 from .rpc.session import Call, Session
 from .stats import HostStats
@@ -129,7 +129,7 @@ class HostService:
     # ---- state ---------------------------------------------------------------
     def set_state(self, state: str, progress: float, message: str = "") -> None:
         self.state, self.progress, self.message = state, progress, message
-        note = {"state": state, "progress": round(progress, 3), "message": message}
+        note: StateNote = {"state": state, "progress": round(progress, 3), "message": message}
         for session in list(self.sessions):
             session.notify(Notify.STATE, note)
 

@@ -46,16 +46,18 @@ class TokenCounter:
         found = cache.get(line)
         if found is None:
             ids = self._tok.encode(line) if first else self._tok.encode_infilling(line)
-            found = cache[line] = len(ids)
-            if len(cache) > self._max:
-                self._trim(cache)
+            found = len(ids)
+            with self._lock:  # counts run on several threads: one trim at a time
+                cache[line] = found
+                if len(cache) > self._max:
+                    self._trim(cache)
         return found
 
-    def _trim(self, cache: dict[str, int]) -> None:
+    @staticmethod
+    def _trim(cache: dict[str, int]) -> None:
         """Drop the older half (dicts keep insertion order)."""
-        with self._lock:
-            for key in list(cache)[: len(cache) // 2]:
-                cache.pop(key, None)
+        for key in list(cache)[: len(cache) // 2]:
+            cache.pop(key, None)
 
     def _lines_add_up(self, text: str) -> bool:
         lines = text.split("\n")

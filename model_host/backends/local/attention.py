@@ -66,6 +66,7 @@ class _DeviceIndex:
     slot_mapping: torch.Tensor  # [T] where each new token's K/V goes
     runs: list[_Run]
     decode: list[SeqSpan]  # scattered decoding requests, attended in one call
+    decode_rows: torch.Tensor | None  # [S] their rows in the packed step
     decode_slots: torch.Tensor | None  # [S, max_ctx]
     decode_mask: torch.Tensor | None  # [S, 1, 1, max_ctx] (None when all lengths are equal)
     gathered: list[_Gathered]
@@ -108,8 +109,9 @@ class PagedBatch:
                 table = torch.tensor(span.table, dtype=torch.long, device=device)
                 slots = (table[:, None] * size + offsets).reshape(-1)[: span.ctx_len]
                 gathered.append(_Gathered(span, slots, _causal_mask(span, device)))
-        decode_slots = decode_mask = None
+        decode_rows = decode_slots = decode_mask = None
         if decode:
+            decode_rows = torch.tensor([span.q_start for span in decode], device=device)
             width = max(span.ctx_len for span in decode)
             blocks = -(-width // size)
             tables = [
@@ -125,6 +127,7 @@ class PagedBatch:
             slot_mapping=torch.tensor(mapping, dtype=torch.long, device=device),
             runs=runs,
             decode=decode,
+            decode_rows=decode_rows,
             decode_slots=decode_slots,
             decode_mask=decode_mask,
             gathered=gathered,
@@ -174,8 +177,8 @@ def paged_attention(
         v = v_pool[run.first_slot : end].transpose(0, 1).unsqueeze(0)
         last = put(span, sdpa_attention_forward(module, q, k, v, run.mask, scaling=scaling)[0])
     if index.decode:
-        assert index.decode_slots is not None
-        rows = torch.tensor([span.q_start for span in index.decode], device=query.device)
+        assert index.decode_slots is not None and index.decode_rows is not None
+        rows = index.decode_rows
         q = query[0].index_select(1, rows).transpose(0, 1).unsqueeze(2)  # [S, heads, 1, d]
         k = k_pool[index.decode_slots].permute(0, 2, 1, 3)  # [S, kv_heads, ctx, d]
         v = v_pool[index.decode_slots].permute(0, 2, 1, 3)

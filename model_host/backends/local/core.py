@@ -39,7 +39,6 @@ class EngineCore:
         self.scheduler = scheduler
         self.max_len = max_len
         self.steps = 0
-        self.busy_s = 0.0
         self._ids = itertools.count(1)
         self._slots: dict[int, _Slot] = {}
         self._incoming: list[_Slot] = []
@@ -113,7 +112,6 @@ class EngineCore:
             # but never spin if it does).
             time.sleep(0.001)
             return
-        started = time.perf_counter()
         try:
             sampled = self.runner.execute(out)
         except Exception as exc:
@@ -122,7 +120,6 @@ class EngineCore:
                 self._emit(request, [])
             return
         finally:
-            self.busy_s += time.perf_counter() - started
             self.steps += 1
         for request in self.scheduler.update(out, sampled):
             self._emit(request, request.tokens[-1:])

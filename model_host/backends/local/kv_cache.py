@@ -180,9 +180,6 @@ class KVCacheManager:
         for bid in pinned:
             self._release(bid)
 
-    def reset_stats(self) -> None:
-        self.queried_tokens = self.hit_tokens = 0
-
     # ---- the trie ------------------------------------------------------------------
     def _match(self, tokens: Sequence[int]) -> tuple[list[int], int | None, int]:
         """Full blocks to share, then the block whose head matches the next tokens best."""

@@ -71,10 +71,6 @@ class EngineRequest:
         return len(self.tokens) - self.num_computed
 
     @property
-    def prefilling(self) -> bool:
-        return self.num_computed < self.prompt_len
-
-    @property
     def finished(self) -> bool:
         return self.status is Status.FINISHED
 

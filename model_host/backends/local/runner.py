@@ -19,24 +19,25 @@ from .sampling import sample
 from .scheduler import SchedulerOutput
 
 
-def kv_bytes_per_token(model: Any) -> int:
-    """Bytes of K and V per token across all layers, in the model's dtype."""
-    config = model.config
+def _kv_shape(config: Any) -> tuple[int, int]:
+    """(KV heads, head dim) of a Llama-style config."""
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+    return kv_heads, head_dim
+
+
+def kv_bytes_per_token(model: Any) -> int:
+    """Bytes of K and V per token across all layers, in the model's dtype."""
+    kv_heads, head_dim = _kv_shape(model.config)
     itemsize = next(model.parameters()).element_size()
-    return 2 * config.num_hidden_layers * kv_heads * head_dim * itemsize
+    return 2 * model.config.num_hidden_layers * kv_heads * head_dim * itemsize
 
 
 class ModelRunner:
     def __init__(self, model: Any, *, num_blocks: int, block_size: int) -> None:
         self.model = model
         self.block_size = block_size
-        config = model.config
-        head_dim = (
-            getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-        )
-        kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        kv_heads, head_dim = _kv_shape(model.config)
         self.kv: list[tuple[torch.Tensor, torch.Tensor]] = []
         for layer in model.model.layers:
             weight = layer.self_attn.k_proj.weight
@@ -106,8 +107,14 @@ class ModelRunner:
         size = self.block_size
         src = [op.src * size + i for op in copies for i in range(op.tokens)]
         dst = [op.dst * size + i for op in copies for i in range(op.tokens)]
+        on_device: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
         for k_pool, v_pool in self.kv:
-            s = torch.tensor(src, dtype=torch.long, device=k_pool.device)
-            d = torch.tensor(dst, dtype=torch.long, device=k_pool.device)
+            found = on_device.get(k_pool.device)
+            if found is None:  # once per device, not per layer
+                found = on_device[k_pool.device] = (
+                    torch.tensor(src, dtype=torch.long, device=k_pool.device),
+                    torch.tensor(dst, dtype=torch.long, device=k_pool.device),
+                )
+            s, d = found
             k_pool.index_copy_(0, d, k_pool[s])
             v_pool.index_copy_(0, d, v_pool[s])

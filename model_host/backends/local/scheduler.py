@@ -39,10 +39,6 @@ class SchedulerOutput:
     copies: list[CopyOp] = field(default_factory=list)
 
     @property
-    def num_tokens(self) -> int:
-        return sum(len(s.tokens) for s in self.seqs)
-
-    @property
     def empty(self) -> bool:
         return not self.seqs
 
