@@ -62,6 +62,8 @@ class HostClient:
             # Never send the host more than it reads: an over-limit request fails here,
             # as an RpcError for that call, instead of costing the whole connection.
             self.session.peer_max_bytes = limit
+            # ...and read what it says it may send.
+            self.session.raise_read_limit(limit)
         return self.hello_info
 
     def _on_notify(self, method: str, params: Any) -> None:

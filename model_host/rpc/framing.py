@@ -43,6 +43,19 @@ def pack(message: list[Any]) -> bytes:
     return msgpack.packb(message, use_bin_type=True, unicode_errors="replace")
 
 
+def check_outgoing(data: bytes) -> None:
+    """Raise EncodeError for a packed message the peer's reader would refuse for holding
+    too many objects (its byte size is checked against the peer's limit separately)."""
+    if len(data) <= MAX_OBJECTS:  # every object takes at least one byte
+        return
+    walker = FrameDecoder(len(data))
+    walker.feed(data)
+    try:
+        walker._frame()  # headers only: stops at the first object over the limit
+    except FrameError as exc:
+        raise EncodeError(exc.code, exc.message) from None
+
+
 @dataclass(frozen=True)
 class BadMessage:
     """A message that was framed but could not be decoded; `msgid` when it could be read."""

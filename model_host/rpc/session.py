@@ -10,7 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .framing import BadMessage, EncodeError, FrameDecoder, FrameError, check_message, pack
+from .framing import (
+    BadMessage,
+    EncodeError,
+    FrameDecoder,
+    FrameError,
+    check_message,
+    check_outgoing,
+    pack,
+)
 from .protocol import (
     MAX_FRAME_BYTES,
     NOTIFY,
@@ -111,6 +119,7 @@ class Session:
                 ErrorCode.FRAME_TOO_LARGE,
                 f"a message of {len(data)} bytes is over the limit of {limit}",
             )
+        check_outgoing(data)
         self.writer.write(data)
 
     def notify(self, method: str, params: Any) -> None:
@@ -136,10 +145,17 @@ class Session:
         self._outgoing[msgid] = _Outgoing(future, on_notify)
         try:
             self._send([REQUEST, msgid, method, params])
-        except ConnectionError:
+        except (ConnectionError, EncodeError):  # closed, or a message over the limit
             del self._outgoing[msgid]
             raise
         return msgid, future
+
+    def raise_read_limit(self, limit: int) -> None:
+        """Read messages of up to `limit` bytes (the peer said it may send that much)."""
+        if limit > self.max_frame_bytes:
+            self.max_frame_bytes = limit
+            if self._decoder is not None and self.gate is None:
+                self._decoder.max_frame_bytes = limit
 
     async def request(self, method: str, params: Any) -> Any:
         _, future = self.start_request(method, params)
@@ -325,7 +341,12 @@ class Session:
         if method == Notify.STREAM and isinstance(params, dict):
             pending = self._outgoing.get(params.get("id"))  # type: ignore[arg-type]
             if pending is not None and pending.on_notify is not None:
-                pending.on_notify(params)
+                try:
+                    pending.on_notify(params)
+                except Exception:  # one request's consumer, never the connection
+                    log.exception(
+                        "%s: stream handler for request %s failed", self.name, params["id"]
+                    )
                 return
         if self.on_notify is not None:
             try:

@@ -64,10 +64,36 @@ async def test_nothing_over_the_limit_is_sent_either_way(tiny_model: Path, sock_
         with pytest.raises(RpcError) as err:
             await client.request(Method.COUNT_TOKENS, {"texts": ["x" * 100_000]})
         assert err.value.code == ErrorCode.FRAME_TOO_LARGE
+        assert client.session._outgoing == {}  # the refused request left nothing behind
         # ...and the host answers with an error rather than an answer over the limit.
         with pytest.raises(RpcError) as err:
             await client.request(Method.TOKENIZE, {"text": "word, " * 8000})
         assert err.value.code == ErrorCode.FRAME_TOO_LARGE
+        assert (await client.request(Method.STATUS))["state"] == LoadState.READY
+        await client.close()
+    finally:
+        proc.stop()
+
+
+async def test_a_client_reads_answers_as_large_as_the_host_says_it_sends(
+    tiny_model: Path, sock_dir: Path
+) -> None:
+    limit = 16 << 20
+    proc = start_host(tiny_model, f"unix:{sock_dir / 'big.sock'}", "--max-frame-bytes", str(limit))
+    try:
+        client = await proc.client()
+        assert client.hello_info["max_message_bytes"] == limit
+        # A text of about 10 MB, over the client's own 8 MiB default, from 650,000 ids.
+        ids = (await client.request(Method.TOKENIZE, {"text": "#" * 16}))["ids"]
+        pieces = [await client.request(Method.DETOKENIZE, {"ids": [i]}) for i in ids]
+        longest = max(zip(pieces, ids, strict=True), key=lambda p: len(p[0]["text"]))
+        assert len(longest[0]["text"]) >= 16
+        answer = await client.request(Method.DETOKENIZE, {"ids": [longest[1]] * 650_000})
+        assert len(answer["text"]) >= 16 * 650_000 - 1
+        # An answer of more objects than any reader takes is refused before it is sent.
+        with pytest.raises(RpcError) as err:
+            await client.request(Method.TOKENIZE, {"text": "ab9 " * 600_000})
+        assert err.value.code == ErrorCode.FRAME_TOO_LARGE and "objects" in err.value.message
         assert (await client.request(Method.STATUS))["state"] == LoadState.READY
         await client.close()
     finally:
