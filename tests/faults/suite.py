@@ -30,12 +30,18 @@ class Facts:
 async def run(mode: Mode, tiny_model: Path, sock_dir: Path, seed: int = 1) -> tuple[Report, Facts]:
     rng = random.Random(seed)
     report = Report(mode.name)
-    host: HostProcess
-    token_host: HostProcess
-    host, token_host = await asyncio.gather(
+    started = await asyncio.gather(
         asyncio.to_thread(start_host, tiny_model, f"unix:{sock_dir / 'faults.sock'}"),
         asyncio.to_thread(start_host, tiny_model, "tcp:127.0.0.1:0", "--token", TOKEN),
+        return_exceptions=True,
     )
+    failed = [r for r in started if isinstance(r, BaseException)]
+    if failed:  # never leave the one that did start running
+        for r in started:
+            if isinstance(r, HostProcess):
+                r.stop()
+        raise failed[0]
+    host, token_host = (r for r in started if isinstance(r, HostProcess))
     try:
         load = MixedLoad()
         await load.learn(host)
