@@ -222,10 +222,12 @@ class HostLink:
                 "" if self.settings.model else " (set tandem.host.model to start one automatically)"
             )
             raise HostUnavailable(f"no model host listens at {address}{hint}")
-        if self._spawned_key != FailedStart.settings_key(self.settings):
-            # A host we started with other settings may still be on its way out.
+        # The host we started last, if it serves another address, is no use here.
+        elsewhere = self._spawned_key is not None and self._spawned_key[0] != address
+        if self._spawned_key != FailedStart.settings_key(self.settings) and not elsewhere:
+            # One we started here with other settings may still be on its way out.
             await self._spawned_exited(wait_s=10.0)
-        if self._spawned is None or self._spawned.poll() is not None:
+        if self._spawned is None or self._spawned.poll() is not None or elsewhere:
             self._start_host()
         client = await self._wait_for_host(address)
         if client is None:

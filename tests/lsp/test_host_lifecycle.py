@@ -257,6 +257,33 @@ async def test_new_settings_retry_a_failed_start_at_once(
     await shut_down_host(sock)
 
 
+async def test_a_new_address_starts_a_host_there_while_the_old_one_runs(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
+    lsp_client = fresh
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(tiny_model)})
+    await initialize(lsp_client, options)
+    await wait_state(lsp_client, "ready")
+    moved = sock.parent / "moved.sock"
+    lsp_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"host": {"address": f"unix:{moved}"}}}
+        )
+    )
+    # The host started for the old address idles on; one is started at the new one at once
+    # (not after the old one exits by itself, minutes later).
+    for _ in range(600):
+        status = plain(await lsp_client.protocol.send_request_async("tandem/status", {}))
+        if status["host"].get("state") == "ready" and moved.exists():
+            break
+        await asyncio.sleep(0.1)
+    assert status["host"]["state"] == "ready" and moved.exists(), status
+    assert host_starts(moved.with_suffix(".log")) == 1
+    await shut_down_host(moved)
+    await shut_down_host(sock)
+
+
 async def shut_down_host(sock: Path) -> None:
     host = await HostClient.connect(f"unix:{sock}")
     await host.hello()
