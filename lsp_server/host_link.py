@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 START_TIMEOUT_S = 120.0
 RECHECK_S = 1.0  # how often a remembered failed start looks at the checkpoint again
+HELLO_TIMEOUT_S = 10.0  # a listener that accepts but never answers is not a host
 
 
 class HostUnavailable(Exception):
@@ -208,10 +209,9 @@ class HostLink:
 
     async def _reach(self, address: str) -> tuple[HostClient, dict[str, Any]]:
         """A host at `address` that said hello: the one listening, else one we start."""
-        token = self.settings.token or None
         client = await self._try_connect(address)
         if client is not None:
-            info = await client.hello(client_name="tandem-lsp", token=token)
+            info = await self._hello(client, address)
             if not self._going_away(info):
                 return client, info
             # A host that could not serve (other settings, or someone else's) is stopping.
@@ -234,7 +234,23 @@ class HostLink:
             raise HostUnavailable(
                 f"the model host did not start listening at {address} in time" + self._see_log()
             )
-        return client, await client.hello(client_name="tandem-lsp", token=token)
+        return client, await self._hello(client, address)
+
+    async def _hello(self, client: HostClient, address: str) -> dict[str, Any]:
+        """Say hello; a client that cannot is closed, never left open."""
+        try:
+            return await asyncio.wait_for(
+                client.hello(client_name="tandem-lsp", token=self.settings.token or None),
+                HELLO_TIMEOUT_S,
+            )
+        except BaseException as exc:
+            await client.close()
+            if isinstance(exc, TimeoutError):
+                raise HostUnavailable(
+                    f"{address} accepted the connection but did not answer as a model host "
+                    f"in {HELLO_TIMEOUT_S:.0f} s"
+                ) from None
+            raise
 
     def _going_away(self, info: dict[str, Any]) -> bool:
         """A failed (or stopping) host that is not the one our current settings started."""

@@ -289,3 +289,51 @@ async def shut_down_host(sock: Path) -> None:
     await host.hello()
     await host.request(Method.SHUTDOWN)
     await host.close()
+
+
+async def test_a_listener_that_never_says_hello_is_not_waited_on_forever(
+    fresh: LanguageClient,
+) -> None:
+    lsp_client = fresh
+    accepted: list[asyncio.StreamReader] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(reader)  # accepts, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        await initialize(lsp_client, init_options(f"tcp:127.0.0.1:{port}"))
+        uri = "file:///silent.py"
+        lsp_client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text="x = "
+                )
+            )
+        )
+        started = asyncio.get_running_loop().time()
+        result = await lsp_client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked),
+                text_document=types.TextDocumentIdentifier(uri),
+                position=types.Position(0, 4),
+            )
+        )
+        status = plain(await lsp_client.protocol.send_request_async("tandem/status", {}))
+        # An empty answer after the hello timeout, and the reason once, in the editor.
+        assert (
+            result is not None and list(result.items if hasattr(result, "items") else result) == []
+        )
+        assert asyncio.get_running_loop().time() - started < 25
+        assert "did not answer as a model host" in status["host"]["error"]
+        assert [m.message for m in lsp_client.messages] == [
+            f"Tandem: tcp:127.0.0.1:{port} accepted the connection but did not answer as a "
+            "model host in 10 s"
+        ]
+        # The server closed the connection it gave up on: reading it ends (at its hello).
+        assert accepted
+        for reader in accepted:
+            await asyncio.wait_for(reader.read(), 5)
+    finally:
+        server.close()
