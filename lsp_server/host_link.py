@@ -70,6 +70,7 @@ class HostLink:
         self._lost_reported = False
         self._spawned: subprocess.Popen[bytes] | None = None
         self._spawned_key: tuple[object, ...] | None = None
+        self._attempt: HostSettings | None = None  # the settings the current connect began with
         self._failed_start: FailedStart | None = None
         # The client whose model load `_connect` is waiting for (it reports that host's end).
         self._loading: HostClient | None = None
@@ -176,6 +177,9 @@ class HostLink:
         return client
 
     async def _connect(self) -> HostClient:
+        # What a failure of this attempt is remembered under: the settings it started with,
+        # even when new ones arrive while it runs (those get their own try).
+        self._attempt = self.settings
         address = self.settings.address
         try:
             client, info = await self._reach(address)
@@ -300,7 +304,7 @@ class HostLink:
 
     def _remember_failure(self, reason: str) -> None:
         """A start with these settings failed in a way a retry would repeat: stop retrying."""
-        self._failed_start = FailedStart.of(self.settings, reason)
+        self._failed_start = FailedStart.of(self._attempt or self.settings, reason)
         self._checked_at = time.monotonic()
         self.last_error = reason
         self.state = LoadState.FAILED
@@ -346,7 +350,7 @@ class HostLink:
     def _load_failure(self) -> str:
         """Why the host could not load its model: its state note's message, else its log."""
         why = self.info.get("message") or (self._logged_error() if self._spawned else None)
-        model = self.settings.model or "its model"
+        model = (self._attempt or self.settings).model or "its model"
         return f"the model host could not load {model}: {why or 'no reason given'}{self._see_log()}"
 
     def _logged_error(self) -> str | None:

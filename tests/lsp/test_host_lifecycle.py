@@ -337,3 +337,26 @@ async def test_a_listener_that_never_says_hello_is_not_waited_on_forever(
             await asyncio.wait_for(reader.read(), 5)
     finally:
         server.close()
+
+
+async def test_settings_changed_while_a_start_fails_get_their_own_try(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
+    lsp_client = fresh
+    not_llama = sock.parent / "gpt2"
+    not_llama.mkdir()
+    (not_llama / "config.json").write_text('{"model_type": "gpt2"}')
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(not_llama)})
+    await initialize(lsp_client, options)
+    # The new model arrives while the host for the old one is still starting (and failing):
+    # that failure belongs to the old settings, never to the new ones.
+    await eventually(lambda: sock.with_suffix(".log").exists())
+    lsp_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"tandem": {"host": {"model": str(tiny_model)}}}
+        )
+    )
+    status = await wait_state(lsp_client, "ready", timeout=90)
+    assert status["model"]["name"]
+    await shut_down_host(sock)
