@@ -152,8 +152,6 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
         )
     except ProfileError as exc:
         raise LoadError(str(exc)) from exc
-    progress("warmup", 0.95)
-    _warm_up(model, device, tokenizer.bos_id)
     progress("ready", 1.0)
     return LoadedModel(model, device, tokenizer, hf_tokenizer, profile)
 
@@ -274,14 +272,6 @@ def cpu_threads(requested: int, params: int) -> int:
     if requested > 0:
         return requested
     return 1 if params < SMALL_MODEL_PARAMS else torch.get_num_threads()
-
-
-def _warm_up(model: Any, device: Any, bos: int) -> None:
-    """One tiny forward so the first real request does not pay for lazy init."""
-    import torch
-
-    with torch.inference_mode():
-        model(input_ids=torch.tensor([[bos, bos]], device=device), use_cache=False)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -124,3 +124,28 @@ async def test_cancel_during_a_long_prefill_lands_within_a_step(host: HostProces
     )
     assert again["timings"]["cached_tokens"] > 0
     await client.close()
+
+
+async def test_the_engine_warms_up_its_own_path_and_leaves_no_trace(tiny_model: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from model_host.backends.base import GenerateRequest, Sampling
+    from model_host.backends.local import EngineConfig, LocalBackend
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    backend = LocalBackend(model, window=256, config=EngineConfig(kv_cache_tokens=512))
+    try:
+        # The warm-up ran one step through the paged attention; its counts are cleared.
+        status = backend.status()
+        assert status["decode_steps"] == 0 and status["prompt_tokens_seen"] == 0
+        assert status["cached_tokens"] == 0 and status["active"] == 0
+        assert model.config._attn_implementation == "tandem_paged"
+        # ...and it did run: its K/V are in the pool (allocated as zeros).
+        assert any(bool(k.abs().sum() > 0) for k, _ in backend.core.runner.kv)
+        # A real prompt (BOS first) finds nothing of it in the prefix cache.
+        request = GenerateRequest((1, 100, 200, 300), 3, Sampling(0), frozenset())
+        deltas = [d async for d in backend.generate(request)]
+        assert deltas[0].cached_tokens == 0 and deltas[-1].finish == "length"
+    finally:
+        await backend.close()

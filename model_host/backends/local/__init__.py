@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import Delta, GenerateRequest
+from ..base import Delta, GenerateRequest, Sampling
 
 log = logging.getLogger(__name__)
 
 ABORT_WAIT_S = 5.0  # how long a cancelled request waits for the engine to confirm
+WARM_UP_S = 600.0  # the first forward on a big model can take a while (kernels, allocator)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,26 @@ class LocalBackend:
             num_blocks * config.block_size * per_token / 2**20,
             "on" if config.prefix_cache else "off",
         )
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """One tiny request through the paged path (cache writes, attention, sampling) so
+        the first user does not pay for lazy initialization; its counts are then cleared.
+        Its prompt starts with EOS, which no real prompt does, so nothing reuses its blocks."""
+        outcome: list[Delta | BaseException] = []
+        done = threading.Event()
+
+        def sink(item: Delta | BaseException) -> None:
+            if isinstance(item, BaseException) or item.finish is not None:
+                outcome.append(item)
+                done.set()
+
+        self.core.submit(GenerateRequest((2, 2), 1, Sampling(0), frozenset()), sink)
+        if not done.wait(WARM_UP_S):
+            raise RuntimeError(f"the first forward pass took over {WARM_UP_S:.0f} s")
+        if isinstance(outcome[0], BaseException):
+            raise RuntimeError(f"the first forward pass failed: {outcome[0]}")
+        self.core.reset_counters()
 
     async def generate(self, request: GenerateRequest) -> AsyncGenerator[Delta, None]:
         loop = asyncio.get_running_loop()

@@ -71,6 +71,12 @@ class EngineCore:
             self._wake.notify()
         self._thread.join(timeout)
 
+    def reset_counters(self) -> None:
+        """Zero the statistics (after a warm-up); call while the engine is idle."""
+        self.steps = 0
+        self.scheduler.preemptions = 0
+        self.scheduler.kv.queried_tokens = self.scheduler.kv.hit_tokens = 0
+
     def counts(self) -> tuple[int, int]:
         """(waiting, running), read without stopping the loop."""
         return len(self.scheduler.waiting), len(self.scheduler.running)
