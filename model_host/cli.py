@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests decoded side by side in one forward pass",
     )
     ap.add_argument(
-        "--max-queue", type=int, default=64, help="requests in flight before answering busy"
+        "--max-queue",
+        type=int,
+        default=HostConfig.max_queue,
+        help="requests in flight before answering busy",
     )
     ap.add_argument(
         "--prefill-chunk",
@@ -136,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--kv-cache-tokens",
         type=int,
-        default=0,
+        default=EngineConfig.kv_cache_tokens,
         metavar="TOKENS",
         help="size of the KV cache pool (0: from memory; at least one context window)",
     )
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         if vllm is None:
             return EXIT_USAGE
     elif args.vllm_url:
-        print("tandem-host: error: --vllm-url needs --engine vllm", file=sys.stderr)
+        announce("tandem-host: error: --vllm-url needs --engine vllm", logging.ERROR)
         return EXIT_USAGE
     config = HostConfig(
         spec=LoadSpec(
@@ -240,10 +243,10 @@ def main(argv: list[str] | None = None) -> int:
 def _vllm_config(args: argparse.Namespace) -> VllmConfig | None:
     urls = tuple(u.strip() for u in (args.vllm_url or "").split(",") if u.strip())
     if not urls:
-        print("tandem-host: error: --engine vllm needs --vllm-url URL[,URL...]", file=sys.stderr)
+        announce("tandem-host: error: --engine vllm needs --vllm-url URL[,URL...]", logging.ERROR)
         return None
     if min(args.vllm_timeout, args.vllm_start_timeout, args.vllm_health_interval) <= 0:
-        print("tandem-host: error: --vllm-* times must be positive", file=sys.stderr)
+        announce("tandem-host: error: --vllm-* times must be positive", logging.ERROR)
         return None
     return VllmConfig(
         urls=urls,
