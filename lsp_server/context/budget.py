@@ -269,20 +269,26 @@ async def build_context(
     count_tokens: CountTokens,
     prefix_share: float = 0.75,
     max_chars_per_token: int = MAX_CHARS_PER_TOKEN,
+    fill_tokens: int | None = None,
 ) -> PromptContext:
     """The prefix (text before `offset`, a str index) and suffix that fit `budget_tokens`.
 
     `count_tokens` counts the model's tokens for a batch of texts; the budget covers the
     prefix and suffix text only (control tokens and the answer are the caller's to reserve).
     `syntax` is used only if it holds exactly `text`; without it plain-text rules apply.
+    `fill_tokens`: a file that does not fit whole is trimmed to this many tokens instead
+    (room left to type); its context still reports `budget_tokens`.
     """
     if budget_tokens < 0 or not 0.0 <= prefix_share <= 1.0:
         raise ValueError(f"bad budget {budget_tokens} or prefix share {prefix_share}")
     offset = max(0, min(offset, len(text)))
     counter = _Counter(count_tokens)
     est_chars_per_token = max_chars_per_token / 2
+    # With a fill budget, trimming would keep less than a file that fits: check any file
+    # that could fit at all.
+    whole_gate = max_chars_per_token if fill_tokens is not None else est_chars_per_token
 
-    if len(text) <= budget_tokens * est_chars_per_token:
+    if len(text) <= budget_tokens * whole_gate:
         before, after = await counter([text[:offset], text[offset:]])
         if before + after <= budget_tokens:
             return PromptContext(
@@ -296,6 +302,9 @@ async def build_context(
                 counted_chars=counter.chars,
             )
 
+    full_budget = budget_tokens
+    if fill_tokens is not None:
+        budget_tokens = min(budget_tokens, fill_tokens)
     if syntax is not None and syntax.text != text:
         syntax = None  # a stale tree would mislead; the plain-text rules are merely coarse
     lines = split_lines(text)
@@ -363,7 +372,7 @@ async def build_context(
         suffix=suffix,
         prefix_tokens=prefix_tokens,
         suffix_tokens=suffix_tokens,
-        budget_tokens=budget_tokens,
+        budget_tokens=full_budget,
         whole_file=not (dropped_before or dropped_after or clipped),
         dropped_prefix_lines=dropped_before,
         dropped_suffix_lines=dropped_after,

@@ -13,7 +13,7 @@ at the cursor) and it still fits the budget. A fresh selection that has to trim 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .budget import CountTokens, PromptContext, build_context
 from .languages import LanguageSpec
@@ -139,22 +139,18 @@ class StickyContexts:
                 return ctx
         self.selected += 1
 
-        async def select(budget: int) -> PromptContext:
-            return await build_context(
-                text,
-                offset,
-                syntax=syntax,
-                lang=lang,
-                budget_tokens=budget,
-                count_tokens=count_tokens,
-                prefix_share=prefix_share,
-            )
-
-        ctx = await select(budget_tokens)
-        if not ctx.whole_file and self.slack > 0:
-            # Trimmed anyway: trim a little more, so the next keystrokes still fit.
-            roomy = await select(int(budget_tokens * (1 - self.slack)))
-            ctx = replace(roomy, budget_tokens=budget_tokens)
+        # A file that does not fit whole is trimmed a little more than the budget asks,
+        # so the next keystrokes still fit.
+        ctx = await build_context(
+            text,
+            offset,
+            syntax=syntax,
+            lang=lang,
+            budget_tokens=budget_tokens,
+            count_tokens=count_tokens,
+            prefix_share=prefix_share,
+            fill_tokens=int(budget_tokens * (1 - self.slack)) if self.slack > 0 else None,
+        )
         self._remember(uri, ctx, text, offset)
         return ctx
 

@@ -92,3 +92,49 @@ async def test_a_file_that_fits_stays_whole(sp_counter: SentencePieceCounter) ->
         assert ctx.whole_file and (ctx.prefix, ctx.suffix) == (text[:offset], text[offset:])
         assert ctx.total_tokens == sp_counter.count(ctx.prefix) + sp_counter.count(ctx.suffix)
     assert sticky.selected == 1
+
+
+@pytest.mark.parametrize("language", ["python", "go", "unknown"])
+async def test_a_fresh_selection_trims_to_the_slack_in_one_pass(language: str) -> None:
+    from lsp_server.context import build_context
+
+    text, offset = SAMPLES[language].build(30)
+    spec = SAMPLES[language].spec
+    syntax = DocumentSyntax.create(text, spec)
+    counter = FakeCounter()
+    ctx = await ask(StickyContexts(slack=0.1), text, offset, language, 700, counter)
+    # The same lines as a selection made for 90% of the budget, reported against the budget...
+    roomy = await build_context(
+        text,
+        offset,
+        syntax=syntax,
+        lang=spec,
+        budget_tokens=630,
+        count_tokens=FakeCounter(),
+        prefix_share=0.75,
+    )
+    assert (ctx.prefix, ctx.suffix) == (roomy.prefix, roomy.suffix)
+    assert ctx.budget_tokens == 700 and not ctx.whole_file
+    # ...for less counting than a selection at the full budget and another at 90% cost.
+    full, again = FakeCounter(), FakeCounter()
+    for budget, c in ((700, full), (630, again)):
+        await build_context(
+            text,
+            offset,
+            syntax=syntax,
+            lang=spec,
+            budget_tokens=budget,
+            count_tokens=c,
+            prefix_share=0.75,
+        )
+    assert counter.calls < full.calls + again.calls
+
+
+@pytest.mark.parametrize("language", ["python", "unknown"])
+async def test_a_file_that_fits_the_budget_is_still_sent_whole(language: str) -> None:
+    text, offset = SAMPLES[language].build(30)
+    # A budget between 90% and 100% of the file: trimming to the slack must not cut it.
+    whole_tokens = sum(await FakeCounter()([text[:offset], text[offset:]]))
+    budget = int(whole_tokens / 0.95)
+    ctx = await ask(StickyContexts(slack=0.1), text, offset, language, budget, FakeCounter())
+    assert ctx.whole_file and ctx.prefix + ctx.suffix == text
