@@ -166,7 +166,9 @@ class Completer:
         None when the model's window leaves no room for any context.
         """
         text = doc.text  # a snapshot: edits while we wait must not shift our offsets
-        mode = detect_mode(text, offset, syntax=doc.syntax, lang=doc.lang)
+        syntax = doc.syntax  # ...and its tree, taken with it (before any await)
+        tree = syntax.tree.copy() if syntax is not None and syntax.text == text else None
+        mode = detect_mode(text, offset, syntax=syntax, lang=doc.lang)
         max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
         await self.link.client()  # fail fast (and learn the context window) before counting tokens
         window = int((self.link.model or {}).get("context_window") or 4096)
@@ -181,7 +183,7 @@ class Completer:
             doc.uri,
             text,
             offset,
-            syntax=doc.syntax,
+            syntax=syntax,
             lang=doc.lang,
             budget_tokens=budget,
             count_tokens=self.link.count_tokens,
@@ -198,8 +200,6 @@ class Completer:
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
         }
-        syntax = doc.syntax
-        tree = syntax.tree.copy() if syntax is not None and syntax.text == text else None
         return Plan(text, offset, mode, ctx, params, tree)
 
     async def _ask_model(
