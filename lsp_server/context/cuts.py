@@ -77,16 +77,12 @@ def is_container(node: Node, cursor: int) -> bool:
     return _has_block_child(node, cursor)
 
 
-def container(root: Node, cursor: int, anchor: int, opener: Node | None = None) -> Node | None:
-    """The container the candidate fills: from the opener just before the cursor (`{`, `:`,
-    `then`, a Lua function's `)`), or from the cursor itself, the nearest container that
-    starts before the cursor. None inside an ERROR node (the text rules take over)."""
-    node: Node | None
-    if opener is not None:
-        node = opener.parent
-    else:
-        probe = min(anchor, root.end_byte)
-        node = root.descendant_for_byte_range(probe, probe)
+def container(root: Node, cursor: int, anchor: int) -> Node | None:
+    """The container the candidate fills: from the node at `anchor` (the candidate's first
+    code), the nearest container that starts before the cursor. None inside an ERROR node
+    (the text rules take over)."""
+    probe = min(anchor, root.end_byte)
+    node: Node | None = root.descendant_for_byte_range(probe, probe)
     while node is not None:
         if node.is_error:
             return None

@@ -118,10 +118,28 @@ def is_punctuation(node: Node) -> bool:
     return not any(char.isalnum() or char == "_" for char in node.type)
 
 
+def children_before(node: Node, offset: int) -> Iterator[Node]:
+    """The children of `node` that start before `offset`, last first (a binary search, as
+    in `children_from`: a big file's top level is never listed whole)."""
+    low, high = 0, node.child_count
+    while low < high:
+        middle = (low + high) // 2
+        child = node.child(middle)
+        assert child is not None
+        if child.start_byte < offset:
+            low = middle + 1
+        else:
+            high = middle
+    for index in range(low - 1, -1, -1):
+        child = node.child(index)
+        assert child is not None
+        yield child
+
+
 def last_leaf_before(root: Node, offset: int) -> Node | None:
     """The last leaf ending at or before `offset` that is code: not a comment, not MISSING."""
-    for child in reversed(root.children):
-        if child.start_byte >= offset or child.is_missing or is_comment(child):
+    for child in children_before(root, offset):
+        if child.is_missing or is_comment(child):
             continue
         if child.child_count == 0:
             if child.end_byte <= offset:

@@ -36,12 +36,11 @@ class Selection:
     suffix_lines: tuple[str, ...]
 
 
-def selection_of(ctx: PromptContext, text: str, offset: int) -> Selection | None:
-    """What `ctx` kept of `text`, or None when it cannot be kept (a clipped cursor line)."""
+def selection_of(ctx: PromptContext, lines: Sequence[str], row: int) -> Selection | None:
+    """What `ctx` kept of the document's `lines` (the cursor on `row`), or None when it
+    cannot be kept (a clipped cursor line)."""
     if ctx.clipped_cursor_line:
         return None
-    lines = split_lines(text)
-    row, _ = line_col(text, offset)
     gone_before = {r for a, b in ctx.dropped_prefix_lines for r in range(a, b)}
     gone_after = {r for a, b in ctx.dropped_suffix_lines for r in range(a, b)}
     above = tuple(r for r in range(row) if r not in gone_before)
@@ -69,11 +68,10 @@ def _ranges(rows: Sequence[int], start: int, end: int) -> tuple[tuple[int, int],
 
 
 async def reuse(
-    selection: Selection, text: str, offset: int, count_tokens: CountTokens
+    selection: Selection, lines: Sequence[str], row: int, col: int, count_tokens: CountTokens
 ) -> PromptContext | None:
-    """The same rows for the cursor at `offset` in the edited `text`, if still valid and in budget."""
-    lines = split_lines(text)
-    row, col = line_col(text, offset)
+    """The same rows for the cursor at (`row`, `col`) in the edited document's `lines`, if
+    still valid and in budget."""
     shift = len(lines) - selection.line_count
     if row < selection.cursor_row or row - selection.cursor_row != shift:
         return None  # the cursor moved elsewhere, or lines changed away from it
@@ -130,12 +128,14 @@ class StickyContexts:
         count_tokens: CountTokens,
         prefix_share: float,
     ) -> PromptContext:
+        lines = split_lines(text)  # once per keystroke, for both reuse and remembering
+        row, col = line_col(text, offset)
         last = self._last.get(uri)
         if last is not None and last.budget_tokens == budget_tokens:
-            ctx = await reuse(last, text, offset, count_tokens)
+            ctx = await reuse(last, lines, row, col, count_tokens)
             if ctx is not None:
                 self.reused += 1
-                self._remember(uri, ctx, text, offset)
+                self._remember(uri, ctx, lines, row)
                 return ctx
         self.selected += 1
 
@@ -151,11 +151,11 @@ class StickyContexts:
             prefix_share=prefix_share,
             fill_tokens=int(budget_tokens * (1 - self.slack)) if self.slack > 0 else None,
         )
-        self._remember(uri, ctx, text, offset)
+        self._remember(uri, ctx, lines, row)
         return ctx
 
-    def _remember(self, uri: str, ctx: PromptContext, text: str, offset: int) -> None:
-        selection = selection_of(ctx, text, offset)
+    def _remember(self, uri: str, ctx: PromptContext, lines: Sequence[str], row: int) -> None:
+        selection = selection_of(ctx, lines, row)
         if selection is None:
             self._last.pop(uri, None)
         else:
