@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from . import protocol as tp
+from .context.text import leading_ws
 
 # Untuned clients (Neovim's `vim.lsp.completion` autotrigger, eglot + company) only ask on
 # their own after one of these; the space makes "return " or "x = " ask, as ghost text would.
 TRIGGER_CHARACTERS: tuple[str, ...] = (".", "(", "[", "{", ",", ":", "=", " ")
 LABEL_CHARS = 80
 _WORD_BEFORE = re.compile(r"\w*\Z")
-_INDENT = re.compile(r"[ \t]*")
 _SNIPPET_SPECIAL = re.compile(r"[\\$}]")
 
 
@@ -105,7 +105,7 @@ def fallback_item(
             mode = types.InsertTextMode.AsIs
         else:
             line = before[before.rfind("\n") + 1 :]
-            edit_text = relative_indent(new_text, _INDENT.match(line).group(0))  # type: ignore[union-attr]
+            edit_text = relative_indent(new_text, leading_ws(line))
         edit_text = escape_snippet(edit_text)
     elif traits.as_is:
         mode = types.InsertTextMode.AsIs
