@@ -88,3 +88,19 @@ def start_host(
         host.address = live  # tcp:HOST:0 becomes the port the host really got
         host.wait_line("tandem-host: ready", timeout)
     return host
+
+
+def run_host_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """`tandem-host ARGS` to its end (usage errors, --help, failed starts), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "model_host", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -32,6 +32,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from model_host.rpc.client import HostClient
+from tests.bench import common
 from tests.bench.shaping import corpus
 from tests.bench.shaping.baseline import tabby_like
 from tests.bench.shaping.holes import KINDS, STYLES, Hole, sample
@@ -157,34 +158,15 @@ async def _worker(holes: list[Hole], results: Results, tmp: Path, name: str) -> 
                 await asyncio.sleep(0.05)
         else:
             raise RuntimeError(f"the replay host did not listen at {sock}")
-        client = LanguageClient("tandem-shaping-bench", "1")
-        await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(ROOT), env=env)
-        await client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(
-                    general=types.GeneralClientCapabilities(
-                        position_encodings=[types.PositionEncodingKind.Utf32]
-                    ),
-                    text_document=types.TextDocumentClientCapabilities(
-                        inline_completion=types.InlineCompletionClientCapabilities()
-                    ),
-                ),
-                initialization_options={
-                    "host": {"address": f"unix:{sock}", "autoStart": False},
-                    "completion": {"debounceMs": 0},
-                },
-            )
-        )
-        client.initialized(types.InitializedParams())
-        bench = Bench(client, script)
-        by_file: dict[str, list[Hole]] = defaultdict(list)
-        for hole in holes:
-            by_file[hole.path].append(hole)
-        for path, file_holes in by_file.items():
-            await bench.run_file(path, sorted(file_holes, key=lambda h: h.start), results)
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        async with common.lsp(
+            f"unix:{sock}", encoding=types.PositionEncodingKind.Utf32, env=env
+        ) as client:
+            bench = Bench(client, script)
+            by_file: dict[str, list[Hole]] = defaultdict(list)
+            for hole in holes:
+                by_file[hole.path].append(hole)
+            for path, file_holes in by_file.items():
+                await bench.run_file(path, sorted(file_holes, key=lambda h: h.start), results)
         await script.close()
     finally:
         host.terminate()

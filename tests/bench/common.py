@@ -129,17 +129,21 @@ async def host(args: argparse.Namespace, *extra: str):  # type: ignore[no-untype
 
 
 @asynccontextmanager
-async def lsp(address: str, **completion: Any):  # type: ignore[no-untyped-def]
+async def lsp(  # type: ignore[no-untyped-def]
+    address: str,
+    *,
+    encoding: types.PositionEncodingKind = types.PositionEncodingKind.Utf16,
+    env: dict[str, str] | None = None,
+    **completion: Any,
+):
     """A real `tandem-lsp` connected to the host at `address`, as VS Code would start it."""
     client = LanguageClient("tandem-bench", "0.1.0")
-    await client.start_io(sys.executable, "-m", "lsp_server")
+    await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(ROOT), env=env)
     try:
         await client.initialize_async(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(
-                    general=types.GeneralClientCapabilities(
-                        position_encodings=[types.PositionEncodingKind.Utf16]
-                    ),
+                    general=types.GeneralClientCapabilities(position_encodings=[encoding]),
                     text_document=types.TextDocumentClientCapabilities(
                         inline_completion=types.InlineCompletionClientCapabilities()
                     ),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostproc import run_host_cli
 from tests.paths import ROOT
 
 HUB_ID = "codellama/CodeLlama-7b-hf"
@@ -53,21 +54,6 @@ def hub() -> Iterator[FakeHub]:
     server.shutdown()
 
 
-def run_host(
-    *args: str, env: dict[str, str], timeout: float = 90
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "model_host", *args],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def online_env(tmp_path: Path, hub: FakeHub) -> dict[str, str]:
     """No HF_HUB_OFFLINE, an empty cache, and the 'Hub' at our fake endpoint."""
     env = {
@@ -84,7 +70,9 @@ def online_env(tmp_path: Path, hub: FakeHub) -> dict[str, str]:
 
 def test_a_hub_id_stays_local_without_download(tmp_path: Path, hub: FakeHub) -> None:
     sock = tmp_path / "h.sock"
-    done = run_host("--model", HUB_ID, "--listen", f"unix:{sock}", env=online_env(tmp_path, hub))
+    done = run_host_cli(
+        "--model", HUB_ID, "--listen", f"unix:{sock}", env=online_env(tmp_path, hub)
+    )
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
@@ -96,7 +84,7 @@ def test_a_hub_id_stays_local_without_download(tmp_path: Path, hub: FakeHub) -> 
 def test_download_asks_the_hub(tmp_path: Path, hub: FakeHub) -> None:
     sock = tmp_path / "h.sock"
     env = online_env(tmp_path, hub)
-    done = run_host("--model", HUB_ID, "--listen", f"unix:{sock}", "--download", env=env)
+    done = run_host_cli("--model", HUB_ID, "--listen", f"unix:{sock}", "--download", env=env)
     assert done.returncode == 3, done.stderr
     assert any(HUB_ID in path for path in hub.paths), hub.paths
     errors = [line for line in done.stderr.splitlines() if "error:" in line]
@@ -104,18 +92,18 @@ def test_download_asks_the_hub(tmp_path: Path, hub: FakeHub) -> None:
 
 
 def test_help_says_what_is_downloaded() -> None:
-    done = run_host("--help", env=dict(os.environ))
+    done = run_host_cli("--help", env=dict(os.environ))
     text = " ".join(done.stdout.split())
     assert "nothing is downloaded unless --download is given" in text
     assert "--download" in text and "--version" in text
-    version = run_host("--version", env=dict(os.environ))
+    version = run_host_cli("--version", env=dict(os.environ))
     assert version.returncode == 0 and version.stdout.startswith("tandem-host ")
 
 
 def test_log_file_gets_every_line(tmp_path: Path, tiny_model: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     bad_log = tmp_path / "bad.log"
-    done = run_host(
+    done = run_host_cli(
         "--model", str(tmp_path / "missing"), "--listen", f"unix:{tmp_path / 'b.sock'}",
         "--log-file", str(bad_log), env=env,
     )  # fmt: skip

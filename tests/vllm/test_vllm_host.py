@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import pytest
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
 from model_host.tiny import train_tiny_tokenizer
 from model_host.tokenizer import SentencePieceTokenizer, Tokenizer, load_tokenizer
-from tests.hostproc import HostProcess, start_host
-from tests.paths import ROOT
+from tests.hostproc import HostProcess, run_host_cli, start_host
 from tests.vllm.conftest import write_tokenizer_only
 from tests.vllm.fake_vllm import FakeVllm
 
@@ -148,15 +146,8 @@ async def test_cancel_closes_the_stream_to_vllm(vhost: HostProcess, fake: FakeVl
 
 
 def _run_host(model: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "model_host", "--model", str(model)),
-            *("--listen", "tcp:127.0.0.1:0", *args),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return run_host_cli(
+        "--model", str(model), "--listen", "tcp:127.0.0.1:0", *args, timeout=timeout
     )
 
 
