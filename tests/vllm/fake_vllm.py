@@ -46,6 +46,7 @@ class FakeVllm:
     cached_tokens: int | None = 3
     healthy: bool = True
     models_status: int = 200  # what /v1/models answers (a 503 while "starting")
+    api_key: str | None = None  # as `vllm serve --api-key`: /v1/* needs "Bearer <key>"
     delay_s: float = 0.0  # between streamed ids ("ok" mode), to leave time to cancel
     requests: list[dict[str, Any]] = field(default_factory=list)  # completion bodies received
     closed_early: int = 0  # completion streams the client closed before the end
@@ -111,6 +112,13 @@ class FakeVllm:
                     for k, _, v in (x.partition(":") for x in lines[1:] if x)
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if (
+                    self.api_key is not None
+                    and path.startswith("/v1/")
+                    and headers.get("authorization") != f"Bearer {self.api_key}"
+                ):
+                    await _send_json(writer, 401, {"error": "Unauthorized"})
+                    continue
                 keep = await self._route(method, path, body, reader, writer)
                 if not keep:
                     return
@@ -144,6 +152,10 @@ class FakeVllm:
         elif path == "/v1/completions" and method == "POST":
             request = json.loads(body)
             self.requests.append(request)
+            if request.get("model") != self.model:  # as vLLM answers for a model it does not serve
+                message = f"The model `{request.get('model')}` does not exist."
+                await _send_json(writer, 404, {"error": {"message": message, "code": 404}})
+                return True
             return await self._complete(request, reader, writer)
         else:
             await _send_json(writer, 404, {"error": {"message": f"no route {path}"}})

@@ -351,3 +351,49 @@ async def test_a_5xx_while_re_verifying_is_transient_not_incompatible(
     assert backend.status()["replicas"][0]["state"] == "ready"
     deltas = await collect(backend, request())
     assert deltas[-1].finish == "length"
+
+
+async def test_an_api_key_goes_with_every_request(tok: Tokenizer, fake: FakeVllm) -> None:
+    fake.api_key = "sekret"
+    with pytest.raises(VllmStartError) as refused:
+        await open_backend(tok, fake.url, start_timeout_s=1.0)
+    assert "401" in str(refused.value)
+    b = await open_backend(tok, fake.url, api_key="sekret")
+    try:
+        deltas = await collect(b, request())
+        assert deltas[-1].finish == "length" and len(fake.requests) == 1
+    finally:
+        await b.close()
+
+
+async def test_a_replica_serving_another_model_is_verified_again_then_used(
+    backend: VllmBackend, fake: FakeVllm
+) -> None:
+    await collect(backend, request())
+    fake.model = "restarted-with-another-name"
+    err = await failure(backend)  # vLLM answers 404 for the name it no longer serves
+    assert "404" in err.message and "does not exist" in err.message
+    replica = backend.replicas.replicas[0]
+    assert replica.state == DOWN and replica.facts is None
+    await backend.replicas.check_all()  # verified again: same tokenizer, the new name
+    assert replica.state == READY and replica.facts is not None
+    await collect(backend, request())
+    assert fake.requests[-1]["model"] == "restarted-with-another-name"
+
+
+async def test_the_health_watch_brings_a_replica_back_by_itself(
+    tok: Tokenizer, fake: FakeVllm
+) -> None:
+    b = await open_backend(tok, fake.url, timeout_s=1.0, health_interval_s=0.1)
+    try:
+        fake.mode, fake.healthy = "reset", False  # down, and its /health says so too
+        await failure(b)
+        assert b.replicas.replicas[0].state == DOWN
+        await asyncio.sleep(0.3)  # several checks: it stays down while unhealthy
+        assert b.replicas.replicas[0].state == DOWN
+        fake.mode, fake.healthy = "ok", True
+        await _eventually(lambda: b.replicas.replicas[0].state == READY)  # no check_all
+        deltas = await collect(b, request())
+        assert deltas[-1].finish == "length"
+    finally:
+        await b.close()
