@@ -59,16 +59,25 @@ def resolve_dtype(name: str, cuda: bool) -> Any:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def _tokenizer_dir(model: str) -> Path | None:
-    """The folder holding the checkpoint's SentencePiece file, local or in the HF cache."""
+def _snapshot_dir(model: str, filename: str) -> Path | None:
+    """The local folder of `model` holding `filename`: the path itself, or a hub id's
+    snapshot in the local Hugging Face cache (None when neither)."""
     if Path(model).is_dir():
         return Path(model)
     try:
         from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - transformers depends on it
+    except ImportError:
         return None
-    found = try_to_load_from_cache(model, "tokenizer.model")
+    found = try_to_load_from_cache(model, filename)
     return Path(found).parent if isinstance(found, str) else None
+
+
+def _require_llama(model: str, model_type: object) -> None:
+    if model_type != "llama":
+        raise LoadError(
+            f"{model!r} is a {model_type or 'unknown'!r} model; "
+            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
+        )
 
 
 def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
@@ -105,11 +114,7 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
                     ": not in the local Hugging Face cache (tandem-host --download fetches hub ids)"
                 )
         raise LoadError(f"cannot read a model config for {spec.model!r}{detail}") from exc
-    if getattr(config, "model_type", "") != "llama":
-        raise LoadError(
-            f"{spec.model!r} is a {getattr(config, 'model_type', 'unknown')!r} model; "
-            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
-        )
+    _require_llama(spec.model, getattr(config, "model_type", None))
 
     progress("tokenizer", 0.08)
     try:
@@ -117,7 +122,7 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     except Exception as exc:
         raise LoadError(f"cannot load the tokenizer from {where}: {_first_line(exc)}") from exc
     try:
-        tok_dir = _tokenizer_dir(spec.model)
+        tok_dir = _snapshot_dir(spec.model, "tokenizer.model")
         tokenizer = load_tokenizer(tok_dir if tok_dir else spec.model, hf_tokenizer)
     except TokenizerLoadError as exc:
         raise LoadError(str(exc)) from exc
@@ -191,12 +196,9 @@ def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise LoadError(f"cannot read {folder / 'config.json'}: {_first_line(exc)}") from exc
-    if not isinstance(config, dict) or config.get("model_type") != "llama":
-        kind = config.get("model_type", "unknown") if isinstance(config, dict) else "unknown"
-        raise LoadError(
-            f"{spec.model!r} is a {kind!r} model; "
-            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
-        )
+    if not isinstance(config, dict):
+        raise LoadError(f"{folder / 'config.json'} is not a JSON object")
+    _require_llama(spec.model, config.get("model_type"))
     progress("tokenizer", 0.1)
     has_template = _has_chat_template(folder)
     hf_tokenizer = None
@@ -222,18 +224,10 @@ def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
 
 def _checkpoint_dir(model: str) -> Path:
     """The local folder of `model`: the path itself, or a hub id's snapshot in the local cache."""
-    if Path(model).is_dir():
-        return Path(model)
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        raise LoadError(
-            f"{model!r} is not a folder (hub ids need huggingface_hub to find their local cache)"
-        ) from None
-    found = try_to_load_from_cache(model, "config.json")
-    if not isinstance(found, str):
+    found = _snapshot_dir(model, "config.json")
+    if found is None:
         raise LoadError(f"{model!r} is neither a folder nor a hub id in the local cache")
-    return Path(found).parent
+    return found
 
 
 def _has_chat_template(folder: Path) -> bool:
