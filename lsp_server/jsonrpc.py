@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any
@@ -112,7 +113,7 @@ class TandemProtocol(LanguageServerProtocol):
             return super().structure_message(data)
         except JsonRpcException as exc:
             cause = exc.__cause__ or exc
-            detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+            detail = _first_line(cause)
             if "id" in data and "method" in data:
                 # LSP requires an answer; stock pygls 2.1.1 logs such a request and never answers.
                 log.warning("invalid params for %s: %s", data["method"], detail)
@@ -152,6 +153,7 @@ class TandemProtocol(LanguageServerProtocol):
         # the loop: a callback may run inside pygls' own loop over the table (shutdown cancels
         # every entry) or on a worker thread.
         loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
 
         def forget(future: Future[Any]) -> None:
             if self._request_futures.get(msg_id) is future:
@@ -161,8 +163,10 @@ class TandemProtocol(LanguageServerProtocol):
             try:
                 callback(future)
             finally:
+                # On the loop's own thread no wake-up write is needed (one per keystroke).
+                on_loop = threading.get_ident() == loop_thread
                 with contextlib.suppress(RuntimeError):  # the loop is already closed
-                    loop.call_soon_threadsafe(forget, future)
+                    (loop.call_soon if on_loop else loop.call_soon_threadsafe)(forget, future)
 
         super()._execute_handler(msg_id, handler, done, args, kwargs)
 
