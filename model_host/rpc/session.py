@@ -251,20 +251,21 @@ class Session:
             self._refuse(error, msgid)
             return
         log.warning("%s: invalid message: %s", self.name, error.message)
-        if msgid is not None:
-            self._respond(msgid, error.to_wire(), None)
-        else:
-            self.notify(Notify.ERROR, error.to_wire())
+        self._answer_error(error, msgid)
 
     def _refuse(self, error: RpcError, msgid: int | None) -> None:
         """Answer once, read nothing more, hang up."""
         log.warning("%s: refused: %s", self.name, error.message)
+        self._answer_error(error, msgid)
+        self.close_reason = f"refused: {error.message}"
+        self._hang_up = True
+
+    def _answer_error(self, error: RpcError, msgid: int | None) -> None:
+        """By the message's id when it has one, else as an `error` notification."""
         if msgid is not None:
             self._respond(msgid, error.to_wire(), None)
         else:
             self.notify(Notify.ERROR, error.to_wire())
-        self.close_reason = f"refused: {error.message}"
-        self._hang_up = True
 
     def _serve(self, msgid: int, method: str, params: Any) -> None:
         if msgid in self._incoming:
