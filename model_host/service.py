@@ -322,6 +322,7 @@ class HostService:
             yield running
         except asyncio.CancelledError:
             if not running.cancelled:
+                self.stats.cancelled += 1  # counted all the same
                 raise  # the client went away: nobody to answer
             task = asyncio.current_task()
             if task is not None:
