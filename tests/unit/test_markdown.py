@@ -96,7 +96,7 @@ def test_the_neovim_readme_has_its_sections_and_tables() -> None:
     for name in ("Ghost text", "Chat and selection commands", "Without this plugin", "Health"):
         assert name in headings
     cells = [t.content for t in tokens if t.type == "inline"]
-    for cell in ("`<Tab>`", "`:TandemChat {question}`"):
+    for cell in ("`<Tab>`", "`:TandemChat {question}`", "`:TandemLog`"):
         assert cell in cells, cell
     assert sum(t.type == "table_open" for t in tokens) >= 2
 
