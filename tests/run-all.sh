@@ -16,11 +16,12 @@ step "lint and types (ruff, mypy)"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-step "system packages: headless Chromium and code-server's native build (VS Code tier), Emacs + eglot"
+step "system packages: headless Chromium and code-server's native build (VS Code tier), Emacs + eglot, Debian's old Neovim (0.7: the plugin must say it is too old)"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v emacs >/dev/null || need+=(emacs-nox)
 dpkg -s elpa-eglot >/dev/null 2>&1 || need+=(elpa-eglot)
+dpkg -s neovim >/dev/null 2>&1 || need+=(neovim)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v g++ >/dev/null || need+=(build-essential)

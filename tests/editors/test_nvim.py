@@ -8,6 +8,7 @@ is exactly what the server returned, accepting inserts exactly that, chunks add 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from lsp_server.config import Settings, camel
 from tests.hostproc import HostProcess
 from tests.paths import ROOT
 
@@ -168,27 +170,58 @@ def lua_line(text: str) -> str:
 
 
 # ---- tests ----------------------------------------------------------------------------------
+def server_settings_documented() -> dict[str, list[str]]:
+    """The server's settings by section ("" for top-level ones), camelCase as on the wire."""
+    out: dict[str, list[str]] = {"": []}
+    defaults = Settings()
+    for f in dataclasses.fields(defaults):
+        section = getattr(defaults, f.name)
+        if dataclasses.is_dataclass(section):
+            out[f.name] = [camel(g.name) for g in dataclasses.fields(section)]
+        else:
+            out[""].append(camel(f.name))
+    return out
+
+
 @pytest.mark.timeout(60)
-def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
+def test_setup_names_bad_options_and_keeps_their_defaults(tmp_path: Path) -> None:
     r = run_nvim("validation.lua", tmp_path)
     expected = {
-        "debounce": ("suggestion.debounce_ms", "whole number of milliseconds"),
-        "negative": ("suggestion.debounce_ms", "-5"),
-        "cmd": ("'cmd'", "non-empty list of strings"),
-        "cmd_type": ("'cmd'", '"tandem-lsp"'),
-        "unknown": ("unknown option 'suggestions'", ""),
-        "unknown_nested": ("unknown option 'chat.width'", ""),
-        "keymap": ("suggestion.keymaps.accept", "a key (string), a list of keys or false"),
-        "same_key": ("suggestion.keymaps.", "is also given to"),
-        "position": ("chat.position", '"middle"'),
-        "encoding": ("position_encodings", "latin-1"),
-        "not_table": ("takes a table", "string"),
+        "cmd": "invalid option 'cmd': expected a non-empty list of strings, got {}",
+        "cmd_type": "invalid option 'cmd': expected a non-empty list of strings, got \"tandem-lsp\"",
+        "unknown": "unknown option 'suggestions' (did you mean 'suggestion'?)",
+        "unknown_nested": "unknown option 'chat.positon' (did you mean 'position'?)",
+        "keymap": "invalid option 'suggestion.keymaps.accept': expected a key (string), a list of keys or false, got 1",
+        "position": 'invalid option \'chat.position\': expected "right", "left", "top", "bottom" or "tab", got "middle"',
+        "encoding": "invalid option 'position_encodings'",
+        "not_table": "setup() takes a table of options, got string; using the defaults",
+        "same_key": "invalid option 'suggestion.keymaps.accept_line': <A-l> is also given to accept",
+        "gone": "option 'suggestion.debounce_ms' is gone: the server waits settings.completion.debounceMs",
+        "server_setting": "unknown setting 'settings.completion.maxTokenLine' (did you mean 'maxTokensLine'?)",
+        "server_section": "unknown setting 'settings.completions' (did you mean 'completion'?)",
     }
-    for case, (name, detail) in expected.items():
-        assert r[case]["ok"] is False, case
-        assert r[case]["err"].startswith("tandem: "), r[case]
-        assert name in r[case]["err"] and detail in r[case]["err"], r[case]
-    assert r["good"]["ok"] is True, r["good"]
+    for case, start in expected.items():
+        got = r[case]
+        assert got["ok"] is True, got  # never an error: a warning, and the default
+        assert any(p.startswith(start) for p in got["problems"]), (case, got["problems"])
+        # Said once, in one notice (a WARN), naming the problem.
+        assert len(got["notices"]) == len(got["problems"]), got
+        assert all(n["level"] == 3 and n["msg"].startswith("Tandem: ") for n in got["notices"])
+        if got["default"] is not None:
+            assert got["value"] == got["default"], (case, got)
+    # The rest of a table with a bad entry is kept; both misspellings are named.
+    assert (
+        "unknown setting 'settings.host.modle' (did you mean 'model'?)"
+        in r["server_setting"]["problems"]
+    )
+    assert (
+        "unknown setting 'settings.loglevel' (did you mean 'logLevel'?)"
+        in r["server_section"]["problems"]
+    )
+    assert r["unknown_nested"]["value"] == "right"  # the default, not the misspelled "left"
+    assert r["same_key"]["keymaps"]["accept"] == "<M-l>"
+    assert r["same_key"]["keymaps"]["accept_line"] is False
+    assert r["good"]["problems"] == [] and r["good"]["notices"] == []
     copilot = r["copilot_keys"]
     assert copilot["accept"] == "<M-l>" and copilot["accept_line"] is False
     assert copilot["accept_word"] == "<M-w>"
@@ -204,8 +237,12 @@ def test_setup_rejects_bad_options_with_a_clear_message(tmp_path: Path) -> None:
         "TandemStatus",
         "TandemChatStop",
         "TandemToggle",
+        "TandemLog",
     ):
         assert cmd in r["commands"]
+    # The plugin knows the server's settings: the ones lsp_server/config.py has.
+    known = {k: sorted(v) for k, v in r["server_settings"].items()}
+    assert known == {k: sorted(v) for k, v in server_settings_documented().items()}
 
 
 @pytest.mark.timeout(120)
@@ -358,7 +395,7 @@ def test_checkhealth_and_status(host: HostProcess, tmp_path: Path) -> None:
     for key in ("health_probe", "health_client"):
         lines = r[key]
         assert has(lines, "OK", "Neovim 0."), lines
-        assert has(lines, "OK", "server executable"), lines
+        assert has(lines, "OK", "server: "), lines
         assert has(lines, "OK", "server tandem-lsp"), lines
         assert has(lines, "OK", "model host ready at " + host.address), lines
         assert has(lines, "OK", "model loaded"), lines
@@ -461,3 +498,61 @@ def test_a_model_that_cannot_load_is_told_once(tmp_path: Path) -> None:
     assert r["status"]["host"]["state"] == "failed"
     assert f"- **host log**: {log_file}" in r["status_lines"]
     assert "LSP[tandem]" not in r["messages"]  # not Neovim's prompt-making handler
+
+
+@pytest.mark.timeout(60)
+def test_one_debounce_the_servers(tmp_path: Path) -> None:
+    """The plugin sends a keystroke's request at once (the server debounces, and a newer request
+    cancels an older one); the events of one keystroke make one request."""
+    r = run_nvim("no_delay.lua", tmp_path)
+    assert r["line"] == "    ret"
+    assert r["requests_per_key"] == [1, 1, 1], r
+    # Well under the 75 ms the plugin used to wait on top of the server's 75 ms.
+    assert max(r["delays_ms"]) < 40, r["delays_ms"]
+
+
+def plugin_copy(tmp_path: Path, with_venv: bool) -> Path:
+    """The plugin in a checkout of its own (`<root>/editor-plugins/nvim`), with or without the
+    README's `.venv/bin/tandem-lsp` (a script that runs the real server)."""
+    root = tmp_path / "checkout"
+    shutil.copytree(PLUGIN, root / "editor-plugins" / "nvim")
+    if with_venv:
+        lsp_script(root / ".venv")
+    return root
+
+
+def lsp_script(venv: Path) -> Path:
+    """`venv/bin/tandem-lsp`: a script running the real server with this interpreter."""
+    script = venv / "bin" / "tandem-lsp"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} -m lsp_server "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.timeout(90)
+def test_the_server_is_found_where_the_readme_installs_it(tmp_path: Path) -> None:
+    """`cmd`, else tandem-lsp on PATH, else $VIRTUAL_ENV's, else the checkout's `.venv`."""
+    root = plugin_copy(tmp_path, with_venv=True)
+    venv_script = lsp_script(tmp_path / "venv")
+    plain_path = "/usr/bin:/bin"
+    assert shutil.which("tandem-lsp", path=plain_path) is None
+    r = run_nvim(
+        "locate.lua",
+        tmp_path,
+        plugin=False,
+        init=f"vim.opt.rtp:prepend({json.dumps(str(root / 'editor-plugins' / 'nvim'))})\n",
+        env={"PATH": plain_path},
+        extra={"venv": str(tmp_path / "venv"), "plain_path": plain_path},
+    )
+    checkout_script = str(root / ".venv" / "bin" / "tandem-lsp")
+    assert r["checkout"] == [[checkout_script], "the Tandem checkout's .venv"]
+    assert r["virtual_env"] == [[str(venv_script)], "$VIRTUAL_ENV"]
+    assert r["on_path"] == [["tandem-lsp"], "PATH"]
+    assert r["explicit"][0] == [sys.executable, "-m", "lsp_server"]
+    assert r["explicit_missing"][0] is None and "/nowhere/tandem-lsp" in r["explicit_missing"][1]
+    # The checkout's script started the real server, which answers.
+    assert r["client_cmd"] == [checkout_script]
+    assert r["status"]["server"]["name"] == "tandem-lsp"
+    # Nothing about the server command (no host listens there: that is told, and fine here).
+    assert not any("tandem-lsp" in n["msg"] or "Spawn" in n["msg"] for n in r["notified"]), r

@@ -113,7 +113,6 @@ function H.setup(extra)
   local opts = vim.tbl_deep_extend("force", {
     cmd = { T.python, "-m", "lsp_server", "--log-file", T.server_log, "--log-level", "debug" },
     settings = { host = { address = T.address, autoStart = false }, chat = { maxTokens = 48 } },
-    suggestion = { debounce_ms = 20 },
     chat = { max_tokens = 48 },
   }, extra or {})
   require("tandem").setup(opts)

@@ -22,7 +22,7 @@ local state = {
 }
 
 local function notify(msg, level)
-  vim.notify("Tandem: " .. msg, level or vim.log.levels.INFO)
+  require("tandem.notice").notify("Tandem: " .. msg, level or vim.log.levels.INFO)
 end
 
 local function buf_valid()
@@ -221,7 +221,7 @@ end
 local function client_for(bufnr)
   local client = client_mod.get(bufnr)
   if not client then
-    notify("no tandem-lsp is running; open a file of a configured filetype first", vim.log.levels.ERROR)
+    notify("no tandem-lsp running; open a file of a Tandem filetype", vim.log.levels.ERROR)
   end
   return client
 end

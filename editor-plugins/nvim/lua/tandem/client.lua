@@ -33,14 +33,28 @@ local LEVELS = {
   [4] = vim.log.levels.DEBUG,
 }
 
---- The server's notices go through `vim.notify` (one line; nvim-notify, noice or fidget show
---- them their way), not Neovim's default handler, whose message makes a "Press ENTER" prompt.
+--- The server's notices (`window/showMessage`): one line without a "Press ENTER" prompt, the
+--- whole text in `:TandemLog` (see notice.lua), not Neovim's default handler, which prompts.
 local function show_message(_, params)
   if type(params) == "table" and type(params.message) == "string" then
     local msg = params.message:find("^Tandem") and params.message or ("Tandem: " .. params.message)
-    vim.notify(msg, LEVELS[params.type] or vim.log.levels.INFO, { title = "Tandem" })
+    require("tandem.notice").notify(msg, LEVELS[params.type] or vim.log.levels.INFO)
   end
   return vim.NIL
+end
+
+--- `$/progress`: Neovim's own handling (`vim.lsp.status()`, LspProgress for fidget), then ours
+--- for the model's load (progress.lua).
+local function on_progress(err, result, ctx, ...)
+  local default = vim.lsp.handlers["$/progress"]
+  local ret
+  if default then
+    ret = default(err, result, ctx, ...)
+  end
+  if not err and ctx then
+    require("tandem.progress").on_progress(ctx.client_id, result)
+  end
+  return ret
 end
 
 -- Section tables that are JSON objects on the wire, also when empty.
@@ -81,21 +95,51 @@ function M.root_dir(bufnr)
   return root or vim.fn.getcwd()
 end
 
---- Start (or reuse, for the same root) the server and attach it to `bufnr`.
+-- Said once per setup(): no tandem-lsp to start.
+local told_missing = nil
+
+--- Forget what was said about the server command (setup() was called again).
+function M.reset()
+  told_missing = nil
+end
+
+--- How to start the server: (cmd, how it was found) or (nil, the one line saying what to set).
+function M.server_cmd()
+  local opts = config.get()
+  return require("tandem.locate").server_cmd(opts.cmd, opts.cmd_env)
+end
+
+--- Start (or reuse, for the same root) the server and attach it to `bufnr`. Without a server
+--- to start, says what to set (once) and returns nil.
 ---@return integer|nil client_id
 function M.start(bufnr)
   local opts = config.get()
+  local cmd, why = M.server_cmd()
+  if not cmd then
+    if told_missing ~= why then
+      told_missing = why
+      require("tandem.notice").notify(why, vim.log.levels.ERROR)
+    end
+    return nil
+  end
   local settings = M.server_settings(opts.settings)
   return vim.lsp.start({
     name = M.NAME,
-    cmd = opts.cmd,
+    cmd = cmd,
     cmd_env = opts.cmd_env,
     root_dir = M.root_dir(bufnr),
     init_options = settings,
     -- Answers the server's `workspace/configuration` pull for section "tandem".
     settings = { tandem = settings },
     capabilities = M.capabilities(),
-    handlers = { ["tandem/chatChunk"] = chat_chunk, ["window/showMessage"] = show_message },
+    handlers = {
+      ["tandem/chatChunk"] = chat_chunk,
+      ["window/showMessage"] = show_message,
+      ["$/progress"] = on_progress,
+    },
+    on_exit = function(_, _, client_id)
+      require("tandem.progress").forget(client_id)
+    end,
   }, { bufnr = bufnr })
 end
 

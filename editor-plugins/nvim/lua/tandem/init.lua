@@ -80,19 +80,60 @@ local function create_commands()
     if not opts.auto_trigger then
       suggestion().reset()
     end
-    vim.notify("Tandem: suggestions while typing " .. (opts.auto_trigger and "on" or "off"))
+    require("tandem.notice").notify("Tandem: suggestions while typing "
+      .. (opts.auto_trigger and "on" or "off"))
   end, { desc = "Tandem: toggle suggestions while typing" })
+  cmd("TandemLog", function()
+    require("tandem.notice").show()
+  end, { desc = "Tandem: every notice so far, in full" })
 end
 
---- Configure Tandem: merge `opts` over the defaults (errors on a bad option), create the
---- commands, and start the server for buffers of the configured filetypes.
----@param opts table|nil see `require("tandem.config").defaults`
-function M.setup(opts)
-  if vim.fn.has("nvim-0.10") == 0 then
-    vim.notify("Tandem needs Neovim 0.10 or newer", vim.log.levels.ERROR)
+-- The Neovim Tandem needs: inline virtual text (ghost text), vim.fs.root, vim.iter.
+M.MIN_NVIM = "0.10"
+
+--- Nil when this Neovim can run Tandem, else the one line saying what is needed. Only APIs of
+--- Neovim 0.7 here: older versions must get this message, not an error.
+function M.too_old()
+  if vim.fn.has("nvim-" .. M.MIN_NVIM) == 1 then
+    return nil
+  end
+  local v = vim.version and vim.version() or {}
+  return string.format("Tandem needs Neovim %s or newer (this is %s.%s.%s)",
+    M.MIN_NVIM, tostring(v.major or 0), tostring(v.minor or "?"), tostring(v.patch or "?"))
+end
+
+-- Say what setup() found wrong, in one line (the whole list: :TandemLog, :checkhealth tandem).
+local function tell_problems(problems)
+  if #problems == 0 then
     return
   end
-  local config = require("tandem.config").setup(opts)
+  local notice = require("tandem.notice")
+  for _, problem in ipairs(problems) do
+    notice.record("Tandem: " .. problem, vim.log.levels.WARN)
+  end
+  local msg
+  if #problems == 1 then
+    msg = "Tandem: " .. problems[1]
+  else
+    msg = string.format("Tandem: %d problems: %s", #problems, table.concat(problems, "; "))
+  end
+  -- Recorded above one by one: show without recording the summary again.
+  notice.show_only(msg, vim.log.levels.WARN)
+end
+
+--- Configure Tandem: merge `opts` over the defaults (a bad or unknown option is named in one
+--- warning and left at its default), create the commands, and start the server for buffers of
+--- the configured filetypes.
+---@param opts table|nil see `require("tandem.config").defaults`
+function M.setup(opts)
+  local old = M.too_old()
+  if old then
+    require("tandem.notice").notify(old, vim.log.levels.ERROR)
+    return
+  end
+  local config, problems = require("tandem.config").setup(opts)
+  require("tandem.client").reset()
+  tell_problems(problems)
   -- Its own grey, with a 256-colour fallback (like copilot.vim): Comment often has no cterm
   -- colour, and ghost text in the normal text colour cannot be told from real text.
   local function highlights()
@@ -126,6 +167,11 @@ end
 
 function M.status(in_messages)
   return require("tandem.status").show(in_messages)
+end
+
+--- For a statusline: "Tandem: loading model: … (40%)" while the model loads, else "".
+function M.statusline()
+  return require("tandem.progress").statusline()
 end
 
 M.accept = function(kind)

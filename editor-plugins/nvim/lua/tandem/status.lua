@@ -68,17 +68,20 @@ end
 function M.show(in_messages)
   local client = client_mod.get()
   if not client then
-    vim.notify("Tandem: no tandem-lsp is running", vim.log.levels.WARN)
+    require("tandem.notice").notify("Tandem: no tandem-lsp is running", vim.log.levels.WARN)
     return
   end
   M.request(client, function(result, err)
     if err or type(result) ~= "table" then
-      vim.notify("Tandem: status failed: " .. client_mod.error_message(err), vim.log.levels.ERROR)
+      require("tandem.notice").notify("Tandem: status failed: " .. client_mod.error_message(err),
+        vim.log.levels.ERROR)
       return
     end
     local lines = M.format(result)
     if in_messages then
-      vim.notify(table.concat(lines, "\n"), vim.log.levels.INFO)
+      -- Asked for as output, like :ls: taller than the command line, it ends in Neovim's
+      -- "Press ENTER" (the float, the default, never does).
+      vim.api.nvim_echo({ { table.concat(lines, "\n") } }, true, {})
     else
       vim.lsp.util.open_floating_preview(lines, "markdown",
         { border = "rounded", focus_id = "tandem-status" })

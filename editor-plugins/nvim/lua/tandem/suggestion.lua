@@ -2,7 +2,6 @@
 local M = {}
 
 local api = vim.api
-local uv = vim.uv or vim.loop
 local config = require("tandem.config")
 local client_mod = require("tandem.client")
 local position = require("tandem.position")
@@ -21,10 +20,16 @@ M.INVOKED, M.AUTOMATIC = 1, 2
 local ghost = nil
 -- The distinct suggestions seen at one cursor position, for next/prev: { key, list, index }.
 local cycle = nil
--- The request in flight: { client, id, seq }.
+-- The request in flight: { client, id, seq, key }.
 local inflight = nil
 local seq = 0
-local timer = nil
+-- An automatic request is scheduled for the end of this event-loop tick (one per tick).
+local pending = false
+-- The last request that came back empty, and where: { key, trigger, client_id }. While the
+-- model loads the server answers nothing; once it is ready this place is asked again.
+local empty_at = nil
+-- The model became ready while a request was in flight: ask again if it answers empty.
+local retry_key = nil
 local attached = {}
 -- Suggestion ids already reported as shown.
 local shown = {}
@@ -141,10 +146,8 @@ local function cancel_inflight()
   end
 end
 
-local function stop_timer()
-  if timer then
-    timer:stop()
-  end
+local function stop_pending()
+  pending = false
 end
 
 --- What the item would insert at the cursor `h`, or nil when it does not fit there.
@@ -240,6 +243,7 @@ function M.request(trigger)
   }
   seq = seq + 1
   local mine = seq
+  local key = key_of(h)
   local id = client_mod.request(client, "textDocument/inlineCompletion", params, function(err, result)
     if not inflight or inflight.seq ~= mine then
       return -- superseded
@@ -250,29 +254,65 @@ function M.request(trigger)
       return
     end
     local now = here()
-    if not in_insert() or key_of(now) ~= key_of(h) then
+    if not in_insert() or key_of(now) ~= key then
       return -- the cursor or the text moved on while we waited
     end
     local items = type(result) == "table" and (result.items or result) or {}
+    if #items == 0 then
+      empty_at = { key = key, trigger = trigger, client_id = client.id }
+      if retry_key == key then
+        retry_key = nil
+        M.request(trigger) -- asked while the model was still loading
+      end
+      return
+    end
+    empty_at, retry_key = nil, nil
     on_items(items, h, client, trigger)
   end, h.bufnr)
   if id then
-    inflight = { client = client, id = id, seq = mine }
+    inflight = { client = client, id = id, seq = mine, key = key }
   end
 end
 
-local function schedule()
-  local opts = config.get().suggestion
-  if not (opts.enabled and opts.auto_trigger) or vim.b.tandem_disabled then
+--- The model of client `client_id` is loaded: a suggestion asked for while it loaded came back
+--- empty, so if the user is still in insert mode at that place, ask again (once). A server that
+--- holds requests until the model is ready answers the one in flight by itself.
+function M.model_ready(client_id)
+  if not in_insert() or ghost then
     return
   end
-  timer = timer or uv.new_timer()
-  timer:stop()
-  timer:start(opts.debounce_ms, 0, vim.schedule_wrap(function()
+  local key = key_of(here())
+  if inflight then
+    if inflight.client.id == client_id and inflight.key == key then
+      retry_key = key
+    end
+    return
+  end
+  local last = empty_at
+  if last and last.client_id == client_id and last.key == key then
+    empty_at = nil
+    M.request(last.trigger)
+  end
+end
+
+-- One automatic request at the end of this tick: the events of one keystroke (TextChangedI,
+-- CursorMovedI) make one request. The server waits its `completion.debounceMs` of quiet before
+-- asking the model, and a newer request cancels this one: no delay of our own.
+local function schedule()
+  local opts = config.get().suggestion
+  if not (opts.enabled and opts.auto_trigger) or vim.b.tandem_disabled or pending then
+    return
+  end
+  pending = true
+  vim.schedule(function()
+    if not pending then
+      return -- dropped meanwhile (insert mode left, accepted, dismissed)
+    end
+    pending = false
     if in_insert() then
       M.request(M.AUTOMATIC)
     end
-  end))
+  end)
 end
 
 -- The user typed on: keep what they typed ahead of the ghost text, else let it go.
@@ -320,7 +360,7 @@ end
 
 --- Drop the suggestion and anything pending (leaving insert mode, switching buffers).
 function M.reset()
-  stop_timer()
+  stop_pending()
   cancel_inflight()
   clear("rejected")
   cycle = nil
@@ -340,7 +380,7 @@ function M.accept(kind)
   elseif kind == "line" then
     part = g.text:match("^\n?[^\n]*")
   end
-  stop_timer()
+  stop_pending()
   cancel_inflight()
   local lines = vim.split(part, "\n", { plain = true })
   api.nvim_buf_set_text(g.bufnr, g.row, g.col, g.row, g.col, lines)
@@ -374,7 +414,7 @@ function M.dismiss()
   if ghost and ghost.hidden then
     return false -- the key is the menu's while it is open
   end
-  stop_timer()
+  stop_pending()
   cancel_inflight()
   local had = ghost ~= nil
   clear("rejected")
@@ -392,7 +432,7 @@ function M.next()
       return true
     end
   end
-  stop_timer()
+  stop_pending()
   M.request(M.INVOKED)
   return true
 end
