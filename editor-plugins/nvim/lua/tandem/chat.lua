@@ -4,6 +4,7 @@ local M = {}
 local api = vim.api
 local config = require("tandem.config")
 local client_mod = require("tandem.client")
+local protocol = require("tandem.protocol")
 
 local ns = api.nvim_create_namespace("tandem.chat")
 
@@ -299,14 +300,14 @@ function M.ask(question, opts)
     messages = vim.deepcopy(state.messages), context = ctx, chatId = chat_id,
     maxTokens = config.get().chat.max_tokens,
   }
-  return start(client, "tandem/chat", params, chat_id, title, question, turn)
+  return start(client, protocol.CHAT, params, chat_id, title, question, turn)
 end
 
 M.COMMANDS = {
-  explain = { "tandem.explain", "Explain" },
-  document = { "tandem.document", "Document" },
-  fix = { "tandem.fix", "Fix" },
-  tests = { "tandem.writeTests", "Write tests for" },
+  explain = { protocol.CMD_EXPLAIN, "Explain" },
+  document = { protocol.CMD_DOCUMENT, "Document" },
+  fix = { protocol.CMD_FIX, "Fix" },
+  tests = { protocol.CMD_TESTS, "Write tests for" },
 }
 
 --- Run a selection command (explain, document, fix, tests) on `opts.range` (nil: the whole file).

@@ -66,8 +66,9 @@ local function probe(opts, cmd)
       return
     end
     rpc.notify("initialized", vim.empty_dict())
-    rpc.request("tandem/status", vim.empty_dict(), function(serr, res)
-      failure = serr and ("tandem/status failed: " .. tostring(serr.message or serr)) or failure
+    local status = require("tandem.protocol").STATUS
+    rpc.request(status, vim.empty_dict(), function(serr, res)
+      failure = serr and (status .. " failed: " .. tostring(serr.message or serr)) or failure
       result, done = res, true
     end)
   end)
