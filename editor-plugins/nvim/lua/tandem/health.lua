@@ -180,7 +180,8 @@ function M.check()
   local s, err
   if client then
     health.info(string.format("client %d running for %s", client.id, tostring(client.root_dir)))
-    s, err = require("tandem.client").request_sync(client, "tandem/status", vim.empty_dict(), TIMEOUT_MS)
+    s, err = require("tandem.client").request_sync(client, require("tandem.protocol").STATUS,
+      vim.empty_dict(), TIMEOUT_MS)
     err = err and require("tandem.client").error_message(err)
   else
     health.info("no client running; starting the server once to ask it")
