@@ -185,7 +185,7 @@ def lua_reference_problems(sources: dict[str, str], table: dict[str, Any]) -> li
             line = code.count("\n", 0, m.start()) + 1
             if name not in table:
                 problems.append(f"{rel}:{line}: protocol.{name}: protocol.lua has no such name")
-            elif isinstance(table[name], dict) and member not in table[name]:
+            elif isinstance(table[name], dict) and member and member not in table[name]:
                 problems.append(
                     f"{rel}:{line}: protocol.{name}.{member}: protocol.lua has no such name"
                 )
@@ -391,6 +391,11 @@ def test_a_wire_name_spelled_in_another_plugin_file_is_caught(tmp_path: Path) ->
     misnamed[rel] = sources[rel].replace("protocol.STATUS", "protocol.STATUSES", 1)
     problems = lua_reference_problems(misnamed, lua_table(PROTOCOL_LUA, tmp_path))
     assert len(problems) == 1 and "protocol.STATUSES: protocol.lua has no such name" in problems[0]
+    ghost = str(Path("tandem") / "suggestion" / "ghost.lua")
+    misnamed = dict(sources)
+    misnamed[ghost] = sources[ghost].replace("EVENT_KINDS.SHOWN", "EVENT_KINDS.SEEN", 1)
+    problems = lua_reference_problems(misnamed, lua_table(PROTOCOL_LUA, tmp_path))
+    assert len(problems) == 1 and "protocol.EVENT_KINDS.SEEN: protocol.lua has no" in problems[0]
     ts = ts_sources()
     ts_rel = "client.ts"
     ts[ts_rel] += "\nconst method = 'tandem/chatChunk'; // 'tandem/status' in a comment\n"

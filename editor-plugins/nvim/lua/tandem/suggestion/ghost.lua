@@ -8,7 +8,6 @@ local protocol = require("tandem.protocol")
 local render = require("tandem.suggestion.render")
 local state = require("tandem.suggestion.state")
 
-local EVENT = protocol.EVENT_KINDS
 -- Suggestion ids already reported as shown.
 local shown = {}
 
@@ -62,7 +61,7 @@ function M.show(index, h, client)
       shown = {} -- old ids are never shown again: forget them
     end
     shown[ghost.id] = true
-    M.event(EVENT.SHOWN, ghost)
+    M.event(protocol.EVENT_KINDS.SHOWN, ghost)
   end
   api.nvim_exec_autocmds("User", { pattern = "TandemSuggestion", modeline = false,
     data = { text = ghost.text, id = ghost.id, index = index, count = #cycle.list } })
