@@ -2,6 +2,7 @@
 local M = {}
 
 local config = require("tandem.config")
+local protocol = require("tandem.protocol")
 
 M.NAME = "tandem"
 
@@ -133,7 +134,7 @@ function M.start(bufnr)
     settings = { tandem = settings },
     capabilities = M.capabilities(),
     handlers = {
-      ["tandem/chatChunk"] = chat_chunk,
+      [protocol.CHAT_CHUNK] = chat_chunk,
       ["window/showMessage"] = show_message,
       ["$/progress"] = on_progress,
     },

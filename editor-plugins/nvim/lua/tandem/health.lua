@@ -66,8 +66,9 @@ local function probe(opts, cmd)
       return
     end
     rpc.notify("initialized", vim.empty_dict())
-    rpc.request("tandem/status", vim.empty_dict(), function(serr, res)
-      failure = serr and ("tandem/status failed: " .. tostring(serr.message or serr)) or failure
+    local status = require("tandem.protocol").STATUS
+    rpc.request(status, vim.empty_dict(), function(serr, res)
+      failure = serr and (status .. " failed: " .. tostring(serr.message or serr)) or failure
       result, done = res, true
     end)
   end)
@@ -179,7 +180,8 @@ function M.check()
   local s, err
   if client then
     health.info(string.format("client %d running for %s", client.id, tostring(client.root_dir)))
-    s, err = require("tandem.client").request_sync(client, "tandem/status", vim.empty_dict(), TIMEOUT_MS)
+    s, err = require("tandem.client").request_sync(client, require("tandem.protocol").STATUS,
+      vim.empty_dict(), TIMEOUT_MS)
     err = err and require("tandem.client").error_message(err)
   else
     health.info("no client running; starting the server once to ask it")

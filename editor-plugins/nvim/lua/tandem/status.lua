@@ -2,6 +2,7 @@
 local M = {}
 
 local client_mod = require("tandem.client")
+local protocol = require("tandem.protocol")
 
 local function num(v, fmt)
   if type(v) ~= "number" then
@@ -56,7 +57,7 @@ end
 
 --- Ask the server for its status; `callback(result, err)`.
 function M.request(client, callback)
-  local id = client_mod.request(client, "tandem/status", vim.empty_dict(), function(err, result)
+  local id = client_mod.request(client, protocol.STATUS, vim.empty_dict(), function(err, result)
     callback(result, err)
   end)
   if not id then
