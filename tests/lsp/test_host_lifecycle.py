@@ -218,6 +218,7 @@ async def test_a_model_that_cannot_load_is_not_restarted_until_fixed(
     assert "cannot read a model config" in lsp_client.messages[0].message
     assert str(log_file) in lsp_client.messages[0].message
     assert "tandem-host: error: cannot load" in log_file.read_text()
+    assert "Traceback" not in log_file.read_text()
 
     # Fixing the checkpoint is noticed: the next request starts a host that loads it.
     from model_host.tiny import make_tiny
