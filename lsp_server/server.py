@@ -51,6 +51,9 @@ class TandemServer(BoundedLanguageServer):
         # Between `initialized` and `shutdown`: the client takes window/logMessage.
         self.client_ready = False
 
+    async def stopping(self) -> None:
+        await self.link.close()
+
     # ---- talking to the user ---------------------------------------------------
     def tell(self, level: str, message: str) -> None:
         """`info` goes to the log only; `notice`, `warning` and `error` are shown to the user."""
