@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.hostproc import start_host
+from model_host.rpc.protocol import Method
+from tests.hostproc import HostProcess, start_host
 from tests.paths import ROOT
 
 BIN = Path(sys.executable).parent
@@ -91,10 +97,13 @@ def test_version() -> None:
 
 
 def test_demo_as_the_readme_runs_it(tmp_path: Path) -> None:
-    done = tandem("demo", "--max-tokens", "16", tmp_path=tmp_path)
+    with tempfile.TemporaryDirectory(prefix="tdi-") as private:  # where its host listens
+        done = tandem("demo", "--max-tokens", "16", tmp_path=tmp_path, env={"TMPDIR": private})
+        assert processes_with(private) == [], "the host the demo started outlived it"
     assert done.returncode == 0, done.stdout + done.stderr
     assert "tiny RANDOM model" in done.stdout
     assert "ghost text (" in done.stdout and "chat answer (" in done.stdout
+    assert "host served 2 requests (1 completion " in done.stdout
     assert "Traceback" not in done.stderr
     assert (ROOT / "README.md").read_text().count(".venv/bin/tandem demo") >= 1
 
@@ -147,3 +156,106 @@ def test_status_of_a_host_that_wants_a_token(tmp_path: Path, tiny_model: Path) -
         assert "can be read by other users" in shared.stderr and "chmod 600" in shared.stderr
     finally:
         host.stop()
+
+
+def processes_with(needle: str) -> list[int]:
+    """Pids of the processes whose command line holds `needle`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if needle in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if f"\nPPid:\t{pid}\n" in status:
+                kids.append(int(entry.name))
+    return kids
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("whom", ["terminal", "demo-only"])
+def test_ctrl_c_while_the_model_loads(whom: str, tmp_path: Path, tiny_model: Path) -> None:
+    """Ctrl-C in a terminal (the whole process group: demo and language server) or a SIGINT
+    to the demo alone: one line, exit 130, and the host it started is stopped too."""
+    with tempfile.TemporaryDirectory(prefix="tdi-") as private:  # short: a socket lives here
+        proc = subprocess.Popen(
+            [*tandem_cmd(), "demo", "--model", str(tiny_model)],
+            cwd=tmp_path,
+            env=tandem_env(tmp_path, TMPDIR=private, PYTHONUNBUFFERED="1"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            # The host the demo's server started listens: the model is loading now.
+            while not list(Path(private).glob("tdm-*/host.sock")):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the demo's host never listened"
+                time.sleep(0.05)
+            assert processes_with(private), "no host process found"
+            server = children_of(proc.pid)
+            assert server, "the demo's language server is not running"
+            if whom == "terminal":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 130, out + err
+        assert err == "tandem: interrupted\n", err
+        assert "host + LSP server ready" not in out  # it was interrupted while loading
+        time.sleep(0.5)
+        assert processes_with(private) == [], "the demo's host is still running"
+        assert not any(Path(f"/proc/{pid}").exists() for pid in server), "its server still runs"
+
+
+def test_demo_says_what_the_host_did(tmp_path: Path, tiny_model: Path, host: HostProcess) -> None:
+    """The count comes from the host's counters for the demo's two requests, each with its fate
+    (a completion the server stopped at its decision is the host's "cancelled")."""
+
+    async def counts() -> dict[str, int]:
+        client = await host.client()
+        try:
+            # Something for the host's totals to hold beside the demo's own requests.
+            await client.request(Method.COMPLETE, {"prefix": "def f(", "max_tokens": 2})
+            status = await client.request(Method.STATUS)
+        finally:
+            await client.close()
+        return {k: int(status[k]) for k in ("served", "cancelled", "failed")}
+
+    before = asyncio.run(counts())
+    done = tandem(
+        "demo", "--model", str(tiny_model), "--address", host.address, "--max-tokens", "16",
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = asyncio.run(counts())
+    delta = {k: after[k] - before[k] - (k == "served") for k in after}  # less our own request
+    match = re.search(r"host served (\d+) requests? \((.*?)\);", done.stdout)
+    assert match, done.stdout
+    assert int(match.group(1)) == sum(delta.values()) == 2, (match.group(0), delta)
+    fates = match.group(2)
+    assert re.fullmatch(r"1 completion (finished|stopped at its decision), 1 chat finished", fates)
+    finished = fates.count("finished")
+    assert (finished, fates.count("stopped at its decision")) == (
+        delta["served"],
+        delta["cancelled"],
+    ), (fates, delta)
