@@ -295,24 +295,30 @@ def served_line(before: dict[str, int], middle: dict[str, int], host: dict[str, 
 
 async def _stop_server(client: LanguageClient, *, polite: bool) -> None:
     """End the language server: `shutdown` and `exit` after a finished demo; after Ctrl-C
-    (which a terminal sends the server too) a SIGINT of its own, then a kill if need be."""
+    (which a terminal sends the server too) a SIGINT of its own if it is still up a moment
+    later, then a kill if need be."""
     proc: asyncio.subprocess.Process | None = getattr(client, "_server", None)  # pygls' handle
-    alive = proc is not None and proc.returncode is None
-    if polite and alive:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.shutdown_async(None), 10)
-            client.exit(None)
-    elif alive and proc is not None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
     if proc is not None and proc.returncode is None:
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
+        if polite:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.shutdown_async(None), 10)
+                client.exit(None)
+        elif not await _exited(proc, 1.0):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+        if not await _exited(proc, 5.0):
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(client.stop(), 5)
+
+
+async def _exited(proc: asyncio.subprocess.Process, wait_s: float) -> bool:
+    try:
+        await asyncio.wait_for(proc.wait(), wait_s)
+    except asyncio.TimeoutError:
+        return False
+    return True
 
 
 async def _stop_host(address: str, wait_s: float = 10.0) -> None:
