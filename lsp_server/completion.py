@@ -170,7 +170,9 @@ class Completer:
         tree = syntax.tree.copy() if syntax is not None and syntax.text == text else None
         mode = detect_mode(text, offset, syntax=syntax, lang=doc.lang)
         max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
-        await self.link.client()  # fail fast (and learn the context window) before counting tokens
+        # Learn the context window before counting tokens; a host still starting or loading
+        # is waited for (bounded, cancelled with this request), anything else fails fast.
+        await self.link.loaded_client(self.link.settings.request_timeout)
         window = int((self.link.model or {}).get("context_window") or 4096)
         # The token cap is a safety limit the answer rarely nears (the decode stops where the
         # suggestion ends): reserve at most a quarter of the window for it; the host clips

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,6 +156,69 @@ def _apply(target: Any, section: str, raw: Mapping[str, Any], problems: list[str
         except ValueError as exc:
             where = f"tandem.{camel(section) + '.' if section else ''}{key}"
             problems.append(f"{where}: {exc}; using the default ({current!r})")
+
+
+@dataclass(frozen=True)
+class UnknownSetting:
+    """A key under `tandem` that no setting has (a typo, mostly), and the closest one that does."""
+
+    key: str  # dotted, as the editor sent it: "host.modle"
+    suggestion: str | None  # "host.model"
+
+    @property
+    def problem(self) -> str:
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"tandem.{self.key}: unknown setting, ignored{hint}"
+
+
+def setting_keys() -> list[str]:
+    """Every setting's dotted camelCase key, as the README's table lists them."""
+    keys: list[str] = []
+    for f in dataclasses.fields(Settings):
+        default = getattr(Settings(), f.name)
+        if dataclasses.is_dataclass(default):
+            keys += [f"{camel(f.name)}.{camel(g.name)}" for g in dataclasses.fields(default)]
+        else:
+            keys.append(camel(f.name))
+    return keys
+
+
+def unknown_settings(raw: Any) -> list[UnknownSetting]:
+    """The keys of an editor's settings that are not Tandem settings, each with the closest
+    valid key. Keys are taken in camelCase or snake_case, as `parse_settings` takes them."""
+    if not isinstance(raw, Mapping):
+        return []
+    if isinstance(raw.get("tandem"), Mapping):
+        raw = raw["tandem"]
+    valid = setting_keys()
+    found: list[UnknownSetting] = []
+    for key, value in raw.items():
+        field_name = _field_of(Settings(), str(key))
+        if field_name is None:
+            top = [camel(f.name) for f in dataclasses.fields(Settings)]  # host, ..., logLevel
+            found.append(UnknownSetting(str(key), _closest(str(key), top + valid)))
+            continue
+        section = getattr(Settings(), field_name)
+        if dataclasses.is_dataclass(section) and isinstance(value, Mapping):
+            for inner in value:
+                if _field_of(section, str(inner)) is None:
+                    dotted = f"{key}.{inner}"
+                    found.append(UnknownSetting(dotted, _closest(dotted, valid)))
+    return found
+
+
+def _field_of(target: Any, key: str) -> str | None:
+    """The dataclass field a settings key names (camelCase or snake_case), if any."""
+    return next(
+        (f.name for f in dataclasses.fields(target) if key in (camel(f.name), f.name)), None
+    )
+
+
+def _closest(key: str, candidates: list[str]) -> str | None:
+    """The candidate a typo most likely meant (case and underscores aside), if one is close."""
+    folded = {c.lower(): c for c in candidates}
+    match = difflib.get_close_matches(key.lower().replace("_", ""), list(folded), n=1, cutoff=0.6)
+    return folded[match[0]] if match else None
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -140,6 +143,7 @@ async def run_demo(opts: DemoOptions) -> int:
             return None  # the server's log: not for the demo's reader
 
         t0 = time.perf_counter()
+        interrupted = False
         await client.start_io(sys.executable, "-m", "lsp_server")
         try:
             await client.initialize_async(
@@ -166,6 +170,7 @@ async def run_demo(opts: DemoOptions) -> int:
                 f"chat format {facts.get('chat_format')})"
             )
 
+            before = await _host_counts(client)
             client.text_document_did_open(
                 types.DidOpenTextDocumentParams(
                     text_document=types.TextDocumentItem(
@@ -198,6 +203,7 @@ async def run_demo(opts: DemoOptions) -> int:
             shown = suggestion if isinstance(suggestion, str) else "(no suggestion)"
             say(f"ghost text ({completion_ms:.0f} ms):\n{_indent(shown)}")
 
+            after_completion = await _host_counts(client)
             t2 = time.perf_counter()
             answer = await request(
                 client,
@@ -219,17 +225,18 @@ async def run_demo(opts: DemoOptions) -> int:
                 f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}"
             )
             host = (await request(client, tp.STATUS, {}))["host"]
-            say(
-                f"\nhost served {host['served']} requests; latency p50 {host['latency_ms']['p50']} ms, "
-                f"p95 {host['latency_ms']['p95']} ms"
-            )
+            say("\n" + served_line(before, after_completion, host))
             say(f"total {time.perf_counter() - t0:.1f}s")
             return 0 if suggestion is not None or opts.model is None else 1
+        except asyncio.CancelledError:  # Ctrl-C: the caller says "interrupted"
+            interrupted = True
+            # The server may still answer requests nobody awaits now; pygls would log each.
+            logging.getLogger("pygls").setLevel(logging.CRITICAL)
+            raise
         finally:
-            await client.shutdown_async(None)
-            client.exit(None)
-            await asyncio.sleep(0.2)
-            await client.stop()
+            await _stop_server(client, polite=not interrupted)
+            if not opts.address:
+                await _stop_host(address)  # the private host the server started for the demo
 
 
 async def _wait_ready(client: LanguageClient, timeout: float = 180.0) -> dict[str, Any]:
@@ -250,6 +257,91 @@ async def _wait_ready(client: LanguageClient, timeout: float = 180.0) -> dict[st
     raise DemoError(
         f"the host was not ready after {timeout:.0f}s: {host.get('error') or host.get('state')}"
     )
+
+
+COUNTS = ("served", "cancelled", "failed")
+
+
+async def _host_counts(client: LanguageClient) -> dict[str, int]:
+    host = (await request(client, tp.STATUS, {}))["host"]
+    return {k: int(host.get(k) or 0) for k in COUNTS}
+
+
+def _fate(before: dict[str, int], after: dict[str, int], what: str) -> str:
+    """How the host ended one request, from its counters before and after it."""
+    done = {k: after[k] - before[k] for k in COUNTS}
+    if sum(done.values()) == 0:
+        return f"the {what} asked the host nothing"
+    words = {
+        "served": "finished",
+        # The server stops a suggestion's decode once the syntax tree says where it ends.
+        "cancelled": "stopped at its decision" if what == "completion" else "cancelled",
+        "failed": "failed",
+    }
+    return ", ".join(f"{n} {what} {words[k]}" for k, n in done.items() if n)
+
+
+def served_line(before: dict[str, int], middle: dict[str, int], host: dict[str, Any]) -> str:
+    """What the host did for the demo's completion (before -> middle) and chat (middle -> host)."""
+    after = {k: int(host.get(k) or 0) for k in COUNTS}
+    total = sum(after[k] - before[k] for k in COUNTS)
+    fates = f"{_fate(before, middle, 'completion')}, {_fate(middle, after, 'chat')}"
+    latency = host.get("latency_ms") or {}
+    return (
+        f"host served {total} request{'s' if total != 1 else ''} ({fates}); finished requests "
+        f"took p50 {latency.get('p50')} ms, p95 {latency.get('p95')} ms"
+    )
+
+
+async def _stop_server(client: LanguageClient, *, polite: bool) -> None:
+    """End the language server: `shutdown` and `exit` after a finished demo; after Ctrl-C
+    (which a terminal sends the server too) a SIGINT of its own if it is still up a moment
+    later, then a kill if need be."""
+    proc: asyncio.subprocess.Process | None = getattr(client, "_server", None)  # pygls' handle
+    if proc is not None and proc.returncode is None:
+        if polite:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.shutdown_async(None), 10)
+                client.exit(None)
+        elif not await _exited(proc, 1.0):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+        if not await _exited(proc, 5.0):
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), 5)
+
+
+async def _exited(proc: asyncio.subprocess.Process, wait_s: float) -> bool:
+    try:
+        await asyncio.wait_for(proc.wait(), wait_s)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def _stop_host(address: str, wait_s: float = 10.0) -> None:
+    """Ask the host at `address` to stop and wait until it has let the socket go; nothing to
+    do when none listens (the demo ended before the host did)."""
+    from model_host.rpc.client import HostClient
+    from model_host.rpc.protocol import Method, RpcError
+
+    try:
+        host = await HostClient.connect(address, timeout=2.0)
+    except (OSError, ValueError, asyncio.TimeoutError):
+        return
+    try:
+        await asyncio.wait_for(host.hello(client_name="tandem-demo"), 5)
+        await asyncio.wait_for(host.request(Method.SHUTDOWN), 5)
+    except (OSError, RpcError, asyncio.TimeoutError):
+        return
+    finally:
+        await host.close()
+    path = Path(address.removeprefix("unix:"))
+    deadline = time.monotonic() + wait_s
+    while path.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def plain(obj: Any) -> Any:

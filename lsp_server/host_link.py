@@ -176,6 +176,41 @@ class HostLink:
             )
         return client
 
+    @property
+    def starting(self) -> bool:
+        """A host is being reached or started, or is loading its model: worth waiting for."""
+        if self._connecting is not None and not self._connecting.done():
+            return True
+        client = self._client
+        return client is not None and not client.closed and self.state == LoadState.LOADING
+
+    async def loaded_client(self, timeout: float) -> HostClient:
+        """Like `client()`, but a host still starting or loading its model is waited for, at
+        most `timeout` seconds, instead of failing at once (a cold start's first suggestion).
+        Fails as fast as `client()` when nothing is on its way: a failed start, no
+        `host.model`, a back-off. Cancelling the caller stops only the wait."""
+
+        async def attempt() -> HostClient:
+            while True:
+                try:
+                    return await self.client()
+                except HostUnavailable:
+                    if not self.starting:
+                        raise
+                connecting = self._connecting
+                if connecting is not None and not connecting.done():
+                    await asyncio.wait({connecting})  # its outcome is the next try's to report
+                else:
+                    await asyncio.sleep(0.05)  # a connected host still loading: its notes
+
+        try:
+            return await asyncio.wait_for(attempt(), timeout)
+        except asyncio.TimeoutError:
+            progress = self.info.get("progress", 0) if self.info else 0
+            raise HostUnavailable(
+                f"the model was still loading after {timeout:g}s ({progress:.0%})"
+            ) from None
+
     async def _connect(self) -> HostClient:
         # What a failure of this attempt is remembered under: the settings it started with,
         # even when new ones arrive while it runs (those get their own try).

@@ -15,7 +15,7 @@ from . import __version__
 from . import protocol as tp
 from .chat import ChatInputError, CodeContext, command_message, parse_messages, run_chat
 from .completion import Completer, Suggestion
-from .config import Settings, parse_settings
+from .config import Settings, UnknownSetting, parse_settings, unknown_settings
 from .documents import Document, DocumentStore, UnknownDocument
 from .host_link import HostLink, HostUnavailable
 from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
@@ -48,8 +48,14 @@ class TandemServer(BoundedLanguageServer):
         self.completer = Completer(self.link, self.stats, lambda: self.settings.completion)
         # What was wrong with the settings last given (shown once, and in tandem/status).
         self.settings_problems: list[str] = []
+        self._bad_values: list[str] = []
+        self._unknown: list[UnknownSetting] = []
+        self._unknown_told: frozenset[str] = frozenset()  # the unknown keys last shown
         # Between `initialized` and `shutdown`: the client takes window/logMessage.
         self.client_ready = False
+
+    async def stopping(self) -> None:
+        await self.link.close()
 
     # ---- talking to the user ---------------------------------------------------
     def tell(self, level: str, message: str) -> None:
@@ -81,18 +87,29 @@ class TandemServer(BoundedLanguageServer):
         return str(getattr(kind, "value", kind) or UTF16)
 
     def apply_settings(self, raw: Any, *, initial: bool = False) -> None:
-        self.settings, self.settings_problems = parse_settings(
-            raw, None if initial else self.settings
-        )
+        self.settings, self._bad_values = parse_settings(raw, None if initial else self.settings)
+        self._unknown = unknown_settings(raw)
+        self.settings_problems = [u.problem for u in self._unknown] + self._bad_values
+        if self._unknown:
+            log.warning("%s", "; ".join(u.problem for u in self._unknown))
         changed = self.link.configure(self.settings.host)
         logging.getLogger("lsp_server").setLevel(self.settings.log_level.upper())
         if changed and not initial:
             self.link.connect_soon()
-        if self.settings_problems and not initial:
+        if not initial:
             self.tell_settings_problems()
 
     def tell_settings_problems(self) -> None:
-        self.tell("warning", "Tandem settings: " + "; ".join(self.settings_problems))
+        """One message for what is wrong with the settings just given: every bad value, and
+        the unknown keys unless they are the ones told last time (an editor sends all its
+        settings on every change; the same typo is not news)."""
+        keys = frozenset(u.key for u in self._unknown)
+        shown = list(self._bad_values)
+        if keys != self._unknown_told:
+            self._unknown_told = keys
+            shown[:0] = [u.problem for u in self._unknown]
+        if shown:
+            self.tell("warning", "Tandem settings: " + "; ".join(shown))
 
     # ---- helpers for handlers ------------------------------------------------------
     def document(self, uri: str) -> Document:
@@ -166,8 +183,7 @@ def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
     ls.client_ready = True
-    if ls.settings_problems:
-        ls.tell_settings_problems()
+    ls.tell_settings_problems()
     # Connect (or start the host) now, so the first suggestion does not pay for it.
     try:
         await ls.link.client()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -47,36 +49,118 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--shape", default="tiny", help="tiny, mini, small, 7b, 13b or 34b")
     tiny.add_argument("--tokenizer", type=Path, help="a SentencePiece tokenizer.model to use")
     tiny.add_argument("--context", type=int, default=2048, help="context window")
-    status = sub.add_parser("status", help="print a running host's status")
-    status.add_argument("--address", help="host address (default: the per-user socket)")
+    status = sub.add_parser(
+        "status",
+        help="print a running host's status",
+        description="Print a running host's status as JSON. Exit 0: printed; 1: no host "
+        "listens there, or it did not answer; 2: a bad option; 3: the host refused the token.",
+    )
+    status.add_argument(
+        "--address", help="unix:PATH or tcp:HOST:PORT (default: the per-user socket)"
+    )
+    secret = status.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--token",
+        help="the host's shared secret (visible to other users in `ps`: prefer "
+        "--token-file or TANDEM_TOKEN)",
+    )
+    secret.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="read the shared secret from this file (its first line)",
+    )
     return ap
 
 
-async def _host_status(address: str | None) -> dict[str, object]:
-    from model_host.rpc.address import default_socket_path
+EXIT_UNAUTHORIZED = 3
+STATUS_TIMEOUT_S = 30.0
+
+
+def read_token(flag: str | None, path: str | None, env: str | None) -> str | None:
+    """The token from --token, --token-file or TANDEM_TOKEN (the first given), as
+    `tandem-host` takes its own: an empty --token or token file is a mistake (an unset
+    shell variable, a truncated file), an empty TANDEM_TOKEN means none."""
+    if flag is not None:
+        if not flag.strip():
+            raise CliError("--token is empty", EXIT_USAGE)
+        return flag
+    if path is not None:
+        try:
+            mode = os.stat(path).st_mode
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            raise CliError(f"--token-file {path} does not exist", EXIT_USAGE) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CliError(f"cannot read --token-file {path}: {why}", EXIT_USAGE) from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise CliError(
+                f"--token-file {path} is empty (the token is its first line)", EXIT_USAGE
+            )
+        if mode & 0o077:
+            print(
+                f"tandem: warning: --token-file {path} can be read by other users "
+                f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {path}",
+                file=sys.stderr,
+            )
+        return token
+    return env or None
+
+
+async def _host_status(address: str, token: str | None) -> dict[str, object]:
     from model_host.rpc.client import HostClient
     from model_host.rpc.protocol import Method
 
-    client = await HostClient.connect(address or f"unix:{default_socket_path()}")
+    client = await HostClient.connect(address)
     try:
-        await client.hello(client_name="tandem-cli")
+        await client.hello(client_name="tandem-cli", token=token)
         return dict(await client.request(Method.STATUS))
     finally:
         await client.close()
 
 
-def _status(address: str | None) -> int:
-    from model_host.rpc.address import AddressError
-    from model_host.rpc.protocol import RpcError
+def _status(args: argparse.Namespace) -> int:
+    from model_host.rpc.address import AddressError, default_socket_path, parse_address
+    from model_host.rpc.protocol import ErrorCode, RpcError
 
+    token = read_token(args.token, args.token_file, os.environ.get("TANDEM_TOKEN"))
     try:
-        status = asyncio.run(asyncio.wait_for(_host_status(address), 30))
+        address = parse_address(args.address or f"unix:{default_socket_path()}")
     except AddressError as exc:
         raise CliError(f"bad --address: {exc}", EXIT_USAGE) from exc
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise CliError(f"no host reachable: {exc or type(exc).__name__}") from exc
-    except (RpcError, ValueError) as exc:
-        raise CliError(f"the host answered with an error: {exc}") from exc
+    if address.kind == "stdio":
+        raise CliError(
+            "bad --address: stdio is a host an editor runs as its own child; "
+            "`tandem status` reaches a host at unix:PATH or tcp:HOST:PORT",
+            EXIT_USAGE,
+        )
+    try:
+        status = asyncio.run(asyncio.wait_for(_host_status(str(address), token), STATUS_TIMEOUT_S))
+    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        raise CliError(
+            f"no model host listens at {address}: start one with `tandem-host --model …` "
+            "or open a file in an editor with host.model set"
+        ) from exc
+    except asyncio.TimeoutError as exc:
+        raise CliError(
+            f"the model host at {address} did not answer in {STATUS_TIMEOUT_S:g} s"
+        ) from exc
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise CliError(f"the model host at {address} did not answer: {why}") from exc
+    except RpcError as exc:
+        if exc.code == ErrorCode.UNAUTHORIZED:
+            hint = (
+                "the token given is not the host's"
+                if token
+                else "it needs a token: pass --token-file PATH or set TANDEM_TOKEN"
+            )
+            raise CliError(
+                f"the model host at {address} refused: {hint}", EXIT_UNAUTHORIZED
+            ) from None
+        raise CliError(f"the model host at {address} answered with an error: {exc}") from exc
     print(json.dumps(status, indent=2))
     return 0
 
@@ -136,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "make-tiny":
             return _make_tiny(args)
         if args.command == "status":
-            return _status(args.address)
+            return _status(args)
         from .demo import DemoError, DemoOptions, run_demo
 
         try:

@@ -192,7 +192,15 @@ class _StdinChunks:
         return await self._pending
 
     def _run(self) -> None:
-        read1 = getattr(self._stream, "read1", self._stream.read)
+        # From the file descriptor when there is one: a read blocked in the buffered
+        # reader holds its lock, and at interpreter exit (Ctrl-C in a terminal) the
+        # runtime's own flush of sys.stdin then cannot take it: "Fatal Python error:
+        # _enter_buffered_busy", exit 134.
+        try:
+            fd = self._stream.fileno()
+            read1: Callable[[int], bytes] = lambda n: os.read(fd, n)  # noqa: E731
+        except (AttributeError, OSError, ValueError):
+            read1 = getattr(self._stream, "read1", self._stream.read)
         while True:
             self._wanted.acquire()
             try:
@@ -216,6 +224,9 @@ class BoundedLanguageServer(LanguageServer):
         """Requests and handlers not finished (with the leak fixed, the ones really running)."""
         return len(self.protocol._request_futures)
 
+    async def stopping(self) -> None:
+        """The serve loop is ending (end of input, `exit`, Ctrl-C): close what it holds."""
+
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = stop = threading.Event()
         out = stdout or sys.stdout.buffer
@@ -224,15 +235,18 @@ class BoundedLanguageServer(LanguageServer):
         assert isinstance(protocol, TandemProtocol)
 
         async def main() -> None:
-            await serve(await _stdin_reader(stdin or sys.stdin.buffer, out), protocol, stop)
+            try:
+                await serve(await _stdin_reader(stdin or sys.stdin.buffer, out), protocol, stop)
+            finally:
+                await self.stopping()
 
         code: Any = 0
         try:
             asyncio.run(main())
         except BrokenPipeError:
             log.error("lost the connection to the editor; stopping")
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt:  # Ctrl-C in a terminal: quietly, with the shell's code
+            code = 130
         except SystemExit as exc:  # `exit`: 0 after `shutdown`, 1 without (LSP)
             code = exc.code
         finally:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 READ_BUFFER_BYTES = 64 * 1024
+SESSION_END_S = 2.0  # how long a stopping host waits for its connections to wind down
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -61,6 +62,10 @@ class HostServer:
         self._stop = asyncio.Event()
         self._exit_code = EXIT_OK
         self._server: asyncio.AbstractServer | None = None
+        # The tasks serving connections: a stopping host lets them end rather than leaving
+        # them to asyncio.run to cancel (Python 3.11's stream callback then logs a traceback
+        # for each cancelled one, into the host.log an editor points to).
+        self._serving: set[asyncio.Task[Any]] = set()
 
     def request_stop(self, code: int = EXIT_OK) -> None:
         self._exit_code = code
@@ -83,12 +88,18 @@ class HostServer:
             gate=TokenGate(self.config.token) if self.config.token else None,
         )
         self.service.sessions.add(session)
+        task = asyncio.current_task()
+        if task is not None:
+            self._serving.add(task)
         log.info("client connected (%d now)", len(self.service.sessions))
         try:
             await session.run()
         finally:
             self.service.forget_session(session)
-            log.info("client gone: %s (%d left)", session.close_reason, len(self.service.sessions))
+            if task is not None:
+                self._serving.discard(task)
+            why = "the host is stopping" if self._stop.is_set() else session.close_reason
+            log.info("client gone: %s (%d left)", why, len(self.service.sessions))
 
     async def _listen(self) -> None:
         addr = self.config.address
@@ -246,6 +257,8 @@ class HostServer:
             self._server.close()
         for session in list(self.service.sessions):
             session.close()
+        if self._serving:
+            await asyncio.wait(set(self._serving), timeout=SESSION_END_S)
         await self.service.close()
         if not loader.done():
             loader.cancel()

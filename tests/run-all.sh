@@ -41,12 +41,10 @@ step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-serv
   npm run -s lint
   npm run -s typecheck
   npm test
-  npm run -s package
+  npm run -s package  # -> artifacts/tandem-vscode.vsix at the root (a release attaches it)
   TANDEM_PYTHON="$PWD/../../.venv/bin/python" TANDEM_ARTIFACTS="$PWD/../../artifacts/vscode-e2e" npm run -s e2e
 )
-# The extension as CI builds it, at a stable path (a release attaches this file).
-mkdir -p artifacts
-cp editor-plugins/vscode/artifacts/tandem-vscode.vsix artifacts/tandem-vscode.vsix
+test -s artifacts/tandem-vscode.vsix
 echo "VS Code extension: artifacts/tandem-vscode.vsix"
 
 step "shaping benchmark corpus: pinned packages from PyPI, npm and Debian (cached in .tandem-cache/)"

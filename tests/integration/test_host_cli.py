@@ -1,19 +1,25 @@
-"""`tandem-host` as a user meets it: hub ids stay local unless --download, --log-file gets every line."""
+"""`tandem-host` as a user meets it: hub ids stay local unless --download, --log-file gets every
+line, a failed load or a signal with a client connected ends quietly."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.hostproc import run_host_cli
+from model_host.rpc.client import HostClient
+from tests.hostproc import HostProcess, run_host_cli, start_host
 from tests.paths import ROOT
 
 HUB_ID = "codellama/CodeLlama-7b-hf"
@@ -132,3 +138,60 @@ def test_log_file_gets_every_line(tmp_path: Path, tiny_model: Path) -> None:
     logged = good_log.read_text()
     for needle in ("listening on", "loading weights", "tandem-host: ready:"):
         assert needle in logged, (needle, logged)
+
+
+async def _connect(host: HostProcess) -> tuple[HostClient, list[dict[str, Any]]]:
+    """A client that says hello as soon as the host listens, and collects its state notes."""
+    host.wait_line("listening on")
+    client = await HostClient.connect(host.address)
+    notes: list[dict[str, Any]] = []
+    client.state_listeners.append(notes.append)
+    notes.append(await client.hello(client_name="watcher"))
+    return client, notes
+
+
+def test_a_model_that_fails_to_load_while_a_client_waits(tmp_path: Path, tiny_model: Path) -> None:
+    """The client gets the structured failure, the log one line with the reason (no traceback)."""
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    weights = broken / "model.safetensors"
+    with weights.open("r+b") as f:
+        f.truncate(weights.stat().st_size // 2)
+    host = start_host(broken, f"unix:{tmp_path / 'h.sock'}", wait_ready=False)
+
+    async def watch() -> list[dict[str, Any]]:
+        client, notes = await _connect(host)
+        assert notes[0]["state"] == "loading", notes  # connected before the load failed
+        await asyncio.wait_for(client.session.wait_closed(), 90)
+        return notes
+
+    notes = asyncio.run(watch())
+    assert host.proc.wait(30) == 3
+    failed = [n for n in notes if n.get("state") == "failed"]
+    assert len(failed) == 1 and "cannot load the weights" in failed[0]["message"], notes
+    time.sleep(0.3)  # the stderr pump's last lines
+    errors = [line for line in host.lines if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("tandem-host: error: cannot load"), host.stderr
+    assert "Traceback" not in host.stderr, host.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_host_quietly_with_a_client_connected(
+    sig: signal.Signals, tmp_path: Path, tiny_model: Path
+) -> None:
+    host = start_host(tiny_model, f"unix:{tmp_path / 'h.sock'}", wait_ready=False)
+
+    async def signal_while_loading() -> None:
+        client, notes = await _connect(host)
+        assert notes[0]["state"] == "loading", notes
+        host.proc.send_signal(sig)
+        await asyncio.wait_for(client.session.wait_closed(), 30)
+
+    try:
+        asyncio.run(signal_while_loading())
+        assert host.proc.wait(30) == 0
+    finally:
+        host.stop()
+    time.sleep(0.3)  # the stderr pump's last lines
+    assert "Traceback" not in host.stderr and "ERROR" not in host.stderr, host.stderr
+    assert not (tmp_path / "h.sock").exists()  # it cleaned up its socket

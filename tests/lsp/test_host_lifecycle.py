@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tests.lsp.conftest import eventually, init_options
 
 pytestmark = pytest.mark.timeout(120)
 REQUEST_FAILED = -32803
+REQUEST_CANCELLED = -32800
 
 
 @pytest.fixture
@@ -204,7 +206,9 @@ async def test_a_model_that_cannot_load_is_not_restarted_until_fixed(
     )
     # Requests keep coming (an editor asks on every keystroke): none starts another host.
     for _ in range(15):
+        t0 = time.monotonic()
         await inline_empty(lsp_client, uri)
+        assert time.monotonic() - t0 < 2.0  # nothing to wait for: empty at once
         await asyncio.sleep(0.2)
     assert (await wait_state(lsp_client, "failed"))["host"]["state"] == "failed"
     log_file = sock.with_suffix(".log")
@@ -214,6 +218,7 @@ async def test_a_model_that_cannot_load_is_not_restarted_until_fixed(
     assert "cannot read a model config" in lsp_client.messages[0].message
     assert str(log_file) in lsp_client.messages[0].message
     assert "tandem-host: error: cannot load" in log_file.read_text()
+    assert "Traceback" not in log_file.read_text()
 
     # Fixing the checkpoint is noticed: the next request starts a host that loads it.
     from model_host.tiny import make_tiny
@@ -360,3 +365,95 @@ async def test_settings_changed_while_a_start_fails_get_their_own_try(
     status = await wait_state(lsp_client, "ready", timeout=90)
     assert status["model"]["name"]
     await shut_down_host(sock)
+
+
+def inline_request(
+    client: LanguageClient, uri: str, line: int, character: int, msg_id: str | None = None
+) -> asyncio.Future[list[str]]:
+    async def ask() -> list[str]:
+        result = await client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION,
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                ),
+            ),
+            msg_id=msg_id,
+        )
+        assert isinstance(result, types.InlineCompletionList)
+        return [str(item.insert_text) for item in result.items]
+
+    return asyncio.ensure_future(ask())
+
+
+async def cancelled(future: asyncio.Future[list[str]]) -> bool:
+    try:
+        await asyncio.wait_for(future, 5)
+    except JsonRpcException as exc:
+        return exc.code == REQUEST_CANCELLED
+    return False
+
+
+async def test_the_first_suggestion_waits_for_a_cold_start(
+    fresh: LanguageClient, tiny_model: Path, sock: Path
+) -> None:
+    """Requests made while the server starts the host, and while the host loads its model,
+    are answered once it is ready instead of coming back empty; while they wait, a
+    `$/cancelRequest` or the next request for the same document still ends them."""
+    lsp_client = fresh
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "model": str(tiny_model), "requestTimeout": 90})
+    await initialize(lsp_client, options)
+    text = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    "
+    uris = [(sock.parent / f"cold{n}.py").as_uri() for n in range(4)]
+    for uri in uris:
+        lsp_client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+    # Sent before the host listens: the server is still starting it.
+    first = inline_request(lsp_client, uris[0], 5, 4)
+    # Sent while the host, listening now, loads its model.
+    await wait_state(lsp_client, "loading")
+    assert not first.done(), "the first request was answered before the model was loaded"
+    second = inline_request(lsp_client, uris[1], 5, 4)
+    to_cancel = inline_request(lsp_client, uris[2], 5, 4, msg_id="cold-cancel")
+    superseded = inline_request(lsp_client, uris[3], 5, 4)
+    await asyncio.sleep(0.2)
+    lsp_client.protocol.notify("$/cancelRequest", types.CancelParams(id="cold-cancel"))
+    newest = inline_request(lsp_client, uris[3], 5, 4)  # the next keystroke in that document
+    assert await asyncio.wait_for(first, 90), "the first request after a cold start came back empty"
+    assert await asyncio.wait_for(second, 90), (
+        "a request made while the model loaded came back empty"
+    )
+    assert await asyncio.wait_for(newest, 90)
+    assert await cancelled(to_cancel), "a cancelled request was not ended by its cancel"
+    assert await cancelled(superseded), "a superseded request was not ended by the next one"
+
+
+async def test_without_a_model_to_start_requests_fail_fast(
+    fresh: LanguageClient, sock: Path
+) -> None:
+    """Nothing listens and no host.model: nothing to wait for, so ghost text is empty at once."""
+    lsp_client = fresh
+    options = init_options(f"unix:{sock}")
+    options["host"].update({"autoStart": True, "requestTimeout": 60})
+    await initialize(lsp_client, options)
+    uri = (sock.parent / "none.py").as_uri()
+    lsp_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text="def f(x):\n    "
+            )
+        )
+    )
+    for _ in range(3):
+        t0 = time.monotonic()
+        assert await asyncio.wait_for(inline_request(lsp_client, uri, 1, 4), 60) == []
+        assert time.monotonic() - t0 < 2.0
+        await asyncio.sleep(0.3)  # past the first back-off step
