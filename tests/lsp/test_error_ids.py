@@ -60,8 +60,16 @@ WITHOUT_ID: list[tuple[str, bytes, int]] = [
     ("a notification's method a number", body({"jsonrpc": "2.0", "method": 5}), INVALID_REQUEST),
     ("a notification of JSON-RPC 1.0", body({"jsonrpc": "1.0", "method": "x"}), INVALID_REQUEST),
     ("a float id", body({"jsonrpc": "2.0", "id": 1.5, "method": "tandem/status"}), INVALID_REQUEST),
-    ("a boolean id", body({"jsonrpc": "2.0", "id": True, "method": "tandem/status"}), INVALID_REQUEST),
-    ("an array id", body({"jsonrpc": "2.0", "id": [1], "method": "tandem/status"}), INVALID_REQUEST),
+    (
+        "a boolean id",
+        body({"jsonrpc": "2.0", "id": True, "method": "tandem/status"}),
+        INVALID_REQUEST,
+    ),
+    (
+        "an array id",
+        body({"jsonrpc": "2.0", "id": [1], "method": "tandem/status"}),
+        INVALID_REQUEST,
+    ),
     ("an object id", body({"jsonrpc": "2.0", "id": {"a": 1}, "method": "x"}), INVALID_REQUEST),
     ("a null id", body({"jsonrpc": "2.0", "id": None, "method": "tandem/status"}), INVALID_REQUEST),
 ]
