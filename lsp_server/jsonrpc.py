@@ -4,13 +4,16 @@ Each fix, and why:
 - a message is structured from its top-level object only (`receive`): pygls parses with a
   JSON object hook that runs on every nested object, so JSON-RPC-looking params got
   answers of their own;
-- a request whose params do not deserialize is answered -32602 (pygls logs it, never answers);
+- a request whose params do not deserialize is answered -32602 (pygls logs it, never answers),
+  or -32601 when its method is not served at all;
 - requests after `shutdown` are answered -32600 InvalidRequest, as LSP says (pygls drops them);
 - the future pygls stores per notification handler is removed when it finishes (it never was:
   about 2 KB per `didChange`);
 - documents are not mirrored in pygls' workspace: the server's DocumentStore holds the one
   copy (pygls' would be a second one, split into lines again on every keystroke);
-- error responses never carry a traceback (it goes to the log).
+- error responses never carry a traceback (it goes to the log);
+- every error response has an `id`, null where the message's id could not be read (pygls'
+  serializer left the member out, which JSON-RPC 2.0 does not allow).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
@@ -116,8 +119,15 @@ class TandemProtocol(LanguageServerProtocol):
             detail = _first_line(cause)
             if "id" in data and "method" in data:
                 # LSP requires an answer; stock pygls 2.1.1 logs such a request and never answers.
-                log.warning("invalid params for %s: %s", data["method"], detail)
-                invalid = JsonRpcInvalidParams(f"invalid params for {data['method']}: {detail}")
+                method = data["method"]
+                if not self._serves(method):
+                    # Whatever its params, a method not served is "not found" (pygls reads
+                    # the params of every method LSP defines before it looks for a handler).
+                    missing = JsonRpcMethodNotFound.of(method)
+                    self._send_response(data["id"], None, missing.to_response_error())
+                    return _Answered()
+                log.warning("invalid params for %s: %s", method, detail)
+                invalid = JsonRpcInvalidParams(f"invalid params for {method}: {detail}")
                 self._send_response(data["id"], None, invalid.to_response_error())
                 return _Answered()
             if "id" in data:
@@ -126,6 +136,9 @@ class TandemProtocol(LanguageServerProtocol):
                 self._handle_response(data["id"], None, error)
                 return _Answered()
             raise
+
+    def _serves(self, method: str) -> bool:
+        return method in self.fm.builtin_features or method in self.fm.features
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Answered):
@@ -173,11 +186,20 @@ class TandemProtocol(LanguageServerProtocol):
     def _send_response(
         self, msg_id: Any, result: Any = None, error: types.ResponseError | None = None
     ) -> None:
-        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+        if error is None:
+            super()._send_response(msg_id, result, None)
+            return
+        if isinstance(error.data, dict) and "traceback" in error.data:
             # pygls puts the traceback of an unexpected exception in the error's data; it has
             # been logged already and is no business of the editor's.
             error = types.ResponseError(code=error.code, message=error.message)
-        super()._send_response(msg_id, result, error)
+        # Built here, not as pygls' ResponseErrorMessage: lsprotocol's converter leaves out
+        # a field at its default, and `id`'s default is None, so an answer to a message
+        # whose id could not be read went out with no `id` at all. JSON-RPC 2.0 (section 5)
+        # requires the member: the request's id, or null when it could not be read.
+        self._send_data(
+            {"jsonrpc": "2.0", "id": msg_id, "error": self._converter.unstructure(error)}
+        )
 
     # Documents live in the server's DocumentStore only (see the module docstring).
     # (Generator functions, as pygls' own are: pygls runs the yielded user handler.)

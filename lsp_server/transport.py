@@ -78,7 +78,9 @@ class MessageReader:
         """The next body, a problem to report, or None at the end of the stream."""
         if not await self._catch_up():
             return None
-        while (end := self._buf.find(b"\r\n\r\n")) < 0:
+        while (end := self._buf.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES + 4)) < 0:
+            # (Found only within the bound: whether the next message's header has already
+            # arrived behind a long junk line must not change what is read.)
             if len(self._buf) > MAX_HEADER_BYTES:
                 self._resync = True
                 del self._buf[:1]  # never find the same header start again

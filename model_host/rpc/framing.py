@@ -190,15 +190,25 @@ def _decode(raw: memoryview) -> Any:
         loose = msgpack.unpackb(raw, raw=True, use_list=False, strict_map_key=False)
     except Exception:
         return BadMessage(error)
+    return BadMessage(error, request_id(loose))
+
+
+def request_id(obj: Any) -> int | None:
+    """The msgid of anything that starts like a request (`[0, msgid, ...]`), else None.
+
+    Every error about a message is answered by this id when there is one (a response), and
+    as an `error` notification when there is not: one rule for messages that do not decode
+    and messages of the wrong shape alike. A response's id is never answered (it is ours).
+    """
     if (
-        isinstance(loose, tuple)
-        and len(loose) == 4
-        and loose[0] == REQUEST
-        and isinstance(loose[1], int)
-        and not isinstance(loose[1], bool)
+        isinstance(obj, (list, tuple))
+        and len(obj) >= 2
+        and obj[0] == REQUEST
+        and isinstance(obj[1], int)
+        and not isinstance(obj[1], bool)
     ):
-        return BadMessage(error, loose[1])
-    return BadMessage(error)
+        return obj[1]
+    return None
 
 
 def _why(exc: Exception) -> str:
@@ -220,11 +230,15 @@ def check_message(obj: Any) -> tuple[int, Any, Any, Any]:
         raise RpcError(ErrorCode.INVALID_REQUEST, "a message must be a non-empty array")
     kind = obj[0]
     if kind == REQUEST:
-        if len(obj) != 4 or not isinstance(obj[1], int) or isinstance(obj[1], bool):
-            raise RpcError(ErrorCode.INVALID_REQUEST, "a request is [0, msgid, method, params]")
+        msgid = request_id(obj)
+        data = None if msgid is None else {"id": msgid}
+        if len(obj) != 4 or msgid is None:
+            raise RpcError(
+                ErrorCode.INVALID_REQUEST, "a request is [0, msgid, method, params]", data
+            )
         if not isinstance(obj[2], str):
-            raise RpcError(ErrorCode.INVALID_REQUEST, "method must be a string", {"id": obj[1]})
-        return REQUEST, obj[1], obj[2], obj[3]
+            raise RpcError(ErrorCode.INVALID_REQUEST, "method must be a string", data)
+        return REQUEST, msgid, obj[2], obj[3]
     if kind == RESPONSE:
         if len(obj) != 4 or not isinstance(obj[1], int):
             raise RpcError(ErrorCode.INVALID_REQUEST, "a response is [1, msgid, error, result]")

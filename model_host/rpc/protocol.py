@@ -51,7 +51,8 @@ class Notify:
     STREAM: Final = "stream"
     # {"state": str, "progress": float, "message": str}: load state changes
     STATE: Final = "state"
-    # {"code": int, "message": str}: a connection-level error just before the host closes it
+    # {"code": int, "message": str}: an error about a message that has no id to answer by
+    # (a wrong shape, an undecodable message), or a broken stream just before the host closes it
     ERROR: Final = "error"
 
 

@@ -4,7 +4,10 @@ For each prompt size a cold prompt (text the host has never seen) is sent, then 
 prompt with one more character typed at its end (suffix-first order, as the language
 server sends it): the engine reuses the first prompt's KV cache and computes only what
 changed. Reported: the host's time to first token (`timings.first_token_ms`), the
-client's end-to-end time for one generated token, and tokens recomputed.
+client's end-to-end time for one generated token, and tokens recomputed (the host's
+`prompt_tokens - cached_tokens`, measured for both rows). Every cold prompt starts at its
+own place in the text, so no cold prompt shares its head with an earlier one (the prefix
+cache matches from a prompt's start).
 
     python tests/bench/bench_keystroke.py                      # small (58M), CPU
     python tests/bench/bench_keystroke.py --random-weights 7b --device cuda --sizes 1024,4096
@@ -42,6 +45,12 @@ async def ask(client: HostClient, prefix: str) -> tuple[dict[str, Any], float]:
     return result, (time.perf_counter() - started) * 1000
 
 
+def recomputed_tokens(result: dict[str, Any]) -> int:
+    """Prompt tokens the engine computed for a request (the rest came from its cache)."""
+    timings = result["timings"]
+    return int(timings["prompt_tokens"] - timings["cached_tokens"])
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -54,15 +63,17 @@ async def main() -> None:
     rows = []
     async with host(args) as proc:
         client = await proc.client()
+        starts = iter(range(0, len(text) // 2, 7919))  # a fresh start for every cold prompt
         for size in (int(s) for s in args.sizes.split(",")):
             cold: list[float] = []
             key: list[float] = []
             cold_e2e: list[float] = []
             key_e2e: list[float] = []
+            prompts: list[int] = []
+            cold_recomputed: list[int] = []
             recomputed: list[int] = []
             for trial in range(args.trials + 1):
-                start = (trial * 7919) % (len(text) // 2)  # somewhere the host has not seen
-                prefix = await prompt_of(client, text[start:], size)
+                prefix = await prompt_of(client, text[next(starts) :], size)
                 first, first_ms = await ask(client, prefix)
                 typed, typed_ms = await ask(client, prefix + "x")
                 if trial == 0:
@@ -71,11 +82,20 @@ async def main() -> None:
                 cold_e2e.append(first_ms)
                 key.append(typed["timings"]["first_token_ms"])
                 key_e2e.append(typed_ms)
-                t = typed["timings"]
-                recomputed.append(t["prompt_tokens"] - t["cached_tokens"])
-            prompt = first["prompt_tokens"]
+                prompts.append(first["prompt_tokens"])
+                cold_recomputed.append(recomputed_tokens(first))
+                recomputed.append(recomputed_tokens(typed))
+            prompt = round(median(prompts))
             rows.append(
-                [size, prompt, "cold (baseline)", prompt, median(cold), median(cold_e2e), "1.00x"]
+                [
+                    size,
+                    prompt,
+                    "cold (baseline)",
+                    round(median(cold_recomputed)),
+                    median(cold),
+                    median(cold_e2e),
+                    "1.00x",
+                ]
             )
             share = median(key) / median(cold)
             rows.append(
@@ -83,7 +103,7 @@ async def main() -> None:
                     size,
                     prompt,
                     "keystroke",
-                    median(recomputed),
+                    round(median(recomputed)),
                     median(key),
                     median(key_e2e),
                     f"{share:.2f}x",

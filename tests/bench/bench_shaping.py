@@ -224,7 +224,8 @@ def table(results: Results, languages: list[str], kinds: list[str]) -> str:
 
 
 def targets(results: Results) -> list[str]:
-    """The issue's bar: >= 99.5% overall per style, no cell under 99% or under the heuristic."""
+    """The bar shaping must clear: >= 99.5% overall per style, no cell under 99% or under
+    the heuristic."""
     problems = []
     for style in STYLES:
         if results.rate(TANDEM, style) < 99.5:

@@ -6,6 +6,12 @@ greedy). The engine decodes every running request in one forward per step; the
 baseline in the same run is the same host with `--max-active 1` (one sequence per
 forward, the way the previous engine ran).
 
+Every prompt is its own slice of the text: no row's prompts share a head with another
+row's or with the warm-up's (the prefix cache matches from a prompt's start), so no row
+runs on what an earlier row left in the cache; `cached tok` shows what each row reused.
+A row has the same prompts on both hosts (separate processes, separate caches), so the
+two modes do the same work.
+
     python tests/bench/bench_windows.py                          # small (58M), CPU
     python tests/bench/bench_windows.py --random-weights 7b --device cuda --new 128
 """
@@ -36,6 +42,22 @@ async def window(client: HostClient, prompts: list[str], new: int) -> list[dict[
     return results
 
 
+def slices(text: str, chunk: int, count: int) -> list[str]:
+    """`count` distinct `chunk`-character slices of `text`, one after another."""
+    if count * chunk > len(text):
+        raise SystemExit(
+            f"the benchmark text has room for {len(text) // chunk} distinct prompts of "
+            f"{chunk} characters, not {count}: ask for fewer clients or rounds, or a smaller --prompt"
+        )
+    return [text[i * chunk : (i + 1) * chunk] for i in range(count)]
+
+
+def row_prompts(fresh: list[str], counts: list[int], rounds: int) -> list[list[list[str]]]:
+    """For each row (a number of clients), each client's `rounds` prompts: all distinct."""
+    it = iter(fresh)
+    return [[[next(it) for _ in range(rounds)] for _ in range(n)] for n in counts]
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -46,22 +68,19 @@ async def main() -> None:
     ap.add_argument("--prompt", type=int, default=256, help="prompt size in characters x 3")
     ap.add_argument("--new", type=int, default=48, help="tokens per completion")
     args = ap.parse_args()
-    text = source_text("argparse") + source_text("inspect")
+    text = "".join(source_text(m) for m in ("argparse", "inspect", "typing", "pathlib"))
     counts = [int(c) for c in args.clients.split(",")]
+    warmup, *fresh = slices(text, args.prompt * 3, 1 + sum(counts) * args.rounds)
+    plan = row_prompts(fresh, counts, args.rounds)
     rows = []
     for label, extra in (("one at a time (baseline)", ["--max-active", "1"]), ("batched", [])):
         async with host(args, *extra) as proc:
+            warm = await proc.client()
+            await window(warm, [warmup], args.new)  # first forwards, allocator, threads
+            await warm.close()
             baseline_rate = None
-            for n in counts:
+            for n, prompts in zip(counts, plan, strict=True):
                 clients = [await proc.client() for _ in range(n)]
-                chunk = args.prompt * 3
-                prompts = [
-                    [
-                        text[(c * args.rounds + r) * chunk : (c * args.rounds + r + 1) * chunk]
-                        for r in range(args.rounds)
-                    ]
-                    for c in range(n)
-                ]
                 started = time.perf_counter()
                 per_client = await asyncio.gather(
                     *(window(c, p, args.new) for c, p in zip(clients, prompts, strict=True))
@@ -73,6 +92,8 @@ async def main() -> None:
                 baseline_rate = baseline_rate or rate
                 e2e = [r["e2e_ms"] for r in results]
                 ttft = [r["timings"]["first_token_ms"] for r in results]
+                cached = sum(r["timings"]["cached_tokens"] for r in results)
+                prompt_tokens = sum(r["timings"]["prompt_tokens"] for r in results)
                 rows.append(
                     [
                         label,
@@ -84,6 +105,7 @@ async def main() -> None:
                         pct(e2e, 95),
                         median(ttft),
                         pct(ttft, 95),
+                        f"{cached}/{prompt_tokens}",
                     ]
                 )
                 print(
@@ -98,6 +120,7 @@ async def main() -> None:
                             "p95",
                             "TTFT p50",
                             "p95",
+                            "cached tok",
                         ],
                         rows[-1:],
                     ).splitlines()[-1],
@@ -120,6 +143,7 @@ async def main() -> None:
                 "p95",
                 "TTFT ms p50",
                 "p95",
+                "cached tok",
             ],
             rows,
         )

@@ -1,7 +1,7 @@
-"""`python -m tests.faults [--long] [--record]`: run the fault suite and print its table.
+"""`python -m tests.faults [--long] [--record]`: run the fault suite and print its tables.
 
 The quick mode is what `bash tests/run-all.sh` runs (as tests/faults/test_faults.py);
-`--long` pushes harder, for the record; `--record` writes the table into docs/reliability.md.
+`--long` pushes harder; `--record` writes the tables into docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.faults.suite import run
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.faults")
     ap.add_argument("--long", action="store_true", help="the long mode (minutes), for benchmarks")
-    ap.add_argument("--record", action="store_true", help="write the table to docs/reliability.md")
+    ap.add_argument("--record", action="store_true", help="write the tables to docs/reliability.md")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     mode = LONG if args.long else QUICK

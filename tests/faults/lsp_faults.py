@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import re
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.faults.lsp_wire import RawLsp, frame
 from tests.faults.measure import MIB
 from tests.faults.modes import Mode
-from tests.faults.report import Row
+from tests.faults.report import Kind, Row
 from tests.hostproc import HostProcess, start_host
 
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
 INTERNAL = -32603
 WARMUP = 5_000  # edits before measuring: allocator arenas and caches fill first
 _EOL = re.compile(r"\r\n|\r|\n")
@@ -74,16 +81,43 @@ def inline_params(uri: str, line: int, character: int) -> dict[str, Any]:
     }
 
 
-def count(row: Row, reply: dict[str, Any], what: str) -> None:
-    row.expected += 1
-    if "result" in reply:
-        row.answered += 1
-        return
-    code = reply.get("error", {}).get("code")
-    if code == INTERNAL:
-        row.internal += 1
-    row.answered += 1
-    row.notes.append(f"{what}: error {code} {reply.get('error', {}).get('message', '')[:80]}")
+REQUEST_FAILED = -32803
+Check = Callable[[dict[str, Any]], bool]
+
+
+def has_result(reply: dict[str, Any]) -> bool:
+    return "result" in reply and "error" not in reply
+
+
+def error_code(*codes: int) -> Check:
+    return lambda reply: "result" not in reply and reply.get("error", {}).get("code") in codes
+
+
+def describe(reply: dict[str, Any]) -> str:
+    if "error" in reply:
+        err = reply["error"]
+        return f"error {err.get('code')} {str(err.get('message', ''))[:80]}"
+    return f"result {json.dumps(reply.get('result'))[:80]}"
+
+
+def judge_reply(row: Row, kind: str, reply: dict[str, Any] | None, check: Check, what: str) -> None:
+    """One request (counted as sent) and its answer, if any."""
+    row.sent(kind)
+    if reply is not None:
+        row.judge(kind, check(reply), f"{what}: {describe(reply)}")
+        if reply.get("error", {}).get("code") == INTERNAL:
+            row.internal += 1
+
+
+def judge_unasked(row: Row, lsp: RawLsp, asked: set[Any], kind: str) -> None:
+    """Answers to ids never sent, second answers, and answers with no `id` member at all
+    (JSON-RPC requires one) are spurious."""
+    for msgid, answers in lsp.responses.items():
+        if msgid is None:
+            continue  # id-less problems' answers: judged in order by their scenario
+        extra = len(answers) - 1 if msgid in asked else len(answers)
+        row.extra(kind, extra, f"answers to id {msgid!r}")
+    row.extra(kind, len(lsp.without_id), "error responses with no `id` member")
 
 
 def python_file(size: int) -> str:
@@ -124,7 +158,6 @@ async def hostile_documents(host: HostProcess, mode: Mode) -> tuple[Row, float]:
         await lsp.barrier()
         if name == "10 MB Python":
             ratio = (lsp.rss() - before) / len(text)
-        row.bad_inputs += 1
         # Edits at the start, in the middle and at the end, then ask at each.
         mid = len(lsp_lines(text)) // 2
         for version, (line, character, insert) in enumerate(
@@ -141,34 +174,33 @@ async def hostile_documents(host: HostProcess, mode: Mode) -> tuple[Row, float]:
             lsp.change(uri, version, [change])
         last, _ = end_of(text)
         for line, character in ((0, 1), (mid + 1, 1), (last, 0)):
-            count(
-                row,
-                await lsp.request(
-                    "textDocument/inlineCompletion", inline_params(uri, line, character)
-                ),
-                name,
+            reply = await lsp.request(
+                "textDocument/inlineCompletion", inline_params(uri, line, character)
             )
+            judge_reply(row, Kind.LSP_VALID, reply, has_result, f"{name} at {line}:{character}")
         for line, character in ((mid + 1, 1), (last, 0)):
             plan = await lsp.request(
                 "tandem/prompt", {"textDocument": {"uri": uri}, "position": pos(line, character)}
             )
-            count(row, plan, name)
             # The server's copy must be the editor's: around the cursor, the text it would
             # send is ours (the context engine's lines end at "\n" only).
             at = offset_of(text, line, character)
             head = text[text.rfind("\n", 0, at) + 1 : at][-100:]
             line_end = text.find("\n", at)
             tail = text[at : line_end if line_end >= 0 else len(text)][:100]
-            got = plan.get("result") or {}
-            if not (
-                got.get("prefix", "\0").endswith(head) and got.get("suffix", "").startswith(tail)
-            ):
-                row.spurious += 1
-                row.notes.append(
-                    f"{name}: the server's text is not the editor's at {line}:{character}"
+
+            def in_step(reply: dict[str, Any], head: str = head, tail: str = tail) -> bool:
+                got = reply.get("result") or {}
+                return has_result(reply) and (
+                    got.get("prefix", "\0").endswith(head)
+                    and got.get("suffix", "").startswith(tail)
                 )
+
+            what = f"{name}: the server's text vs the editor's at {line}:{character}"
+            judge_reply(row, Kind.LSP_VALID, plan, in_step, what)
         lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         await lsp.barrier()
+    judge_unasked(row, lsp, lsp.sent_ids, Kind.LSP_VALID)
     row.crashes = int(lsp.proc.returncode is not None)
     code = await lsp.close()
     row.crashes += int(code != 0)
@@ -228,20 +260,24 @@ async def edits_memory(host: HostProcess, mode: Mode) -> tuple[Row, float]:
     plan = await lsp.request(
         "tandem/prompt", {"textDocument": {"uri": uri}, "position": pos(line, character)}
     )
-    row.bad_inputs = 0
-    row.expected = 2
-    row.answered = int("result" in plan) + 1
-    in_step = "result" in plan and (
-        plan["result"]["prefix"] + plan["result"]["suffix"] == text
-        if plan["result"]["wholeFile"]
-        else text.endswith(plan["result"]["prefix"])
-    )
-    if not in_step:
-        row.spurious += 1
-        row.notes.append("the server's copy of the document differs from the editor's")
-    if status.get("inFlight", 0) > 1:
-        row.notes.append(f"{status['inFlight']} handlers still pending after the edits")
-        row.spurious += 1
+    # The edits are notifications: right when nothing answers them (judge_unasked).
+    row.sent(Kind.LSP_SILENT, version - 1)
+    for _ in range(version - 1):
+        row.judge(Kind.LSP_SILENT, True)
+    judge_unasked(row, lsp, lsp.sent_ids, Kind.LSP_SILENT)
+
+    def in_step(reply: dict[str, Any]) -> bool:
+        got = reply.get("result") or {}
+        return has_result(reply) and (
+            got["prefix"] + got["suffix"] == text
+            if got["wholeFile"]
+            else text.endswith(got["prefix"])
+        )
+
+    judge_reply(row, Kind.LSP_VALID, plan, in_step, "the server's copy vs the editor's")
+    # Only the status request itself may be running: a handler still pending is a leak.
+    pending = status.get("inFlight", 0)
+    row.check(Kind.LSP_VALID, pending <= 1, f"{pending} handlers still pending after the edits")
     code = await lsp.close()
     row.crashes = int(code != 0)
     growth = (after - before) / before * 100
@@ -249,108 +285,140 @@ async def edits_memory(host: HostProcess, mode: Mode) -> tuple[Row, float]:
     return row, growth
 
 
-def fuzz_message(i: int, rng: random.Random) -> tuple[bytes, Any, int]:
-    """A message, the id it must be answered under (None: none, "null": an id-less answer)."""
+@dataclass(frozen=True)
+class Fuzz:
+    """A fuzz message and its right answer: by `msgid`, or (`msgid` None) `id: null`; an
+    error with `code`, or (None) a result; `answered` False: no answer is due."""
+
+    data: bytes
+    kind: str
+    msgid: Any = None
+    code: int | None = None
+    answered: bool = True
+
+
+def fuzz_message(i: int, rng: random.Random) -> Fuzz:
     msgid = 100_000 + i
     roll = rng.randrange(14)
-    req = lambda method, params: {"jsonrpc": "2.0", "id": msgid, "method": method, "params": params}  # noqa: E731
+
+    def req(method: str, params: Any) -> bytes:
+        body = {"jsonrpc": "2.0", "id": msgid, "method": method, "params": params}
+        return frame(json.dumps(body).encode())
+
+    def body(message: Any) -> bytes:
+        return frame(json.dumps(message).encode())
+
     if roll == 0:
-        return frame(json.dumps(req("tandem/status", {})).encode()), msgid, 0
+        return Fuzz(req("tandem/status", {}), Kind.LSP_VALID, msgid)
     if roll == 1:
-        return frame(json.dumps(req("no/such/method", [1, 2])).encode()), msgid, 1
+        return Fuzz(req("no/such/method", [1, 2]), Kind.LSP_UNKNOWN_METHOD, msgid, METHOD_NOT_FOUND)
     if roll == 2:
         bad = {"textDocument": {"uri": 5}, "position": "x"}
-        return frame(json.dumps(req("textDocument/inlineCompletion", bad)).encode()), msgid, 1
-    if roll == 3:
+        return Fuzz(
+            req("textDocument/inlineCompletion", bad), Kind.LSP_BAD_PARAMS, msgid, INVALID_PARAMS
+        )
+    if roll == 3:  # a document that was never opened: LSP says -32602
         params = inline_params("file:///never-opened", 0, 0)
-        return frame(json.dumps(req("textDocument/inlineCompletion", params)).encode()), msgid, 1
-    if roll == 4:
+        return Fuzz(
+            req("textDocument/inlineCompletion", params), Kind.LSP_BAD_PARAMS, msgid, INVALID_PARAMS
+        )
+    if roll == 4:  # JSON-RPC look-alikes inside params are data: one answer, the outer one
         nested = {
             "jsonrpc": "2.0",
             "id": msgid + 7_000_000,
             "method": "textDocument/hover",
             "params": {},
         }
-        return (
-            frame(json.dumps(req("tandem/status", {"a": [nested, {"b": nested}]})).encode()),
-            msgid,
-            0,
-        )
+        return Fuzz(req("tandem/status", {"a": [nested, {"b": nested}]}), Kind.LSP_VALID, msgid)
     if roll == 5:
         sid = f"s-{i}"
-        return (
-            frame(json.dumps({"jsonrpc": "2.0", "id": sid, "method": "tandem/status"}).encode()),
-            sid,
-            0,
+        return Fuzz(
+            body({"jsonrpc": "2.0", "id": sid, "method": "tandem/status"}), Kind.LSP_VALID, sid
         )
     if roll == 6:
-        return frame(b"{not json" + bytes([rng.randrange(256)])), "null", 1
+        return Fuzz(
+            frame(b"{not json" + bytes([rng.randrange(256)])), Kind.LSP_NOT_JSON, code=PARSE_ERROR
+        )
     if roll == 7:
-        return frame(rng.choice([b"[1,2]", b"42", b'"x"', b"null"])), "null", 1
+        data = frame(rng.choice([b"[1,2]", b"42", b'"x"', b"null", b"[]", b"{}"]))
+        return Fuzz(data, Kind.LSP_NOT_REQUEST, code=INVALID_REQUEST)
     if roll == 8:
-        bad_id = rng.choice([1.5, True, [1], {"a": 1}])
-        body = {"jsonrpc": "2.0", "id": bad_id, "method": "tandem/status"}
-        return frame(json.dumps(body).encode()), "null", 1
+        bad_id = rng.choice([1.5, True, [1], {"a": 1}, None])
+        data = body({"jsonrpc": "2.0", "id": bad_id, "method": "tandem/status"})
+        return Fuzz(data, Kind.LSP_NOT_REQUEST, code=INVALID_REQUEST)
     if roll == 9:
-        return frame(json.dumps({"jsonrpc": "1.0", "method": "x"}).encode()), "null", 1
+        data = body({"jsonrpc": "1.0", "method": "x"})
+        return Fuzz(data, Kind.LSP_NOT_REQUEST, code=INVALID_REQUEST)
     if roll == 10:
         changes = [{"range": {"start": pos(99, 0), "end": pos(0, 5)}, "text": "x"}]
-        body = {
-            "jsonrpc": "2.0",
-            "method": "textDocument/didChange",
-            "params": {
-                "textDocument": {"uri": "file:///nope", "version": 2},
-                "contentChanges": changes,
-            },
-        }
-        return frame(json.dumps(body).encode()), None, 0
+        params = {"textDocument": {"uri": "file:///nope", "version": 2}, "contentChanges": changes}
+        data = body({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": params})
+        return Fuzz(data, Kind.LSP_SILENT, answered=False)
     if roll == 11:
-        body = {
-            "jsonrpc": "2.0",
-            "method": "$/cancelRequest",
-            "params": {"id": rng.randrange(10**9)},
-        }
-        return frame(json.dumps(body).encode()), None, 0
+        cancel = {"id": rng.randrange(10**9)}
+        data = body({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": cancel})
+        return Fuzz(data, Kind.LSP_SILENT, answered=False)
     if roll == 12:
-        body = {"jsonrpc": "2.0", "id": rng.randrange(10**9), "result": {"answer": "to nothing"}}
-        return frame(json.dumps(body).encode()), None, 0
-    return b"Content-Length: 99999999999\r\n\r\n" + os.urandom(rng.randrange(40)), "null", 1
+        data = body(
+            {"jsonrpc": "2.0", "id": rng.randrange(10**9), "result": {"answer": "to nothing"}}
+        )
+        return Fuzz(data, Kind.LSP_SILENT, answered=False)
+    data = b"Content-Length: 99999999999\r\n\r\n" + os.urandom(rng.randrange(40))
+    return Fuzz(data, Kind.LSP_BAD_FRAMING, code=INVALID_REQUEST)
+
+
+def fitting(code: int | None) -> Check:
+    """A result (`code` None), or an error with `code`."""
+    return has_result if code is None else error_code(code)
 
 
 async def protocol_fuzz(host: HostProcess, mode: Mode, rng: random.Random) -> Row:
     row = Row("LSP protocol fuzz", f"{mode.lsp_fuzz:,} messages, then shutdown")
     lsp = await RawLsp.start()
     await lsp.initialize(options(host.address))
-    expected: set[Any] = set()
-    nulls = 0
+    by_id: dict[Any, Fuzz] = {}
+    nulls: list[Fuzz] = []  # id-less problems, answered `id: null` in the order sent
     for i in range(mode.lsp_fuzz):
-        data, answer_id, bad = fuzz_message(i, rng)
-        lsp.send_bytes(data)
-        row.bad_inputs += bad
-        if answer_id == "null":
-            nulls += 1
-        elif answer_id is not None:
-            expected.add(answer_id)
+        fuzz = fuzz_message(i, rng)
+        lsp.send_bytes(fuzz.data)
+        if not fuzz.answered:
+            row.check(fuzz.kind, True)  # no answer due; any that comes is spurious below
+        elif fuzz.msgid is None:
+            nulls.append(fuzz)
+        else:
+            by_id[fuzz.msgid] = fuzz
         if i % 100 == 0:
             await lsp.drain()
     await lsp.barrier()
-    await lsp.wait_for(lambda: expected <= set(lsp.responses), 30, "fuzz answers")
+    await lsp.wait_for(lambda: by_id.keys() <= lsp.responses.keys(), 30, "fuzz answers")
+    for msgid, fuzz in by_id.items():
+        answers = lsp.responses.get(msgid)
+        judge_reply(
+            row,
+            fuzz.kind,
+            answers[0] if answers else None,
+            fitting(fuzz.code),
+            f"id {msgid}",
+        )
+    null_answers = lsp.responses.get(None, [])
+    for n, fuzz in enumerate(nulls):
+        reply = null_answers[n] if n < len(null_answers) else None
+        judge_reply(row, fuzz.kind, reply, fitting(fuzz.code), f"id-null answer {n}")
+    row.extra(Kind.LSP_NOT_REQUEST, len(null_answers) - len(nulls), "id-null answers to nothing")
     # Requests after shutdown: InvalidRequest, each.
     await lsp.request("shutdown", None)
     after = [lsp.request_nowait("tandem/status", {}) for _ in range(20)]
     await lsp.drain()
-    await lsp.wait_for(lambda: all(a in lsp.responses for a in after), 10, "answers after shutdown")
-    refused = sum(1 for a in after if lsp.responses[a][0].get("error", {}).get("code") == -32600)
-    nulls_seen = len(lsp.responses.get(None, []))
-    row.expected = len(expected) + nulls + len(after)
-    row.answered = len(expected & set(lsp.responses)) + min(nulls, nulls_seen) + refused
-    asked = expected | lsp.sent_ids
-    for msgid, answers in lsp.responses.items():
-        if msgid is None:
-            row.spurious += max(0, nulls_seen - nulls)
-        else:
-            row.spurious += len(answers) - 1 if msgid in asked else len(answers)
-        row.internal += sum(1 for a in answers if a.get("error", {}).get("code") == INTERNAL)
+    with contextlib.suppress(AssertionError):
+        await lsp.wait_for(
+            lambda: all(a in lsp.responses for a in after), 10, "answers after shutdown"
+        )
+    for a in after:
+        answers = lsp.responses.get(a)
+        reply = answers[0] if answers else None
+        judge_reply(row, Kind.LSP_AFTER_SHUTDOWN, reply, error_code(INVALID_REQUEST), f"id {a}")
+    refused = row.tally(Kind.LSP_AFTER_SHUTDOWN).right
+    judge_unasked(row, lsp, {*by_id, *lsp.sent_ids}, Kind.LSP_SILENT)
     lsp.notify("exit", None)
     await lsp.drain()
     code = await lsp.close()
@@ -376,7 +444,8 @@ async def many_servers(host: HostProcess, mode: Mode) -> Row:
         ]
         await lsp.drain()
         for msgid in ids:
-            count(row, await lsp.response(msgid), f"server {s}")
+            judge_reply(row, Kind.LSP_VALID, await lsp.response(msgid), has_result, f"server {s}")
+        judge_unasked(row, lsp, lsp.sent_ids, Kind.LSP_VALID)
         row.crashes += int(await lsp.close() != 0)
 
     await asyncio.gather(*(one(s) for s in range(k)))
@@ -386,7 +455,7 @@ async def many_servers(host: HostProcess, mode: Mode) -> Row:
 
 async def host_killed(tiny_model: Path, sock_dir: Path) -> Row:
     """SIGKILL the host while chats stream: every pending request answered, then recovery."""
-    row = Row("host killed mid-stream", "4 streaming chats, then SIGKILL", faults=1)
+    row = Row("host killed mid-stream", "4 streaming chats, then SIGKILL")
     address = f"unix:{sock_dir / 'killed.sock'}"
     host = await asyncio.to_thread(start_host, tiny_model, address)
     lsp = await RawLsp.start()
@@ -405,9 +474,10 @@ async def host_killed(tiny_model: Path, sock_dir: Path) -> Row:
         os.kill(host.proc.pid, signal.SIGKILL)
         await lsp.wait_for(lambda: all(i in lsp.responses for i in ids), 30, "pending chats")
         answered_in = (time.monotonic() - killed) * 1000
-        row.expected += len(ids)
-        row.answered += sum(1 for i in ids if i in lsp.responses)
-        row.spurious += sum(len(lsp.responses[i]) - 1 for i in ids if i in lsp.responses)
+        for i in ids:
+            answers = lsp.responses.get(i)
+            reply = answers[0] if answers else None
+            judge_reply(row, Kind.LSP_HOST_LOST, reply, error_code(REQUEST_FAILED), f"chat {i}")
         await asyncio.to_thread(host.proc.wait, 10)
         host = await asyncio.to_thread(start_host, tiny_model, address)
         recovered = False
@@ -420,8 +490,10 @@ async def host_killed(tiny_model: Path, sock_dir: Path) -> Row:
             if not recovered:
                 await asyncio.sleep(0.3)
         reply = await lsp.request("textDocument/inlineCompletion", inline_params(uri, 1, 11))
-        row.expected += 1
-        row.answered += int(recovered and "result" in reply)
+        judge_reply(
+            row, Kind.LSP_VALID, reply, lambda r: recovered and has_result(r), "after recovery"
+        )
+        judge_unasked(row, lsp, lsp.sent_ids, Kind.LSP_HOST_LOST)
         row.figure = f"pending answered {answered_in:.0f} ms after the kill; {'recovered' if recovered else 'NOT recovered'}"
         row.crashes += int(await lsp.close() != 0)
     finally:

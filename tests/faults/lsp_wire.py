@@ -27,14 +27,19 @@ def encode(message: dict[str, Any]) -> bytes:
 class RawLsp:
     """Speaks LSP to a real server process; never trusts it to frame or answer correctly.
 
-    Every message the server sends is kept: responses by id (a list, so duplicates show),
-    notifications in order. Requests from the server (`workspace/configuration`,
-    `window/workDoneProgress/create`) are answered with null so it never waits on us.
+    Every message the server sends is kept: responses by id (a list, so duplicates show)
+    and all of them in order of arrival (`answers`), notifications in order. A response
+    with no `id` member at all (JSON-RPC requires one, null when the request's id could
+    not be read) is kept in `without_id` only. Requests from the server
+    (`workspace/configuration`, `window/workDoneProgress/create`) are answered with null
+    so it never waits on us.
     """
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.responses: dict[Any, list[dict[str, Any]]] = {}
+        self.answers: list[dict[str, Any]] = []
+        self.without_id: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
         self.unparsable: list[bytes] = []
         self.sent_ids: set[Any] = set()
@@ -45,11 +50,12 @@ class RawLsp:
         self._pump = asyncio.create_task(self._pump_stderr())
 
     @classmethod
-    async def start(cls, *args: str, env: dict[str, str] | None = None) -> RawLsp:
+    async def start(
+        cls, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> RawLsp:
+        """Start the server: `python -m lsp_server ARGS`, or `command` + ARGS."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "lsp_server",
+            *(command or [sys.executable, "-m", "lsp_server"]),
             *args,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
@@ -157,7 +163,11 @@ class RawLsp:
         elif "method" in message:
             self.notifications.append(message)
         else:
-            self.responses.setdefault(message.get("id"), []).append(message)
+            self.answers.append(message)
+            if "id" in message:
+                self.responses.setdefault(message["id"], []).append(message)
+            else:
+                self.without_id.append(message)
 
     # ---- lifecycle -----------------------------------------------------------------
     async def initialize(

@@ -6,6 +6,7 @@ import asyncio
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,8 +121,30 @@ async def test_stop_strings_end_generation(host: HostProcess) -> None:
     assert cut["text"] == text[: text.index(stop)]
 
 
+async def idle_status(client: HostClient) -> dict[str, Any]:
+    """The host's status once nothing runs (an earlier test's cancelled request may still
+    be ending): counters read now change only by what the caller does next."""
+    for _ in range(100):
+        status = await client.request(Method.STATUS)
+        if status["active"] == 0 and status["requests_in_flight"] == 0:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the host is still busy: {status}")
+
+
+async def assert_engine_stopped(client: HostClient) -> dict[str, Any]:
+    """Nothing runs and no forward pass happens any more: the counters stay put."""
+    before = await idle_status(client)
+    await asyncio.sleep(0.5)
+    after = await client.request(Method.STATUS)
+    for key in ("decode_steps", "tokens_generated", "served", "cancelled"):
+        assert after[key] == before[key], (key, before[key], after[key])
+    return after
+
+
 async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
     client = await host.client()
+    start = await idle_status(client)
     got = asyncio.Event()
     chunks: list[str] = []
 
@@ -142,12 +165,11 @@ async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
     assert err.value.code == ErrorCode.CANCELLED
     generated = err.value.data["generated_tokens"]
     assert 5 <= generated < LONG["max_tokens"]
-    # The decode loop really stopped: no forward pass happens afterwards.
-    before = (await client.request(Method.STATUS))["decode_steps"]
-    await asyncio.sleep(0.5)
-    status = await client.request(Method.STATUS)
-    assert status["decode_steps"] == before
-    assert status["active"] == 0
+    # The decode loop really stopped, and the host counted this request, once, as cancelled.
+    end = await assert_engine_stopped(client)
+    assert end["cancelled"] - start["cancelled"] == 1
+    assert end["served"] == start["served"] and end["failed"] == start["failed"]
+    assert end["tokens_generated"] - start["tokens_generated"] == generated
     # A finished id is not an error, an id never used is.
     assert (await client.request(Method.CANCEL, {"id": msgid}))["cancelled"] is False
     with pytest.raises(RpcError) as unknown:
@@ -157,24 +179,61 @@ async def test_cancel_stops_the_decode_loop(host: HostProcess) -> None:
 
 
 async def test_giving_up_in_the_client_cancels_on_the_host(host: HostProcess) -> None:
+    """A call the client abandons is cancelled on the host: the host ends that request as
+    cancelled (its own counter, its answer on the wire) long before it would end by itself,
+    and its engine stops.
+
+    Greedy, the tiny model talks for all of `max_tokens` (1,500 tokens, seconds of decoding
+    on a CPU); the call is abandoned after its first few streamed pieces, so if the cancel
+    did nothing the request would be served (not cancelled) and every token generated.
+    """
     client = await host.client()
-    task = asyncio.create_task(
-        client.call(
-            Method.CHAT,
-            {"messages": [{"role": "user", "content": "go"}], **LONG, "stream": True},
-            on_text=lambda t: None,
-        )
-    )
-    await asyncio.sleep(0.5)
+    start = await idle_status(client)
+    # Every answer the host sends on this connection, by id, as it arrives: the abandoned
+    # call's own answer reaches the session after the call has stopped waiting for it.
+    answers: dict[int, tuple[Any, Any]] = {}
+    resolve = client.session._resolve
+
+    def record(msgid: int, error: Any, result: Any) -> None:
+        answers[msgid] = (error, result)
+        resolve(msgid, error, result)
+
+    client.session._resolve = record  # type: ignore[method-assign]
+    pieces: list[str] = []
+    streaming = asyncio.Event()
+
+    def on_text(text: str) -> None:
+        pieces.append(text)
+        if len(pieces) >= 3:
+            streaming.set()
+
+    params = {
+        "messages": [{"role": "user", "content": "go"}],
+        "max_tokens": 1500,
+        "temperature": 0,
+        "stream": True,
+    }
+    task = asyncio.create_task(client.call(Method.CHAT, params, on_text=on_text))
+    await asyncio.wait_for(streaming.wait(), 30)
+    assert len(client.session._outgoing) == 1  # the chat: the only request waited on
+    msgid = next(iter(client.session._outgoing))
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(50):
-        status = await client.request(Method.STATUS)
-        if status["active"] == 0:
+    for _ in range(100):
+        if msgid in answers:
             break
-        await asyncio.sleep(0.1)
-    assert status["active"] == 0
+        await asyncio.sleep(0.05)
+    error, result = answers[msgid]
+    assert result is None and error is not None, (error, result)
+    assert answers.get(msgid + 1) == (None, {"cancelled": True})  # the client's `cancel`
+    assert error["code"] == ErrorCode.CANCELLED, error
+    generated = error["data"]["generated_tokens"]
+    assert len(pieces) <= generated < params["max_tokens"]
+    end = await assert_engine_stopped(client)
+    assert end["cancelled"] - start["cancelled"] == 1
+    assert end["served"] == start["served"] and end["failed"] == start["failed"]
+    assert end["tokens_generated"] - start["tokens_generated"] == generated
     await client.close()
 
 

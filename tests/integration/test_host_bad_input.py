@@ -115,20 +115,41 @@ async def test_unknown_method_and_wrong_types(host: HostProcess) -> None:
 
 
 async def test_invalid_message_shapes_get_answers(host: HostProcess) -> None:
+    """One rule: a message that starts `[0, msgid` is answered by that msgid, whatever else
+    is wrong with it; anything else bad gets one `error` notification; a response, none."""
     reader, writer = await raw_connection(host)
-    writer.write(msgpack.packb([0, 5, 17, {}]))  # method is not a string: answered by id
-    writer.write(msgpack.packb({"not": "an array"}))  # no id: a notification says why
+    by_id = {
+        5: [0, 5, 17, {}],  # method is not a string
+        7: [0, 7, Method.STATUS],  # no params
+        8: [0, 8, Method.STATUS, {}, "extra"],  # one item too many
+        9: [0, 9],  # nothing but the id
+    }
+    for message in by_id.values():
+        writer.write(msgpack.packb(message))
+    writer.write(b"\x94\x00\x0a\xa2\xff\xfe\x80")  # id 10, method not UTF-8: PARSE_ERROR by id
+    no_id = [
+        {"not": "an array"},
+        [0, True, Method.STATUS, {}],  # a boolean is not a msgid
+        [0, "11", Method.STATUS, {}],
+        [0],
+        [7, 1, 2],
+        [2, 5, {}],  # a notification whose method is not a string
+    ]
+    for message in no_id:
+        writer.write(msgpack.packb(message))
     writer.write(msgpack.packb([1, 12345, None, "late answer nobody asked for"]))  # ignored
     writer.write(msgpack.packb([0, 6, Method.STATUS, {}]))  # and the connection still works
     messages = await read_messages(reader, timeout=2.0)
     writer.close()
-    by_kind = {(m[0], m[1]) for m in messages}
-    assert any(
-        m[0] == 1 and m[1] == 5 and m[2]["code"] == ErrorCode.INVALID_REQUEST for m in messages
-    )
-    assert (2, Notify.ERROR) in by_kind
-    status = [m for m in messages if m[0] == 1 and m[1] == 6]
-    assert status and status[0][2] is None and status[0][3]["state"] == LoadState.READY
+    answers = {m[1]: m for m in messages if m[0] == 1}
+    assert sorted(answers) == [5, 6, 7, 8, 9, 10], messages
+    for msgid in by_id:
+        assert answers[msgid][2]["code"] == ErrorCode.INVALID_REQUEST, answers[msgid]
+    assert answers[10][2]["code"] == ErrorCode.PARSE_ERROR, answers[10]
+    notes = [m for m in messages if m[0] == 2 and m[1] == Notify.ERROR]
+    assert [n[2]["code"] for n in notes] == [ErrorCode.INVALID_REQUEST] * len(no_id), messages
+    status = answers[6]
+    assert status[2] is None and status[3]["state"] == LoadState.READY
 
 
 async def test_prompt_longer_than_the_context_window(host: HostProcess) -> None:

@@ -31,7 +31,7 @@ def error_notes(conn: RawHost) -> list[dict[str, Any]]:
     return [n[2] for n in conn.notes if n[1] == Notify.ERROR]
 
 
-# ---- 1: a message is bounded as a whole, and by what its headers declare --------------------
+# ---- a message is bounded as a whole, and by what its headers declare --------------------
 async def test_a_message_of_many_strings_is_bounded_as_a_whole(host: HostProcess) -> None:
     """Four 4 MiB strings: each under the 8 MiB limit, the message over it."""
     conn = await RawHost.connect(host.address)
@@ -100,7 +100,7 @@ async def test_a_client_reads_answers_as_large_as_the_host_says_it_sends(
         proc.stop()
 
 
-# ---- 2: a client that never reads its answers is not read either -------------------------------
+# ---- a client that never reads its answers is not read either -------------------------------
 async def test_a_client_that_never_reads_is_throttled_and_loses_nothing(host: HostProcess) -> None:
     count = 100_000
     conn = await RawHost.connect(host.address, reading=False)
@@ -130,7 +130,7 @@ async def test_a_client_that_never_reads_is_throttled_and_loses_nothing(host: Ho
     await conn.close()
 
 
-# ---- 3: one guess per connection ---------------------------------------------------------------
+# ---- one guess per connection ---------------------------------------------------------------
 @pytest.fixture(scope="module")
 def token_host(tiny_model: Path) -> Any:
     proc = start_host(tiny_model, "tcp:127.0.0.1:0", "--token", "s3cret")
@@ -191,7 +191,7 @@ async def test_before_hello_only_small_messages_are_read(token_host: HostProcess
     await conn.close()
 
 
-# ---- 4: a map with an array as a key ---------------------------------------------------------------
+# ---- a map with an array as a key ---------------------------------------------------------------
 async def test_an_array_as_a_map_key_gets_a_parse_error_and_the_connection_lives(
     host: HostProcess,
 ) -> None:
@@ -210,7 +210,7 @@ async def test_an_array_as_a_map_key_gets_a_parse_error_and_the_connection_lives
     assert not any("Traceback" in line for line in host.lines[log_mark:])
 
 
-# ---- 5: no parameter the validator accepts fails inside ----------------------------------------------
+# ---- no parameter the validator accepts fails inside ----------------------------------------------
 EDGE_PARAMS: list[dict[str, Any]] = [
     {"temperature": 1e-45},
     {"temperature": 5e-324},

@@ -57,7 +57,7 @@ def lost_host(lsp: RawLsp) -> list[str]:
     ]
 
 
-# ---- 8: a notification leaves nothing behind -------------------------------------------------------
+# ---- a notification leaves nothing behind -------------------------------------------------------
 async def edits(lsp: RawLsp, uri: str, first: int, count: int) -> None:
     for version in range(first, first + count):
         edit = {
@@ -84,7 +84,7 @@ async def test_notifications_leave_nothing_behind(lsp: RawLsp) -> None:
     assert grown < 12 * 1024 * 1024, f"RSS grew {grown / 2**20:.1f} MiB over 20,000 didChange"
 
 
-# ---- 9: a 9 MB line never becomes an over-limit request to the host ---------------------------------
+# ---- a 9 MB line never becomes an over-limit request to the host ---------------------------------
 async def test_a_nine_megabyte_line_with_the_cursor_at_its_end(lsp: RawLsp) -> None:
     uri = "file:///minified.js"
     line = "var a=1;" * (9_000_000 // 8)
@@ -111,7 +111,7 @@ async def test_a_chat_about_a_huge_file_never_sends_the_host_too_much(lsp: RawLs
     assert lost_host(lsp) == []
 
 
-# ---- 10: "\r" alone ends a line, as LSP says ------------------------------------------------------------
+# ---- "\r" alone ends a line, as LSP says ------------------------------------------------------------
 async def test_lone_cr_line_endings_keep_the_server_in_step(lsp: RawLsp) -> None:
     uri = "file:///cr.py"
     lsp.open(uri, "def f():\r    return 1\rx = f()\r\ny = 2\nz")
@@ -127,7 +127,7 @@ async def test_lone_cr_line_endings_keep_the_server_in_step(lsp: RawLsp) -> None
     assert plan["prefix"] + plan["suffix"] == expected
 
 
-# ---- 11: lone surrogates: an answer, never an error with a traceback --------------------------------------
+# ---- lone surrogates: an answer, never an error with a traceback --------------------------------------
 async def test_lone_surrogates_in_a_document(lsp: RawLsp) -> None:
     uri = "file:///surrogate.py"
     lsp.open(uri, "def f():\n    s = '\ud800\udfff\udc00'\n    return ")
@@ -141,7 +141,7 @@ async def test_lone_surrogates_in_a_document(lsp: RawLsp) -> None:
     assert lost_host(lsp) == []
 
 
-# ---- 12: objects nested in params are data, never messages ---------------------------------------------------
+# ---- objects nested in params are data, never messages ---------------------------------------------------
 async def test_json_rpc_lookalikes_inside_params_get_no_answers(lsp: RawLsp) -> None:
     ids = []
     for i in range(20):
@@ -164,7 +164,7 @@ async def test_json_rpc_lookalikes_inside_params_get_no_answers(lsp: RawLsp) -> 
     assert spurious == []
 
 
-# ---- 13: requests after shutdown are answered InvalidRequest ------------------------------------------------------
+# ---- requests after shutdown are answered InvalidRequest ------------------------------------------------------
 async def test_requests_after_shutdown_get_invalid_request(host: HostProcess) -> None:
     lsp = await RawLsp.start()
     await lsp.initialize(init_options(host.address))
@@ -194,7 +194,7 @@ async def test_exit_without_shutdown_ends_with_code_1(host: HostProcess) -> None
     assert await asyncio.wait_for(lsp.proc.wait(), 10) == 1
 
 
-# ---- 14: absurd Content-Length ------------------------------------------------------------------------------------
+# ---- absurd Content-Length ------------------------------------------------------------------------------------
 async def test_an_absurd_content_length_is_refused_and_the_server_goes_on(lsp: RawLsp) -> None:
     lsp.send_bytes(b"Content-Length: 99999999999\r\n\r\n{}")
     reply = await lsp.request("tandem/status", {}, timeout=30)
