@@ -22,7 +22,6 @@ from .supervisor import FailedStart, Supervisor, log_path_for
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
-DEFAULT_WINDOW = 4096  # tokens, for a host that has not said its model's window
 
 
 class HostState(StrEnum):
@@ -118,12 +117,6 @@ class HostConnection:
         self._background: set[asyncio.Future[object]] = set()
 
     @property
-    def context_window(self) -> int:
-        """The model's context window in tokens (DEFAULT_WINDOW until the host says)."""
-        window = self.model.get("context_window") if self.model else None
-        return window if isinstance(window, int) and window > 0 else DEFAULT_WINDOW
-
-    @property
     def log_path(self) -> Path | None:
         """Where a host this link starts logs (next to its socket)."""
         return log_path_for(self.settings)
@@ -200,40 +193,6 @@ class HostConnection:
         if self.state != HostState.READY:
             raise self._loading_now()
         return client
-
-    @property
-    def starting(self) -> bool:
-        """A host is being reached or started, or is loading its model: worth waiting for."""
-        if self._connecting is not None and not self._connecting.done():
-            return True
-        client = self._client
-        return client is not None and not client.closed and self.state == HostState.LOADING
-
-    async def loaded_client(self, timeout: float) -> HostClient:
-        """Like `client()`, but a host still starting or loading its model is waited for, at
-        most `timeout` seconds, instead of failing at once (a cold start's first suggestion).
-        Fails as fast as `client()` when nothing is on its way: a failed start, no
-        `host.model`, a back-off. Cancelling the caller stops only the wait."""
-
-        async def attempt() -> HostClient:
-            while True:
-                try:
-                    return await self.client()
-                except HostUnavailable:
-                    if not self.starting:
-                        raise
-                connecting = self._connecting
-                if connecting is not None and not connecting.done():
-                    await asyncio.wait({connecting})  # its outcome is the next try's to report
-                else:
-                    await asyncio.sleep(0.05)  # a connected host still loading: its notes
-
-        try:
-            return await asyncio.wait_for(attempt(), timeout)
-        except asyncio.TimeoutError:
-            raise HostUnavailable(
-                f"the model was still loading after {timeout:g}s ({self.progress:.0%})"
-            ) from None
 
     async def _connect(self) -> HostClient:
         # What a failure of this attempt is remembered under: the settings it started with,

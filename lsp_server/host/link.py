@@ -1,7 +1,8 @@
 """The LSP server's typed calls to the model host, over its connection (`connection.py`).
 
 Each call checks the shape of the host's answer once, here, and returns the payload type
-of `model_host/rpc/messages.py`: callers never read an answer by untyped key.
+of `model_host/rpc/messages.py`: callers never read an answer by untyped key. Also here:
+waiting for a host that is still starting (`loaded_client`) and the model's window.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from model_host.rpc.client import StopWhen, StreamCallback
+from model_host.rpc.client import HostClient, StopWhen, StreamCallback
 from model_host.rpc.messages import (
     ChatRequest,
     CompleteRequest,
@@ -22,8 +23,10 @@ from model_host.rpc.messages import (
 )
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
 
-from .connection import HostConnection
+from .connection import HostConnection, HostState
 from .reach import HostUnavailable
+
+DEFAULT_WINDOW = 4096  # tokens, for a host that has not said its model's window
 
 # The keys (and their types) each answer must carry; further keys pass through.
 _GENERATE_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -68,6 +71,46 @@ class HostLink(HostConnection):
     Errors come back as RpcError (the host's, or a malformed answer) or HostUnavailable
     (no host, a timeout, a lost connection, a host not ready).
     """
+
+    @property
+    def context_window(self) -> int:
+        """The model's context window in tokens (DEFAULT_WINDOW until the host says)."""
+        window = self.model.get("context_window") if self.model else None
+        return window if isinstance(window, int) and window > 0 else DEFAULT_WINDOW
+
+    @property
+    def starting(self) -> bool:
+        """A host is being reached or started, or is loading its model: worth waiting for."""
+        if self._connecting is not None and not self._connecting.done():
+            return True
+        client = self._client
+        return client is not None and not client.closed and self.state == HostState.LOADING
+
+    async def loaded_client(self, timeout: float) -> HostClient:
+        """Like `client()`, but a host still starting or loading its model is waited for, at
+        most `timeout` seconds, instead of failing at once (a cold start's first suggestion).
+        Fails as fast as `client()` when nothing is on its way: a failed start, no
+        `host.model`, a back-off. Cancelling the caller stops only the wait."""
+
+        async def attempt() -> HostClient:
+            while True:
+                try:
+                    return await self.client()
+                except HostUnavailable:
+                    if not self.starting:
+                        raise
+                connecting = self._connecting
+                if connecting is not None and not connecting.done():
+                    await asyncio.wait({connecting})  # its outcome is the next try's to report
+                else:
+                    await asyncio.sleep(0.05)  # a connected host still loading: its notes
+
+        try:
+            return await asyncio.wait_for(attempt(), timeout)
+        except asyncio.TimeoutError:
+            raise HostUnavailable(
+                f"the model was still loading after {timeout:g}s ({self.progress:.0%})"
+            ) from None
 
     async def _call(
         self,
