@@ -72,6 +72,11 @@ class Backoff:
         self.retry_at = 0.0
 
 
+def _fraction(value: object, default: float) -> float:
+    """A progress figure from the host (a number; anything else counts as `default`)."""
+    return float(value) if isinstance(value, int | float) else default
+
+
 def _model_of(value: object) -> ModelInfo | None:
     """The `model` of a hello or status answer (a map, or None before the model loads)."""
     if isinstance(value, dict) and value:
@@ -208,7 +213,7 @@ class HostConnection:
             self._failed(f"{address}: {exc}")
             raise HostUnavailable(self.last_error) from exc
         self.state = HostState.of(info.get("state"), HostState.READY)
-        self.progress = float(info.get("progress", 0.0))
+        self.progress = _fraction(info.get("progress"), 0.0)
         self.message = str(info.get("message", ""))
         self.model = _model_of(info.get("model"))
         self._client = client
@@ -265,7 +270,7 @@ class HostConnection:
         if self.state == HostState.FAILED and note.get("state") == LoadState.STOPPING:
             return  # a host that failed to load stops next: it stays "failed" for us
         self.state = HostState.of(note.get("state"), self.state)
-        self.progress = float(note.get("progress", 0.0))
+        self.progress = _fraction(note.get("progress"), 0.0)
         self.message = str(note.get("message", ""))
         if self.state == HostState.READY and self.model is None:
             self._spawn(self._refresh_model())
