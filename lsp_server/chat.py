@@ -7,11 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model_host.rpc.protocol import Method
-
 from .config import ChatSettings
 from .context import MAX_CHARS_PER_TOKEN
-from .host_link import HostLink
+from .host import HostLink
 from .protocol import ChatChunk, ChatResult
 
 _chat_ids = itertools.count(1)
@@ -81,7 +79,7 @@ async def fit_to_window(
 
     The code context is cut by whole lines from its end when it does not fit.
     """
-    window = int((link.model or {}).get("context_window") or 4096)
+    window = link.context_window
     room = window - min(cfg.max_tokens, window // 2)
     code = ctx
     reach = room * MAX_CHARS_PER_TOKEN
@@ -91,7 +89,7 @@ async def fit_to_window(
         code = CodeContext(code.code[:reach] + CUT_NOTE, code.language, code.uri)
     for _ in range(FIT_ATTEMPTS):
         full = with_code(messages, code, cfg.system_prompt)
-        dry = await link.call(Method.PROMPT, {"kind": "chat", "messages": full})
+        dry = await link.prompt({"kind": "chat", "messages": full})
         tokens = int(dry["tokens"])
         if tokens <= room:
             return full, window - tokens
@@ -127,15 +125,11 @@ async def run_chat(
     def on_text(text: str) -> None:
         on_chunk(ChatChunk(chatId=chat_id, text=text, index=next(index)))
 
-    result = await link.call(
-        Method.CHAT,
-        {
-            "messages": full,
-            "max_tokens": max(1, min(max_tokens or cfg.max_tokens, answer_room)),
-            "temperature": cfg.temperature,
-            "top_p": cfg.top_p,
-            "stream": True,
-        },
+    result = await link.chat(
+        full,
+        max_tokens=max(1, min(max_tokens or cfg.max_tokens, answer_room)),
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
         on_text=on_text,
     )
     return ChatResult(

@@ -14,7 +14,7 @@ from typing import Any
 from tree_sitter import Tree
 
 from model_host.rpc.messages import CompleteRequest
-from model_host.rpc.protocol import ErrorCode, Method, RpcError
+from model_host.rpc.protocol import ErrorCode, RpcError
 
 from .config import CompletionSettings
 from .context.budget import PromptContext
@@ -22,7 +22,7 @@ from .context.mode import CompletionMode, detect_mode
 from .context.shaping import Shaper
 from .context.sticky import StickyContexts
 from .documents import Document
-from .host_link import HostLink, HostUnavailable
+from .host import HostLink, HostUnavailable
 from .stats import SuggestionStats
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class Completer:
         # Learn the context window before counting tokens; a host still starting or loading
         # is waited for (bounded, cancelled with this request), anything else fails fast.
         await self.link.loaded_client(self.link.settings.request_timeout)
-        window = int((self.link.model or {}).get("context_window") or 4096)
+        window = self.link.context_window
         # The token cap is a safety limit the answer rarely nears (the decode stops where the
         # suggestion ends): reserve at most a quarter of the window for it; the host clips
         # the cap to the room the prompt leaves.
@@ -266,8 +266,10 @@ class Completer:
             return done
 
         params: CompleteRequest = {**plan.params, "stream": True}
+        generated: object  # the host's answer's, or its CANCELLED error data's
+        timings: object
         try:
-            result = await self.link.call(Method.COMPLETE, params, stop_when=stop_when)
+            result = await self.link.complete(params, stop_when=stop_when)
             raw, generated = str(result.get("text", "")), result.get("generated_tokens")
             timings = result.get("timings")
         except RpcError as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final, TypedDict
 
+from model_host.rpc.messages import Timings
+
 # Requests (client -> server)
 CHAT: Final = "tandem/chat"
 STATUS: Final = "tandem/status"
@@ -36,4 +38,4 @@ class ChatResult(TypedDict):
     finishReason: str
     promptTokens: int
     generatedTokens: int
-    timings: dict[str, float]
+    timings: Timings

@@ -17,7 +17,7 @@ from .chat import ChatInputError, CodeContext, command_message, parse_messages, 
 from .completion import Completer, Suggestion
 from .config import Settings, UnknownSetting, parse_settings, unknown_settings
 from .documents import Document, DocumentStore, UnknownDocument
-from .host_link import HostLink, HostUnavailable
+from .host import HostLink, HostUnavailable
 from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
 from .jsonrpc import TandemProtocol
 from .positions import UTF16, PositionError

@@ -6,7 +6,8 @@ are in `protocol.py`.
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, Required, TypedDict
 
 
 class InfillInfo(TypedDict):
@@ -89,3 +90,62 @@ class CancelledData(TypedDict):
     generated_tokens: int
     text: str  # what was generated before the cancel
     timings: NotRequired[Timings]  # once generation had started
+
+
+class ChatRequest(TypedDict, total=False):
+    """`chat` params as a client sends them (only `messages` is required)."""
+
+    messages: Required[Sequence[Mapping[str, str]]]  # each {role, content}; roles: protocol.ROLES
+    max_tokens: int
+    temperature: float
+    top_p: float
+    stop: list[str]
+    seed: int
+    stream: bool
+
+
+class PromptRequest(CompleteRequest, total=False):
+    """`prompt` (dry run) params: `kind` "complete" with complete's params, or "chat" with `messages`."""
+
+    kind: Required[str]
+    messages: Sequence[Mapping[str, str]]
+
+
+class PromptResult(TypedDict):
+    ids: list[int]
+    pieces: list[str]
+    text: str
+    mode: str
+    tokens: int
+
+
+class CountTokensResult(TypedDict):
+    counts: list[int]
+
+
+class Percentiles(TypedDict):
+    p50: float | None
+    p95: float | None
+
+
+class StatusResult(TypedDict):
+    state: str
+    progress: float
+    message: str
+    model: ModelInfo | None
+    queue_depth: int
+    active: int
+    decode_steps: int
+    requests_in_flight: int
+    clients: int
+    uptime_s: float
+    served: int
+    failed: int
+    cancelled: int
+    busy_refusals: int
+    tokens_generated: int
+    prompt_tokens: int
+    cached_tokens: int
+    latency_ms: Percentiles
+    first_token_ms: Percentiles
+    engine: dict[str, object]  # the backend's own figures

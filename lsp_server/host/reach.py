@@ -1,0 +1,54 @@
+"""Reaching whatever listens at an address: connect, say hello, wait for it to go."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from model_host.rpc.client import HostClient
+
+HELLO_TIMEOUT_S = 10.0  # a listener that accepts but never answers is not a host
+
+
+class HostUnavailable(Exception):
+    """No usable host right now; the message says why, for the user."""
+
+
+class StartFailed(HostUnavailable):
+    """A host we started could not serve, in a way a retry with the same settings repeats."""
+
+
+async def try_connect(address: str) -> HostClient | None:
+    """A connection to whatever listens at `address`; None when nothing does."""
+    try:
+        return await HostClient.connect(address, timeout=2.0, name="model host")
+    except (FileNotFoundError, ConnectionRefusedError):
+        return None
+
+
+async def say_hello(client: HostClient, address: str, token: str) -> dict[str, Any]:
+    """Say hello; a client that cannot is closed, never left open."""
+    try:
+        return await asyncio.wait_for(
+            client.hello(client_name="tandem-lsp", token=token or None), HELLO_TIMEOUT_S
+        )
+    except BaseException as exc:
+        await client.close()
+        if isinstance(exc, TimeoutError):
+            raise HostUnavailable(
+                f"{address} accepted the connection but did not answer as a model host "
+                f"in {HELLO_TIMEOUT_S:.0f} s"
+            ) from None
+        raise
+
+
+async def until_free(address: str, wait_s: float = 15.0) -> None:
+    """Wait until nothing listens at `address` (a stopping host has let it go)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        client = await try_connect(address)
+        if client is None:
+            return
+        await client.close()
+        await asyncio.sleep(0.1)
