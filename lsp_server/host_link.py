@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +33,15 @@ BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 START_TIMEOUT_S = 120.0
 RECHECK_S = 1.0  # how often a remembered failed start looks at the checkpoint again
 HELLO_TIMEOUT_S = 10.0  # a listener that accepts but never answers is not a host
+
+
+def hello_token(settings: HostSettings) -> str | None:
+    """The token to say hello with: `host.token`, else TANDEM_TOKEN, the variable the host reads.
+
+    An auto-started host inherits this process's environment, TANDEM_TOKEN included,
+    and then requires it; reading it here too keeps the token out of editor settings.
+    """
+    return settings.token or os.environ.get("TANDEM_TOKEN") or None
 
 
 class HostUnavailable(Exception):
@@ -244,7 +254,7 @@ class HostLink:
         """Say hello; a client that cannot is closed, never left open."""
         try:
             return await asyncio.wait_for(
-                client.hello(client_name="tandem-lsp", token=self.settings.token or None),
+                client.hello(client_name="tandem-lsp", token=hello_token(self.settings)),
                 HELLO_TIMEOUT_S,
             )
         except BaseException as exc:

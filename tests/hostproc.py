@@ -69,8 +69,10 @@ def start_host(
     wait_ready: bool = True,
     python_args: tuple[str, ...] = (),
     timeout: float = 60.0,
+    env: dict[str, str] | None = None,
 ) -> HostProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    """`tandem-host --model MODEL --listen ADDRESS EXTRA...`, `env` set over this process's."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
     command = [sys.executable, *python_args, "-m", "model_host", "--model", str(model)]
     proc = subprocess.Popen(
         [*command, "--listen", address, *extra],
