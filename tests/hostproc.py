@@ -86,9 +86,13 @@ def start_host(
     host = HostProcess(proc, address)
     threading.Thread(target=host._pump, daemon=True).start()
     if wait_ready:
-        live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]
-        host.address = live  # tcp:HOST:0 becomes the port the host really got
-        host.wait_line("tandem-host: ready", timeout)
+        try:
+            live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]
+            host.address = live  # tcp:HOST:0 becomes the port the host really got
+            host.wait_line("tandem-host: ready", timeout)
+        except BaseException:
+            host.stop()  # the caller never gets it to stop: a slow start must not leak a host
+            raise
     return host
 
 
