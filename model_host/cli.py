@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import stat
 import sys
+from pathlib import Path
 
 from . import __version__
 from .backends.local import EngineConfig
@@ -106,10 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["yes", "no"],
         help="override whether the model can fill in the middle",
     )
-    ap.add_argument(
+    secret = ap.add_mutually_exclusive_group()
+    secret.add_argument(
         "--token",
-        default=os.environ.get("TANDEM_TOKEN"),
-        help="shared secret every client must send in hello (required off loopback)",
+        default=None,
+        help="shared secret every client must send in hello (required off loopback); "
+        "visible to every user of this machine in `ps`: prefer --token-file or TANDEM_TOKEN",
+    )
+    secret.add_argument(
+        "--token-file",
+        default=None,
+        metavar="PATH",
+        help="read the shared secret from this file (its first line; keep it chmod 600)",
     )
     ap.add_argument(
         "--threads",
@@ -203,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
             logging.ERROR,
         )
         return EXIT_USAGE
+    try:
+        token = read_token(args.token, args.token_file, os.environ.get("TANDEM_TOKEN"))
+    except TokenError as exc:
+        announce(f"tandem-host: error: {exc}", logging.ERROR)
+        return EXIT_USAGE
     vllm = None
     if args.engine == "vllm":
         vllm = _vllm_config(args)
@@ -224,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         address=address,
         default_address=default_address,
-        token=args.token or None,
+        token=token,
         engine=EngineConfig(
             max_running=args.max_active,
             max_batch_tokens=args.prefill_chunk,
@@ -238,6 +253,48 @@ def main(argv: list[str] | None = None) -> int:
         idle_exit_s=args.idle_exit,
     )
     return asyncio.run(HostServer(config).run())
+
+
+class TokenError(Exception):
+    """The token given cannot be used; the message says which and why."""
+
+
+def read_token(flag: str | None, path: str | None, env: str | None) -> str | None:
+    """The shared secret from --token, --token-file or TANDEM_TOKEN (the first given), or None.
+
+    An empty --token or token file is an error rather than "no token": it is how an
+    unset shell variable or a truncated file looks, and a host started that way would
+    quietly accept everyone on loopback. An empty TANDEM_TOKEN means no token.
+    """
+    if flag is not None:
+        if not flag.strip():
+            raise TokenError("--token is empty")
+        return flag
+    if path is not None:
+        return _read_token_file(Path(path))
+    return env or None
+
+
+def _read_token_file(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TokenError(f"--token-file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TokenError(f"cannot read --token-file {path}: {exc}") from None
+    lines = text.splitlines()
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise TokenError(f"--token-file {path} is empty (the token is its first line)")
+    if mode & 0o077:
+        # Not fatal: a file in a secrets mount may be shared on purpose; say what it means.
+        announce(
+            f"tandem-host: warning: --token-file {path} can be read by other users "
+            f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {path}",
+            logging.WARNING,
+        )
+    return token
 
 
 def _vllm_config(args: argparse.Namespace) -> VllmConfig | None:

@@ -124,7 +124,7 @@ class HostServer:
             if not addr.is_loopback and not self.config.token:
                 raise AddressError(
                     f"refusing to listen on non-loopback {addr.host} without a token "
-                    "(pass --token or set TANDEM_TOKEN)"
+                    "(pass --token-file, set TANDEM_TOKEN or pass --token)"
                 )
             self._server = await asyncio.start_server(
                 self._serve_session, addr.host, addr.port, limit=limit, family=socket.AF_UNSPEC
@@ -198,7 +198,7 @@ class HostServer:
             self.service.set_state(LoadState.LOADING, 0.6, message)
 
         try:
-            backend = await VllmBackend.open(config, encode=lm.tokenizer.encode, report=report)
+            backend = await VllmBackend.open(config, tokenizer=lm.tokenizer, report=report)
         except VllmStartError as exc:
             raise LoadError(str(exc)) from None
         if backend.window != lm.profile.context_window:

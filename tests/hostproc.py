@@ -69,8 +69,10 @@ def start_host(
     wait_ready: bool = True,
     python_args: tuple[str, ...] = (),
     timeout: float = 60.0,
+    env: dict[str, str] | None = None,
 ) -> HostProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+    """`tandem-host --model MODEL --listen ADDRESS EXTRA...`, `env` set over this process's."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
     command = [sys.executable, *python_args, "-m", "model_host", "--model", str(model)]
     proc = subprocess.Popen(
         [*command, "--listen", address, *extra],
@@ -84,9 +86,13 @@ def start_host(
     host = HostProcess(proc, address)
     threading.Thread(target=host._pump, daemon=True).start()
     if wait_ready:
-        live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]
-        host.address = live  # tcp:HOST:0 becomes the port the host really got
-        host.wait_line("tandem-host: ready", timeout)
+        try:
+            live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]
+            host.address = live  # tcp:HOST:0 becomes the port the host really got
+            host.wait_line("tandem-host: ready", timeout)
+        except BaseException:
+            host.stop()  # the caller never gets it to stop: a slow start must not leak a host
+            raise
     return host
 
 

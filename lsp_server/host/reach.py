@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -27,11 +28,20 @@ async def try_connect(address: str) -> HostClient | None:
         return None
 
 
+def hello_token(setting: str) -> str | None:
+    """The token to say hello with: `host.token`, else TANDEM_TOKEN, the variable the host reads.
+
+    An auto-started host inherits this process's environment, TANDEM_TOKEN included,
+    and then requires it; reading it here too keeps the token out of editor settings.
+    """
+    return setting or os.environ.get("TANDEM_TOKEN") or None
+
+
 async def say_hello(client: HostClient, address: str, token: str) -> dict[str, Any]:
     """Say hello; a client that cannot is closed, never left open."""
     try:
         return await asyncio.wait_for(
-            client.hello(client_name="tandem-lsp", token=token or None), HELLO_TIMEOUT_S
+            client.hello(client_name="tandem-lsp", token=hello_token(token)), HELLO_TIMEOUT_S
         )
     except BaseException as exc:
         await client.close()

@@ -1,5 +1,6 @@
 """`tandem-host` as a user meets it: hub ids stay local unless --download, --log-file gets every
-line, a failed load or a signal with a client connected ends quietly."""
+line, the token comes from a file or the environment, a failed load or a signal with a client
+connected ends quietly."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from model_host.rpc.client import HostClient
+from model_host.rpc.protocol import ErrorCode, LoadState, Method, RpcError
 from tests.hostproc import HostProcess, run_host_cli, start_host
 from tests.paths import ROOT
 
@@ -195,3 +197,102 @@ def test_a_signal_stops_the_host_quietly_with_a_client_connected(
     time.sleep(0.3)  # the stderr pump's last lines
     assert "Traceback" not in host.stderr and "ERROR" not in host.stderr, host.stderr
     assert not (tmp_path / "h.sock").exists()  # it cleaned up its socket
+
+
+# ---- the token: from a file or the environment, never only from the command line ----
+
+SECRET = "tandem-test-secret-7f3a"
+
+
+async def _gate_holds(host: HostProcess, token: str) -> None:
+    """The host refuses a hello without the token or with another, and admits `token`."""
+    for guess in (None, "wrong"):
+        client = await HostClient.connect(host.address)
+        with pytest.raises(RpcError) as refused:
+            await client.hello(token=guess)
+        assert refused.value.code == ErrorCode.UNAUTHORIZED
+        await client.close()
+    client = await host.client(token=token)
+    assert (await client.request(Method.STATUS))["state"] == LoadState.READY
+    await client.close()
+
+
+def _command_line(host: HostProcess) -> str:
+    """What `ps` shows of the host (any user of the machine may read it)."""
+    return Path(f"/proc/{host.proc.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+async def test_token_file_and_environment_keep_the_token_off_the_command_line(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    by_file = start_host(
+        tiny_model, "tcp:127.0.0.1:0", "--token-file", str(secret), env={"TANDEM_TOKEN": ""}
+    )
+    try:
+        await _gate_holds(by_file, SECRET)  # the first line, without its newline
+        assert SECRET not in _command_line(by_file)
+        assert "warning" not in by_file.stderr  # a private file: nothing to say
+    finally:
+        by_file.stop()
+    by_env = start_host(tiny_model, "tcp:127.0.0.1:0", env={"TANDEM_TOKEN": SECRET})
+    try:
+        await _gate_holds(by_env, SECRET)
+        assert SECRET not in _command_line(by_env)
+    finally:
+        by_env.stop()
+    # --token still works, and is exactly what ps shows: the reason for the two above.
+    by_flag = start_host(tiny_model, "tcp:127.0.0.1:0", "--token", SECRET)
+    try:
+        await _gate_holds(by_flag, SECRET)
+        assert SECRET in _command_line(by_flag)
+    finally:
+        by_flag.stop()
+
+
+async def test_a_token_file_others_can_read_is_used_with_a_warning(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(SECRET)
+    secret.chmod(0o644)
+    host = start_host(tiny_model, "tcp:127.0.0.1:0", "--token-file", str(secret))
+    try:
+        await _gate_holds(host, SECRET)
+    finally:
+        host.stop()
+    warnings = [line for line in host.lines if "warning:" in line]
+    assert len(warnings) == 1, host.stderr
+    assert str(secret) in warnings[0] and "0644" in warnings[0]
+    assert f"chmod 600 {secret}" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "says"),
+    [
+        ("missing", ["--token-file", "{dir}/nothing-here"], "{dir}/nothing-here does not exist"),
+        ("empty", ["--token-file", "{dir}/token"], "{dir}/token is empty"),
+        ("blank", ["--token-file", "{dir}/token"], "{dir}/token is empty"),
+        ("folder", ["--token-file", "{dir}"], "cannot read --token-file {dir}"),
+        (None, ["--token", ""], "--token is empty"),
+        (None, ["--token", "a", "--token-file", "{dir}/token"], "not allowed with argument"),
+    ],
+)
+def test_an_unusable_token_is_a_usage_error(
+    tmp_path: Path, setup: str | None, args: list[str], says: str
+) -> None:
+    token = tmp_path / "token"
+    if setup == "empty":
+        token.write_text("")
+    elif setup == "blank":
+        token.write_text("  \n" + SECRET + "\n")  # the token is the first line
+    argv = [a.format(dir=tmp_path) for a in args]
+    done = run_host_cli(
+        "--model", str(tmp_path / "unused"), "--listen", f"unix:{tmp_path / 'h.sock'}", *argv,
+        env={**os.environ, "TANDEM_TOKEN": ""},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert says.format(dir=tmp_path) in done.stderr
+    assert "Traceback" not in done.stderr and "listening on" not in done.stderr

@@ -1,22 +1,25 @@
 """A fake vLLM HTTP server in the test process, for the failures a real one rarely shows on demand.
 
 It speaks just enough HTTP/1.1 (chunked server-sent events) and vLLM's API
-(`/health`, `/v1/models`, `/tokenize`, `/metrics`, streamed `/v1/completions`) for
-the backend to accept it, then misbehaves as told: malformed chunks, HTTP 5xx, a
-stall, a connection reset mid-stream. It runs on its own thread and event loop, so
-a test may block (waiting on a host subprocess) while it answers.
+(`/health`, `/v1/models`, `/tokenize`, `/detokenize`, `/metrics`, streamed
+`/v1/completions`) for the backend to accept it, then misbehaves as told: malformed
+chunks, HTTP 5xx, a stall, a connection reset mid-stream. It runs on its own thread
+and event loop, so a test may block (waiting on a host subprocess) while it answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from model_host.tokenizer import Tokenizer
 
 # What /v1/completions does: "ok" streams `ids` then a finish; the others fail as named.
 MODES = (
@@ -35,21 +38,42 @@ MODES = (
 )
 
 
+def hf_decode(vocab: Tokenizer, ids: list[int]) -> str:
+    """What vLLM's `/detokenize` answers (transformers' Llama decoder, special tokens kept).
+
+    Pieces with "▁" as spaces, runs of byte pieces as UTF-8 (a bad byte: U+FFFD), control
+    pieces as written, ids the vocabulary lacks skipped, one leading space dropped.
+    """
+    out = bytearray()
+    for i in ids:
+        if not 0 <= i < vocab.vocab_size:
+            continue
+        piece = vocab.piece(i)
+        byte = re.fullmatch(r"<0x([0-9A-F]{2})>", piece)
+        out += bytes([int(byte.group(1), 16)]) if byte else piece.replace("▁", " ").encode()
+    text = out.decode("utf-8", errors="replace")
+    return text[1:] if text.startswith(" ") else text
+
+
 @dataclass
 class FakeVllm:
-    encode: Callable[[str], list[int]]  # what /tokenize answers (Tandem's tokenizer, or not)
+    vocab: Tokenizer  # the vocabulary it serves: /detokenize reads ids with it
+    # What /tokenize answers (default: the vocabulary's own encoding). Tandem never asks:
+    # a server that splits text differently over the same vocabulary is compatible.
+    split: Callable[[str], list[int]] | None = None
     model: str = "fake-model"
     max_model_len: int = 2048
     mode: str = "ok"
     ids: list[int] = field(default_factory=lambda: [5, 6, 7])
     finish: str = "length"
-    cached_tokens: int | None = 3
+    cached_tokens: int | None = 3  # None: usage without prompt_tokens_details (vLLM's default)
     healthy: bool = True
     models_status: int = 200  # what /v1/models answers (a 503 while "starting")
     api_key: str | None = None  # as `vllm serve --api-key`: /v1/* needs "Bearer <key>"
     delay_s: float = 0.0  # between streamed ids ("ok" mode), to leave time to cancel
     requests: list[dict[str, Any]] = field(default_factory=list)  # completion bodies received
     closed_early: int = 0  # completion streams the client closed before the end
+    detokenized: int = 0  # /detokenize requests answered
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.AbstractServer | None = None
@@ -145,7 +169,17 @@ class FakeVllm:
             await _send_json(writer, self.models_status, models)
         elif path == "/tokenize":
             prompt = json.loads(body)["prompt"]
-            await _send_json(writer, 200, {"tokens": self.encode(prompt), "count": 0})
+            tokens = (self.split or self.vocab.encode)(prompt)
+            await _send_json(writer, 200, {"tokens": tokens, "count": len(tokens)})
+        elif path == "/detokenize":
+            request = json.loads(body)
+            self.detokenized += 1
+            if request.get("model") != self.model:
+                message = f"The model `{request.get('model')}` does not exist."
+                await _send_json(writer, 404, {"error": {"message": message, "code": 404}})
+            else:
+                text = hf_decode(self.vocab, request["tokens"])
+                await _send_json(writer, 200, {"prompt": text})
         elif path == "/metrics":
             text = 'vllm:num_requests_running{engine="0"} 0.0\nvllm:num_requests_waiting{engine="0"} 2.0\n'
             await _send(writer, 200, text.encode(), "text/plain")

@@ -33,14 +33,14 @@ def tok() -> Tokenizer:
 
 @pytest.fixture
 def fake(tok: Tokenizer) -> Iterator[FakeVllm]:
-    server = FakeVllm(tok.encode).start()
+    server = FakeVllm(tok).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def fake2(tok: Tokenizer) -> Iterator[FakeVllm]:
-    server = FakeVllm(tok.encode).start()
+    server = FakeVllm(tok).start()
     yield server
     server.stop()
 
@@ -51,9 +51,7 @@ async def _quiet(message: str) -> None:
 
 async def open_backend(tok: Tokenizer, *urls: str, **config: Any) -> VllmBackend:
     cfg = VllmConfig(urls=tuple(urls), **{"start_timeout_s": 5.0, **config})
-    return await asyncio.wait_for(
-        VllmBackend.open(cfg, encode=tok.encode, report=_quiet), DEADLINE_S
-    )
+    return await asyncio.wait_for(VllmBackend.open(cfg, tokenizer=tok, report=_quiet), DEADLINE_S)
 
 
 @pytest.fixture
@@ -231,15 +229,83 @@ async def test_closing_the_stream_early_closes_the_response(
 # ---- start-up checks -----------------------------------------------------------
 
 
-async def test_another_tokenizer_is_refused_at_start(tok: Tokenizer) -> None:
+async def test_another_vocabulary_is_refused_at_start(tok: Tokenizer) -> None:
     other = SentencePieceTokenizer(train_tiny_tokenizer(vocab_size=1200))
-    server = FakeVllm(other.encode).start()
+    server = FakeVllm(other).start()
     try:
         with pytest.raises(VllmStartError) as caught:
             await open_backend(tok, server.url)
     finally:
         server.stop()
-    assert "tokenizes differently" in str(caught.value) and server.url in str(caught.value)
+    message = str(caught.value)
+    assert "has another vocabulary than the checkpoint's tokenizer" in message
+    assert server.url in message and "serve the same checkpoint as --model" in message
+
+
+async def test_text_split_differently_over_the_same_vocabulary_is_accepted(
+    tok: Tokenizer, fake: FakeVllm
+) -> None:
+    # transformers splits "    return" as ▁▁▁▁|return where SentencePiece says ▁▁▁|▁return:
+    # the same vocabulary, so the same ids mean the same text, and that is all Tandem needs.
+    fake.split = lambda text: list(reversed(tok.encode(text)))
+    b = await open_backend(tok, fake.url)
+    try:
+        assert b.status()["replicas"][0]["state"] == "ready"
+        assert fake.detokenized == 2  # all probes in one request, and the id past the last
+    finally:
+        await b.close()
+
+
+def _swapped(tok: Tokenizer, a: str, b: str) -> SentencePieceTokenizer:
+    """`tok`'s vocabulary with two pieces' ids swapped: a checkpoint that differs in two ids."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    proto = pb.ModelProto()  # type: ignore[attr-defined]
+    proto.ParseFromString(train_tiny_tokenizer())
+    i, j = tok.piece_id(a), tok.piece_id(b)
+    assert i is not None and j is not None
+    proto.pieces[i].piece, proto.pieces[j].piece = b, a
+    return SentencePieceTokenizer(proto.SerializeToString())
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "what"),
+    [
+        ("▁▁▁", "▁▁▁▁", "whitespace piece '▁▁▁'"),
+        ("<0x0A>", "<0x0D>", "byte piece <0x0A>"),
+        ("▁<PRE>", "▁<EOT>", "control piece '▁<PRE>'"),
+    ],
+)
+async def test_an_id_that_reads_otherwise_is_found_and_named(
+    tok: Tokenizer, a: str, b: str, what: str
+) -> None:
+    server = FakeVllm(_swapped(tok, a, b)).start()
+    try:
+        with pytest.raises(VllmStartError) as caught:
+            await open_backend(tok, server.url)
+    finally:
+        server.stop()
+    assert f"id {tok.piece_id(a)} ({what}) reads" in str(caught.value), caught.value
+
+
+async def test_a_larger_vocabulary_is_refused(tok: Tokenizer) -> None:
+    # The same pieces and one more after them: every id Tandem has reads the same.
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    proto = pb.ModelProto()  # type: ignore[attr-defined]
+    proto.ParseFromString(train_tiny_tokenizer())
+    extra = proto.pieces.add()
+    extra.piece, extra.score = "▁tandem_extra", 0.0
+    server = FakeVllm(SentencePieceTokenizer(proto.SerializeToString())).start()
+    try:
+        with pytest.raises(VllmStartError) as caught:
+            await open_backend(tok, server.url)
+    finally:
+        server.stop()
+    assert f"a larger vocabulary than the checkpoint's tokenizer ({tok.vocab_size} ids)" in str(
+        caught.value
+    )
+    assert "' tandem_extra'" in str(caught.value)
 
 
 async def test_no_server_fails_start_after_the_deadline(tok: Tokenizer) -> None:
@@ -321,17 +387,17 @@ async def _eventually(check: Any, timeout: float = DEADLINE_S) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_a_replica_that_comes_back_with_another_tokenizer_is_not_used(
+async def test_a_replica_that_comes_back_with_another_vocabulary_is_not_used(
     backend: VllmBackend, fake: FakeVllm
 ) -> None:
     fake.mode = "reset"
     await failure(backend)
     assert backend.replicas.replicas[0].state == DOWN
     fake.mode = "ok"
-    fake.encode = SentencePieceTokenizer(train_tiny_tokenizer(vocab_size=1200)).encode
+    fake.vocab = SentencePieceTokenizer(train_tiny_tokenizer(vocab_size=1200))
     await backend.replicas.check_all()  # back up, but re-verified: it serves another vocabulary
     replica = backend.status()["replicas"][0]
-    assert replica["state"] == "incompatible" and "tokenizes differently" in replica["reason"]
+    assert replica["state"] == "incompatible" and "another vocabulary" in replica["reason"]
     err = await failure(backend)
     assert "incompatible" in err.message
 
@@ -375,7 +441,7 @@ async def test_a_replica_serving_another_model_is_verified_again_then_used(
     assert "404" in err.message and "does not exist" in err.message
     replica = backend.replicas.replicas[0]
     assert replica.state == DOWN and replica.facts is None
-    await backend.replicas.check_all()  # verified again: same tokenizer, the new name
+    await backend.replicas.check_all()  # verified again: same vocabulary, the new name
     assert replica.state == READY and replica.facts is not None
     await collect(backend, request())
     assert fake.requests[-1]["model"] == "restarted-with-another-name"
@@ -397,3 +463,26 @@ async def test_the_health_watch_brings_a_replica_back_by_itself(
         assert deltas[-1].finish == "length"
     finally:
         await b.close()
+
+
+async def test_missing_prompt_token_details_warn_once_and_show_in_status(
+    backend: VllmBackend, fake: FakeVllm, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert backend.status()["warnings"] == []
+    assert backend.status()["replicas"][0]["prompt_tokens_details"] is None  # not known yet
+    fake.cached_tokens = None  # vLLM without --enable-prompt-tokens-details
+    with caplog.at_level("WARNING", logger="model_host.backends.vllm"):
+        for _ in range(3):
+            deltas = await collect(backend, request())
+            assert deltas[-1].cached_tokens is None
+    warned = [r.getMessage() for r in caplog.records if "prompt-token details" in r.getMessage()]
+    assert len(warned) == 1, warned  # once, not per request
+    assert "--enable-prompt-tokens-details" in warned[0] and fake.url in warned[0]
+    status = backend.status()
+    assert status["replicas"][0]["prompt_tokens_details"] is False
+    assert status["warnings"] == warned
+    fake.cached_tokens = 5  # restarted with the flag
+    deltas = await collect(backend, request())
+    assert deltas[-1].cached_tokens == 5
+    assert backend.status()["warnings"] == []
+    assert backend.status()["replicas"][0]["prompt_tokens_details"] is True

@@ -32,7 +32,7 @@ def tok(tokenizer_only_model: Path) -> Tokenizer:
 
 @pytest.fixture(scope="module")
 def fake(tok: Tokenizer) -> Iterator[FakeVllm]:
-    server = FakeVllm(tok.encode, max_model_len=1024).start()
+    server = FakeVllm(tok, max_model_len=1024).start()
     yield server
     server.stop()
 
@@ -145,23 +145,47 @@ async def test_cancel_closes_the_stream_to_vllm(vhost: HostProcess, fake: FakeVl
     await client.close()
 
 
+async def test_a_vllm_without_prompt_token_details_is_named_once_in_log_and_status(
+    vhost: HostProcess, fake: FakeVllm
+) -> None:
+    client = await vhost.client()
+    fake.cached_tokens = None  # vLLM started without --enable-prompt-tokens-details
+    try:
+        for n in range(2):
+            result = await client.request(Method.COMPLETE, {"prefix": f"x{n} = ", "max_tokens": 3})
+            assert result["timings"]["cached_tokens"] == 0
+        status = await client.request(Method.STATUS)
+    finally:
+        fake.cached_tokens = 3
+    warnings = status["engine"]["warnings"]
+    assert len(warnings) == 1 and "--enable-prompt-tokens-details" in warnings[0]
+    assert status["engine"]["replicas"][0]["prompt_tokens_details"] is False
+    logged = vhost.wait_line("sends no prompt-token details", timeout=5)
+    assert fake.url in logged and "WARNING" in logged
+    assert sum("sends no prompt-token details" in line for line in vhost.lines) == 1
+    await client.request(Method.COMPLETE, {"prefix": "y = ", "max_tokens": 3})  # details again
+    assert (await client.request(Method.STATUS))["engine"]["warnings"] == []
+    await client.close()
+
+
 def _run_host(model: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return run_host_cli(
         "--model", str(model), "--listen", "tcp:127.0.0.1:0", *args, timeout=timeout
     )
 
 
-def test_a_vllm_with_another_tokenizer_stops_the_host(tmp_path: Path) -> None:
+def test_a_vllm_with_another_vocabulary_stops_the_host(tmp_path: Path) -> None:
     ours = write_tokenizer_only(tmp_path / "ours")
     theirs = SentencePieceTokenizer(train_tiny_tokenizer(vocab_size=1200))
-    server = FakeVllm(theirs.encode).start()
+    server = FakeVllm(theirs).start()
     try:
         done = _run_host(ours, "--engine", "vllm", "--vllm-url", server.url)
     finally:
         server.stop()
     assert done.returncode == 3, done.stderr
     errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
-    assert len(errors) == 1 and "tokenizes differently" in errors[0], done.stderr
+    assert len(errors) == 1 and "has another vocabulary" in errors[0], done.stderr
+    assert server.url in errors[0] and "serve the same checkpoint as --model" in errors[0]
     assert errors[0].startswith("tandem-host: error:")
 
 

@@ -1,6 +1,6 @@
 """A remote engine: vLLM servers (one or several replicas) driven with Tandem's prompt ids.
 
-stream (SSE chunks → checked ids) · checks (tokenizer probe, window, metrics) ·
+stream (SSE chunks → checked ids) · checks (vocabulary, window, metrics) ·
 replicas (health, routing by document) · backend (the `Backend` the host uses).
 Imports httpx, never torch: a host in this mode loads only a tokenizer.
 """

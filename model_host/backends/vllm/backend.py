@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 
 from ...rpc.protocol import ErrorCode, RpcError
+from ...tokenizer import Tokenizer
 from ..base import BackendError, BackendFinish, Delta, GenerateRequest
-from .checks import PROBE_TEXT, Incompatible
+from .checks import Incompatible, Vocabulary
 from .replicas import DOWN, READY, Replica, ReplicaSet, describe, normalize_url
 from .stream import StreamError, error_message, events, parse_chunk
 
@@ -51,7 +52,7 @@ class VllmConfig:
 
 
 class VllmStartError(Exception):
-    """No usable vLLM at start: none became ready, or one serves another tokenizer or model."""
+    """No usable vLLM at start: none became ready, or one serves another vocabulary or model."""
 
 
 def engine_unavailable(message: str, data: Any = None) -> BackendError:
@@ -74,10 +75,14 @@ class VllmBackend:
         cls,
         config: VllmConfig,
         *,
-        encode: Callable[[str], list[int]],
+        tokenizer: Tokenizer,
         report: Callable[[str], Awaitable[None]],
     ) -> VllmBackend:
-        """Connect, verify each replica against Tandem's tokenizer, and start health checks."""
+        """Connect, verify each replica against Tandem's vocabulary, and start health checks."""
+        try:
+            vocabulary = Vocabulary.of(tokenizer)
+        except ValueError as exc:
+            raise VllmStartError(str(exc)) from None
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         checks = httpx.AsyncClient(
             headers=headers,
@@ -100,7 +105,7 @@ class VllmBackend:
         )
         urls = list(dict.fromkeys(normalize_url(u) for u in config.urls))
         replicas = ReplicaSet(
-            [Replica(u) for u in urls], checks, probe_ids=encode(PROBE_TEXT), model=config.model
+            [Replica(u) for u in urls], checks, vocabulary=vocabulary, model=config.model
         )
         try:
             await replicas.wait_first(config.start_timeout_s, report)
@@ -230,13 +235,14 @@ class VllmBackend:
         url = replica.url
         finish: BackendFinish | None = None
         cached: int | None = None
+        usage = False
         first = True
         failure: str | None = None
         try:
             async for payload in events(response.aiter_lines()):
                 chunk = parse_chunk(payload)
                 if chunk.usage:
-                    cached = chunk.cached_tokens
+                    usage, cached = True, chunk.cached_tokens
                     continue
                 if finish is not None:
                     continue  # nothing after the finish changes the answer
@@ -273,6 +279,8 @@ class VllmBackend:
         if failure:
             log.info("%s (after the answer was complete; kept)", failure)
         replica.served += 1
+        if usage:
+            replica.note_usage(cached)
         yield Delta([], finish=finish, cached_tokens=cached)
 
     # ---- status and shutdown -------------------------------------------------
@@ -286,6 +294,7 @@ class VllmBackend:
             "replicas_ready": sum(r.state == READY for r in reps),
             "replicas_down": sum(r.state == DOWN for r in reps),
             "replicas": [r.to_wire() for r in reps],
+            "warnings": [r.details_warning() for r in reps if r.prompt_tokens_details is False],
         }
 
     async def close(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .checks import Incompatible, ServerFacts, parse_metrics, verify
+from .checks import Incompatible, ServerFacts, Vocabulary, parse_metrics, verify
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ class Replica:
     failed: int = 0
     cancelled: int = 0
     remote: dict[str, float] = field(default_factory=dict)  # from its /metrics
+    # Whether its streams say how many prompt tokens its prefix cache held (None: no
+    # stream has finished since it was verified).
+    prompt_tokens_details: bool | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -55,7 +58,22 @@ class Replica:
             "failed": self.failed,
             "cancelled": self.cancelled,
             "remote": dict(self.remote),
+            "prompt_tokens_details": self.prompt_tokens_details,
         }
+
+    def note_usage(self, cached_tokens: int | None) -> None:
+        """What a finished stream's usage said; warns when the details start missing."""
+        has = cached_tokens is not None
+        if not has and self.prompt_tokens_details is not False:
+            log.warning("%s", self.details_warning())
+        self.prompt_tokens_details = has
+
+    def details_warning(self) -> str:
+        return (
+            f"vLLM at {self.url} sends no prompt-token details, so cached_tokens reads 0 "
+            "in timings and status although its prefix cache may hit; start it with "
+            "--enable-prompt-tokens-details"
+        )
 
 
 def normalize_url(url: str) -> str:
@@ -81,7 +99,7 @@ def preference(key: bytes, urls: list[str]) -> list[str]:
 class ReplicaSet:
     replicas: list[Replica]
     client: httpx.AsyncClient  # for checks only, never behind generations in a pool
-    probe_ids: list[int]
+    vocabulary: Vocabulary  # what a server's /detokenize must agree with
     model: str | None = None
     window: int | None = None  # the host's context window, once fixed at start
 
@@ -121,10 +139,10 @@ class ReplicaSet:
                 self.mark_down(replica, f"/health answered HTTP {response.status_code}")
                 return
             # Verified before its first use, and again when it comes back: a restarted
-            # server may serve another model or tokenizer behind the same URL.
+            # server may serve another model or vocabulary behind the same URL.
             if replica.facts is None or replica.state == DOWN:
                 facts = await verify(
-                    self.client, replica.url, probe_ids=self.probe_ids, model=self.model
+                    self.client, replica.url, vocabulary=self.vocabulary, model=self.model
                 )
                 if self.window is not None and facts.max_model_len < self.window:
                     raise Incompatible(
@@ -133,6 +151,7 @@ class ReplicaSet:
                         f"{self.window} or more"
                     )
                 replica.facts = facts
+                replica.prompt_tokens_details = None  # a restarted server may say otherwise
             self.mark_ready(replica)
         except Incompatible as exc:
             replica.state, replica.reason = INCOMPATIBLE, str(exc)

@@ -26,7 +26,9 @@ class Chunk:
     ids: list[int]
     finish: str | None = None  # vLLM's finish_reason: "stop", "length", "abort", ...
     prompt_ids: list[int] | None = None  # the prompt as vLLM saw it (first chunk only)
-    cached_tokens: int | None = None  # from the closing usage chunk, when vLLM reports it
+    # From the closing usage chunk: None when vLLM sends no prompt_tokens_details (it
+    # does only when started with --enable-prompt-tokens-details).
+    cached_tokens: int | None = None
     usage: bool = False  # this is the usage chunk (no choices)
 
 
