@@ -24,3 +24,62 @@ class IndexSettings:
     exclude: tuple[
         str, ...
     ] = ()  # extra glob patterns, on top of .gitignore + VCS/dependency/build dirs
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One definition of a file: a function, type, constant, macro, method, field ...
+
+    `lines` are the definition's source lines verbatim from `start_line`: the whole definition
+    when it is small (`whole`), otherwise only its header (`head` lines: the signature up to
+    where the body starts). Lines are 0-based rows of the file.
+    """
+
+    name: str
+    kind: str  # function method class struct interface trait enum member type const var macro field module
+    container: str | None  # the class / impl / namespace / module table it belongs to
+    start_line: int
+    end_line: int
+    head: int  # how many of `lines` make the header (signature)
+    lines: tuple[str, ...]
+    doc_line: int = -1  # row of the first doc line (docstring or comment), -1 if none
+    doc: str = ""  # that row verbatim
+    exported: bool = (
+        True  # visible to other files (public, exported, not `static`/`local`/_private)
+    )
+
+    @property
+    def whole(self) -> bool:
+        return len(self.lines) == self.end_line - self.start_line + 1
+
+    @property
+    def signature(self) -> str:
+        """The header joined into one line (`def f(a, b=1) -> int:`)."""
+        return " ".join(line.strip() for line in self.lines[: self.head])
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSpec:
+    """One import of a file, as written, before resolution to workspace files."""
+
+    module: str  # "pkg.util", "./util", "github.com/x/y", "crate::a::b", "util.h", "a.b"
+    names: tuple[tuple[str, str], ...] = ()  # (local name, name in the module); ("*", "*") for all
+    alias: str | None = (
+        None  # a namespace bound to the whole module (`import x as y`, `local y = require`)
+    )
+    line: int = 0  # the row of the import statement
+    reexport: bool = False  # `export ... from`, `pub use`
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What the index keeps of one file: its definitions and imports, no text."""
+
+    key: str  # absolute path (real path for files on disk; the URI's path for unsaved buffers)
+    rel: str  # workspace-relative POSIX path, shown in the prompt
+    language: str  # LanguageSpec.name
+    definitions: tuple[Definition, ...]
+    imports: tuple[ImportSpec, ...]
+    package: str = ""  # Go package name, Java package, Rust module path ...
+    mtime_ns: int = 0
+    size: int = 0
