@@ -72,10 +72,31 @@ class ChatSettings:
 
 
 @dataclass
+class CrossFileSettings:
+    # Put the definitions the code at the cursor uses, from other files of the workspace, in
+    # the prompt (as a comment header) and in chat.
+    enable: bool = True
+    # Share of the prompt budget for that text, and its floor in tokens.
+    share: float = 0.25
+    min_tokens: int = 256
+    # Index limits: files per workspace, bytes per file, extra glob patterns to leave out
+    # (on top of .gitignore and VCS, dependency and build folders).
+    max_files: int = 20000
+    max_file_bytes: int = 1_000_000
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ContextSettings:
+    cross_file: CrossFileSettings = field(default_factory=CrossFileSettings)
+
+
+@dataclass
 class Settings:
     host: HostSettings = field(default_factory=HostSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
     log_level: str = "info"
 
 
@@ -97,7 +118,13 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("chat", "temperature"): (0, 5),
     ("chat", "top_p"): (0.01, 1),
     ("host", "request_timeout"): (0.5, 3600),
+    ("cross_file", "share"): (0, 0.75),
+    ("cross_file", "min_tokens"): (0, 32768),
+    ("cross_file", "max_files"): (1, 1_000_000),
+    ("cross_file", "max_file_bytes"): (1024, 100_000_000),
 }
+# Where a nested section sits, for messages (`tandem.context.crossFile.share`).
+SECTION_PATHS = {"cross_file": "context.crossFile"}
 
 
 def _check(section: str, name: str, value: Any, default: Any) -> Any:
@@ -153,7 +180,8 @@ def _apply(target: Any, section: str, raw: Mapping[str, Any], problems: list[str
         try:
             setattr(target, f.name, _check(section, f.name, value, current))
         except ValueError as exc:
-            where = f"tandem.{camel(section) + '.' if section else ''}{key}"
+            path = SECTION_PATHS.get(section, camel(section))
+            where = f"tandem.{path + '.' if section else ''}{key}"
             problems.append(f"{where}: {exc}; using the default ({current!r})")
 
 
@@ -169,6 +197,8 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         settings.host = dataclasses.replace(base.host)
         settings.completion = dataclasses.replace(base.completion)
         settings.chat = dataclasses.replace(base.chat)
+        cross_file = dataclasses.replace(base.context.cross_file)
+        settings.context = dataclasses.replace(base.context, cross_file=cross_file)
     problems: list[str] = []
     if raw is None or raw == []:  # an empty Lua table is `[]` in Neovim's JSON
         return settings, problems

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,13 +14,13 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
 from tests.hostproc import ROOT, start_host
-from tests.lsp.conftest import eventually, init_options
+from tests.lsp.conftest import SERVER, eventually, init_options
 
 pytestmark = pytest.mark.timeout(120)
 REQUEST_FAILED = -32803
@@ -33,7 +32,7 @@ def sock() -> Iterator[Path]:
         yield Path(d) / "host.sock"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"]))
+@pytest_lsp.fixture(config=SERVER)
 async def fresh(lsp_client: LanguageClient) -> AsyncIterator[None]:
     chunks: list[str] = []
 
