@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from tree_sitter import Node, Parser
@@ -25,6 +26,7 @@ _WALKERS: dict[str, Callable[[Builder, Node], None]] = {
     "cpp": defs_compiled.c_family,
     "java": defs_compiled.java,
 }
+_CHUNK = 4096  # bytes handed to the parser at a time when yielding
 _parsers = threading.local()  # a Parser per thread and language: parsers are not thread-safe
 
 
@@ -39,17 +41,36 @@ def _parser(spec: LanguageSpec) -> Parser | None:
     return parser
 
 
-def extract_definitions(source: bytes, spec: LanguageSpec) -> tuple[Definition, ...]:
+def _yielding_reader(source: bytes) -> Callable[[int, object], bytes]:
+    """Hand the parser the source in chunks, letting other threads run between them: a parse
+    holds the GIL, and a large file would otherwise stall the event loop for its whole length."""
+
+    def read(offset: int, _point: object) -> bytes:
+        time.sleep(0)
+        return source[offset : offset + _CHUNK]
+
+    return read
+
+
+def extract_definitions(
+    source: bytes, spec: LanguageSpec, *, yield_gil: bool = False
+) -> tuple[Definition, ...]:
     """Every definition the file declares, in file order; () for unknown languages.
 
     Parse errors never raise: tree-sitter recovers, and what parsed around them is kept.
+    With `yield_gil` (a parse on a thread beside the event loop) other threads run between
+    chunks of the source.
     """
     walker = _WALKERS.get(spec.name)
     parser = _parser(spec)
     if walker is None or parser is None:
         return ()
     builder = Builder(source)
-    tree = parser.parse(source)
+    tree = (
+        parser.parse(_yielding_reader(source))
+        if yield_gil and len(source) > _CHUNK
+        else parser.parse(source)
+    )
     walker(builder, tree.root_node)
     seen: set[tuple[str, str | None, int]] = set()
     unique: list[Definition] = []

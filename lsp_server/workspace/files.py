@@ -10,6 +10,7 @@ walk stops at the file-count cap.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ SKIP_DIRS = frozenset(
         ".vs", ".terraform", ".stack-work", "zig-cache", "zig-out", "CMakeFiles",
     }
 )  # fmt: skip
+_GO_MODULE = re.compile(r"^module\s+(\S+)", re.M)
 _SKIP_SUFFIXES = (".egg-info", ".min.js", ".min.mjs", ".bundle.js")
 
 
@@ -107,9 +109,27 @@ def ignored_path(roots: Roots, real: str, rel: str, settings: IndexSettings) -> 
     return False
 
 
-def walk(roots: Roots, settings: IndexSettings, stop: threading.Event) -> list[FileEntry]:
+@dataclass
+class WalkResult:
+    files: list[FileEntry]
+    go_modules: list[tuple[str, str]]  # (folder of a go.mod, its module path)
+
+
+def go_module_path(go_mod: str) -> str | None:
+    """The `module` line of a go.mod (only its head is read)."""
+    try:
+        with open(go_mod, "rb") as handle:
+            head = handle.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = _GO_MODULE.search(head)
+    return found.group(1).strip('"') if found else None
+
+
+def walk(roots: Roots, settings: IndexSettings, stop: threading.Event) -> WalkResult:
     """Every file to index, in a stable order (roots in order, names sorted), capped."""
     found: list[FileEntry] = []
+    go_mods: list[str] = []
     seen_dirs: set[str] = set()
     seen_files: set[str] = set()
     extra = user_rules(settings.exclude)
@@ -123,7 +143,11 @@ def walk(roots: Roots, settings: IndexSettings, stop: threading.Event) -> list[F
             rules = rules + read_rules(Path(folder), rel_folder)
             subdirs = _scan(roots, settings, folder, rel_folder, rules, found, seen_files)
             stack.extend((path, rel, rules) for path, rel in reversed(subdirs))
-    return found
+            go_mod = os.path.join(folder, "go.mod")
+            if os.path.isfile(go_mod) and not os.path.islink(go_mod):
+                go_mods.append(go_mod)
+    modules = [(os.path.dirname(path), go_module_path(path)) for path in go_mods]
+    return WalkResult(found, [(folder, module) for folder, module in modules if module])
 
 
 def _scan(

@@ -69,6 +69,7 @@ class ImportSpec:
     )
     line: int = 0  # the row of the import statement
     reexport: bool = False  # `export ... from`, `pub use`
+    end_line: int = -1  # the statement's last row (-1: the same as `line`)
 
 
 @dataclass(frozen=True, slots=True)
