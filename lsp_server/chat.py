@@ -96,7 +96,7 @@ def chat_room(link: HostLink, cfg: ChatSettings) -> tuple[int, int]:
 
 async def fit_to_window(
     link: HostLink, messages: list[dict[str, str]], ctx: CodeContext | None, cfg: ChatSettings
-) -> tuple[list[dict[str, str]], int]:
+) -> tuple[list[dict[str, str]], int, CodeContext | None]:
     """Messages whose real prompt (counted by the host's dry run) leaves room for the answer.
 
     When it does not fit, the other files' definitions go first, then the code context is
@@ -114,7 +114,7 @@ async def fit_to_window(
         dry = await link.call(Method.PROMPT, {"kind": "chat", "messages": full})
         tokens = int(dry["tokens"])
         if tokens <= room:
-            return full, window - tokens
+            return full, window - tokens, code
         if code is None or not code.code:
             break
         if code.definitions:
@@ -140,7 +140,7 @@ async def run_chat(
 ) -> ChatResult:
     """Run one chat turn; `on_chunk` gets each `tandem/chatChunk` as text is generated."""
     chat_id = chat_id or f"chat-{next(_chat_ids)}"
-    full, answer_room = await fit_to_window(link, messages, ctx, cfg)
+    full, answer_room, sent = await fit_to_window(link, messages, ctx, cfg)
     index = itertools.count()
 
     def on_text(text: str) -> None:
@@ -164,4 +164,5 @@ async def run_chat(
         promptTokens=result["prompt_tokens"],
         generatedTokens=result["generated_tokens"],
         timings=result["timings"],
+        definitions=[{"path": d.path, "text": d.text} for d in (sent.definitions if sent else ())],
     )

@@ -37,3 +37,5 @@ class ChatResult(TypedDict):
     promptTokens: int
     generatedTokens: int
     timings: dict[str, float]
+    # Other files' definitions sent with the code (`{path, text}`), as they fitted the window.
+    definitions: list[dict[str, str]]
