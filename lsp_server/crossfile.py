@@ -12,6 +12,7 @@ selects are the same ones or fewer and no file it quotes has changed since.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ CHARS_PER_TOKEN = 3
 MAX_TOUCHED = 4096
 _TRIM_ROUNDS = 4
 
-Key = tuple[str, str]  # (snippet path, definition name or "" for a window without names)
+Key = tuple[str, str]  # (snippet path, definition name, or "" for a window of an open buffer)
 
 
 def header_budget(budget_tokens: int, cfg: CrossFileSettings) -> int:
@@ -77,8 +78,17 @@ class Header:
         return _keys(self.snippets)
 
 
+# The index names a window of an open buffer by its lines ("lines 12-23"): which lines the
+# window covers moves with every word typed, but a window of the same file is the same help.
+_WINDOW_NAME = re.compile(r"lines \d+-\d+")
+
+
 def _keys(snippets: Sequence[Snippet]) -> frozenset[Key]:
-    return frozenset((s.path, n) for s in snippets for n in (s.names or ("",)))
+    return frozenset(
+        (s.path, "" if _WINDOW_NAME.fullmatch(n) else n)
+        for s in snippets
+        for n in (s.names or ("",))
+    )
 
 
 @dataclass(frozen=True)

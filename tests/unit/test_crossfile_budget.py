@@ -135,11 +135,18 @@ async def test_the_header_sticks_while_the_names_stay(counter: Any) -> None:
     assert (await header(ctx, counter)).snippets == first.snippets
     index.answer = []
     assert (await header(ctx, counter)).snippets == first.snippets
+    # Another window of the same open buffer (the index names windows by their lines).
+    index.answer = [UTIL, Snippet("web/view.js", "a\nb", ("lines 3-14",))]
+    with_window = await header(ctx, counter)
+    assert not with_window.reused
+    index.answer = [UTIL, Snippet("web/view.js", "c\nd", ("lines 9-20",))]
+    assert (await header(ctx, counter)).snippets == with_window.snippets
+    first = with_window
     # A name that was not there: a new header.
     index.answer = [UTIL, MATH, Snippet("pkg/io.py", "def load(path):", ("load",))]
     new = await header(ctx, counter)
     assert new is not None and not new.reused and len(new.snippets) == 3
-    assert (ctx.reused, ctx.selected) == (3, 2)
+    assert (ctx.reused, ctx.selected) == (4, 3)
 
 
 async def test_a_changed_file_it_quotes_ends_the_stickiness(counter: Any) -> None:
