@@ -55,6 +55,9 @@ class Builder:
             lines = tuple(self.lines[start : head_end + 1])
         if doc is None:
             doc = self.doc_before(node)
+        name_line = -1
+        if name not in self.lines[start]:
+            name_line = self._name_row(name, start, end, head_end)
         self.out.append(
             Definition(
                 name=sys.intern(name),
@@ -67,8 +70,18 @@ class Builder:
                 doc_line=doc[0] if doc else -1,
                 doc=doc[1] if doc else "",
                 exported=exported,
+                name_line=name_line,
+                name_text=self.lines[name_line] if name_line > head_end else "",
             )
         )
+
+    def _name_row(self, name: str, start: int, end: int, head_end: int) -> int:
+        """The row that spells the name, when the first does not (a return type above it, a
+        typedef's name after its body): the header's rows first, then the last row."""
+        for row in (*range(start + 1, head_end + 1), end):
+            if name in self.lines[row]:
+                return row
+        return -1
 
     def _head_end(
         self, node: Node, start: int, end: int, body: Node | None, head_until: Node | None

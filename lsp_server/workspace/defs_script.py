@@ -293,6 +293,13 @@ def lua(b: Builder, root: Node) -> None:
     for node in root.named_children:
         if node.type == "function_declaration":
             _lua_function(b, node)
+        elif node.type == "return_statement":  # `return { name = ..., f = function ... }`
+            values = _first(node, "expression_list")
+            table = (
+                values.named_children[0] if values is not None and values.named_children else None
+            )
+            if table is not None and _is_table(table):
+                _lua_table_fields(b, table, None)
         elif node.type in ("variable_declaration", "assignment_statement"):
             local = node.type == "variable_declaration"
             assignment = node if not local else _first(node, "assignment_statement")
@@ -348,7 +355,7 @@ def _lua_assignment(b: Builder, node: Node, assignment: Node, local: bool) -> No
         b.add(
             node,
             name,
-            "field" if container else "var",
+            "value" if container else "var",
             container,
             head_until=value,
             exported=not local or bool(container) or _is_table(value),
@@ -361,7 +368,7 @@ def _is_table(value: Node | None) -> bool:
     return value is not None and value.type == "table_constructor"
 
 
-def _lua_table_fields(b: Builder, table: Node, owner: str) -> None:
+def _lua_table_fields(b: Builder, table: Node, owner: str | None) -> None:
     for field in table.named_children:
         key = field.child_by_field_name("name")
         value = field.child_by_field_name("value")
@@ -370,4 +377,4 @@ def _lua_table_fields(b: Builder, table: Node, owner: str) -> None:
         if value is not None and value.type == "function_definition":
             b.add(field, b.text(key), "function", owner, body=value.child_by_field_name("body"))
         else:
-            b.add(field, b.text(key), "field", owner, head_until=value)
+            b.add(field, b.text(key), "value", owner, head_until=value)  # a module's API

@@ -36,7 +36,9 @@ class Definition:
     """
 
     name: str
-    kind: str  # function method class struct interface trait enum member type const var macro field module
+    # function method class struct interface trait enum member type const var macro field
+    # module value (a Lua module table's field)
+    kind: str
     container: str | None  # the class / impl / namespace / module table it belongs to
     start_line: int
     end_line: int
@@ -44,13 +46,22 @@ class Definition:
     lines: tuple[str, ...]
     doc_line: int = -1  # row of the first doc line (docstring or comment), -1 if none
     doc: str = ""  # that row verbatim
-    exported: bool = (
-        True  # visible to other files (public, exported, not `static`/`local`/_private)
-    )
+    # visible to other files (public, exported, not `static`, `local` or _private)
+    exported: bool = True
+    name_line: int = -1  # the row holding the name when the header does not (`} Name;`)
+    name_text: str = ""  # that row verbatim
 
     @property
     def whole(self) -> bool:
         return len(self.lines) == self.end_line - self.start_line + 1
+
+    @property
+    def name_row_text(self) -> str:
+        """The line that spells the name (what a reader searches for): usually the first."""
+        if self.name_text:
+            return self.name_text
+        offset = self.name_line - self.start_line
+        return self.lines[offset] if 0 < offset < len(self.lines) else self.lines[0]
 
     @property
     def signature(self) -> str:
@@ -84,3 +95,4 @@ class FileRecord:
     package: str = ""  # Go package name, Java package, Rust module path ...
     mtime_ns: int = 0
     size: int = 0
+    names: tuple[str, ...] = ()  # identifiers its code uses: counted by the index, then dropped

@@ -44,13 +44,21 @@ def bases(snap: Snapshot, key: str) -> list[str]:
     return found
 
 
+def shared_prefix(a: str, b: str) -> int:
+    """Characters of the folders two paths share (0 if either is not absolute)."""
+    try:
+        return len(posixpath.commonpath([a, b]))
+    except ValueError:
+        return 0
+
+
 def nearest(candidates: list[str] | tuple[str, ...], key: str) -> str | None:
     """The candidate sharing the longest folder prefix with `key` (then the first by name)."""
     if not candidates:
         return None
 
     def score(path: str) -> tuple[int, str]:
-        return (-len(posixpath.commonpath([path, key])), path)
+        return (-shared_prefix(path, key), path)
 
     return min(candidates, key=score)
 
@@ -141,9 +149,12 @@ def c_header(snap: Snapshot, key: str, name: str) -> str | None:
     return by_suffix(snap, name, key)
 
 
-def c_sources(snap: Snapshot, key: str, header: str) -> list[str]:
-    """The implementation files of a header (`x.h` → `x.c`): same stem, nearest first."""
-    stem = posixpath.splitext(posixpath.basename(header))[0]
+def c_sources(snap: Snapshot, key: str, name: str, header: str | None) -> list[str]:
+    """The implementation files of an included header (`x.h` → `x.c`, whether or not the
+    workspace has the header), same stem, nearest to the header first."""
+    stem = posixpath.splitext(posixpath.basename(name))[0]
+    if header is None:
+        header = posixpath.normpath(posixpath.join(posixpath.dirname(key), name))
     found: list[str] = []
     for extension in _C_SOURCES:
         paths = [p for p in snap.by_base.get(stem + extension, ()) if p != key]

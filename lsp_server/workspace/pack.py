@@ -71,7 +71,10 @@ class Packer:
 
 def signature_rows(definition: Definition) -> dict[int, str]:
     start = definition.start_line
-    return {start + i: line for i, line in enumerate(definition.lines[: definition.head])}
+    rows = {start + i: line for i, line in enumerate(definition.lines[: definition.head])}
+    if definition.name_text:
+        rows[definition.name_line] = definition.name_text
+    return rows
 
 
 def whole_rows(definition: Definition) -> dict[int, str]:

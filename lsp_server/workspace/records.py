@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 
 from ..context.languages import LanguageSpec, spec_for_path
 from .definitions import extract_definitions
 from .imports import package_of, parse_imports
-from .model import FileRecord
+from .lexical import used_names
+from .model import Definition, FileRecord
 
 BatchItem = tuple[str, str, int, int]  # (key, rel, mtime_ns, size) of a file the walk found
 
@@ -31,11 +33,28 @@ def build_record(
         key=key,
         rel=rel,
         language=spec.name,
-        definitions=extract_definitions(source, spec, yield_gil=yield_gil),
+        definitions=_visible(extract_definitions(source, spec, yield_gil=yield_gil), key, spec),
         imports=parse_imports(text, spec.name),
         package=package_of(text, spec.name),
         mtime_ns=mtime_ns,
         size=len(source),
+        names=used_names(text, spec.name),
+    )
+
+
+_C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
+_FILE_LOCAL_KINDS = frozenset({"macro", "type", "struct", "union", "enum", "member", "field"})
+
+
+def _visible(
+    definitions: tuple[Definition, ...], key: str, spec: LanguageSpec
+) -> tuple[Definition, ...]:
+    """A C/C++ source file's macros and types are its own (only headers share them)."""
+    if spec.name not in ("c", "cpp") or not key.lower().endswith(_C_SOURCES):
+        return definitions
+    return tuple(
+        replace(d, exported=False) if d.kind in _FILE_LOCAL_KINDS and d.exported else d
+        for d in definitions
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from . import modules as m
 from . import rust_modules
+from .affinity import WordIndex
 from .model import Definition, FileRecord, ImportSpec
 from .snapshot import NameEntry, Snapshot
 
@@ -39,6 +40,7 @@ class Resolver:
         self.snap = snap
         self._bindings: dict[tuple[str, ImportSpec], tuple[Binding, ...]] = {}
         self._lookups: dict[tuple[str, str, int], tuple[NameEntry, ...]] = {}
+        self.words = WordIndex()
 
     def bindings(
         self, key: str, language: str, imports: tuple[ImportSpec, ...], *, package: bool = True
@@ -67,7 +69,8 @@ class Resolver:
             yield from rust_modules.bindings(self.snap, key, spec, Binding)
         elif language in _C_LIKE:
             header = m.c_header(self.snap, key, spec.module)
-            targets = ([header] if header else []) + m.c_sources(self.snap, key, spec.module)
+            sources = m.c_sources(self.snap, key, spec.module, header)
+            targets = ([header] if header else []) + sources
             for target in targets:
                 yield Binding(target, None, None, True, spec.line)
         elif language == "java":

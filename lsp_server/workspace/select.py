@@ -19,7 +19,16 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .candidates import Candidates, Use, collect, exports, typed_word, uses_in
+from .candidates import (
+    Candidates,
+    Use,
+    collect,
+    exports,
+    ranked_exports,
+    related,
+    typed_word,
+    uses_in,
+)
 from .imports import ImportCache
 from .model import Definition, Snippet
 from .pack import Packer, doc_rows, signature_rows, whole_rows
@@ -89,28 +98,29 @@ def select(
         return list(cached)
     bindings = resolver.bindings(request.key, request.language, imports)
     found = collect(snap, resolver, request.key, bindings, uses, typed)
-    snippets = _pack(snap, found, shown, request.budget, uses, neighbours, request.key)
+    snippets = _pack(snap, resolver, found, shown, request, uses, neighbours)
     cache.put(cache_key, snippets)
     return list(snippets)
 
 
 def _pack(
     snap: Snapshot,
+    resolver: Resolver,
     found: Candidates,
     shown: str,
-    budget: int,
+    request: Request,
     uses: list[Use],
     neighbours: tuple[tuple[str, str, Windows], ...],
-    current: str,
 ) -> list[Snippet]:
-    packer = Packer(budget)
+    packer = Packer(request.budget)
+    current, language = request.key, request.language
 
     seen_in_view: dict[int, bool] = {}
 
     def visible(definition: Definition) -> bool:
         known = seen_in_view.get(id(definition))
         if known is None:
-            head = definition.lines[0].strip()
+            head = definition.name_row_text.strip()
             known = seen_in_view[id(definition)] = len(head) > 3 and head in shown
         return known
 
@@ -137,6 +147,8 @@ def _pack(
 
     add_all(found.used, "signature")
     add_all(found.imported, "signature")
+    add_all(ranked_exports(snap, resolver, found), "signature")
+    add_all(related(snap, found, current, language), "signature")
     add_all(found.used, "doc")
     add_all(exports(snap, found, True), "signature")
     add_all(found.used, "whole")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
+from .affinity import words
 from .model import Definition, FileRecord
 
 NameEntry = tuple[str, Definition]  # (file key, definition)
@@ -29,6 +30,8 @@ class Snapshot:
     by_dir: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder -> its files
     by_base: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file name -> files
     dirs_by_base: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder name -> folders
+    by_word: dict[str, tuple[NameEntry, ...]] = field(default_factory=dict)  # see affinity.words
+    popularity: dict[str, int] = field(default_factory=dict)  # name -> files whose code uses it
     roots: tuple[str, ...] = ()
     go_modules: tuple[tuple[str, str], ...] = ()  # (folder of go.mod, module path)
     generation: int = 0
@@ -81,7 +84,12 @@ class SnapshotBuilder:
         self.by_dir: _Multi[str] = _Multi()
         self.by_base: _Multi[str] = _Multi()
         self.dirs_by_base: _Multi[str] = _Multi()
+        self.by_word: _Multi[NameEntry] = _Multi()
         self.known_dirs: set[str] = set()
+        self.popularity: dict[str, int] = {}
+        self._counted: set[str] = set()  # files whose names are in `popularity`
+        self._popularity_dirty = False
+        self._popularity_frozen: dict[str, int] = {}
         self.roots = roots
         self.go_modules: tuple[tuple[str, str], ...] = ()
         self.generation = 0
@@ -92,9 +100,22 @@ class SnapshotBuilder:
         """Add a file's record, replacing what the index held for the same key."""
         self.remove(record.key)
         key = record.key
+        if record.names:
+            # A file counts once (its first version): popularity is a soft signal, and not
+            # keeping every file's names is what keeps the index small.
+            if key not in self._counted:
+                self._counted.add(key)
+                for name in record.names:
+                    self.popularity[name] = self.popularity.get(name, 0) + 1
+                self._popularity_dirty = True
+            record = replace(record, names=())
         self.files[key] = record
         for definition in record.definitions:
-            self.by_name.add(definition.name, (key, definition))
+            entry = (key, definition)
+            self.by_name.add(definition.name, entry)
+            if definition.exported:
+                for word in words(definition.name):
+                    self.by_word.add(word, entry)
         folder, base = posixpath.split(key)
         self._add_dirs(folder)
         self.by_dir.add(folder, key)
@@ -118,11 +139,20 @@ class SnapshotBuilder:
             return
         for name in {definition.name for definition in record.definitions}:
             self.by_name.discard(name, lambda entry: entry[0] != key)
+        exported = {d.name for d in record.definitions if d.exported}
+        for word in {word for name in exported for word in words(name)}:
+            self.by_word.discard(word, lambda entry: entry[0] != key)
         folder, base = posixpath.split(key)
         self.by_dir.discard(folder, lambda entry: entry != key)
         self.by_base.discard(base, lambda entry: entry != key)
         self.bytes -= record_bytes(record)
         self.generation += 1
+
+    def _freeze_popularity(self) -> dict[str, int]:
+        if self._popularity_dirty:
+            self._popularity_frozen = dict(self.popularity)
+            self._popularity_dirty = False
+        return self._popularity_frozen
 
     def publish(self) -> Snapshot:
         """The current state as an immutable snapshot (the last one again if nothing changed)."""
@@ -135,6 +165,8 @@ class SnapshotBuilder:
             by_dir=self.by_dir.freeze(),
             by_base=self.by_base.freeze(),
             dirs_by_base=self.dirs_by_base.freeze(),
+            by_word=self.by_word.freeze(),
+            popularity=self._freeze_popularity(),
             roots=self.roots,
             go_modules=self.go_modules,
             generation=self.generation,
