@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from model_host.header import render_header
 from model_host.rpc.messages import ContextItem
@@ -91,6 +92,18 @@ def _keys(snippets: Sequence[Snippet]) -> frozenset[Key]:
     )
 
 
+class IndexSource(Protocol):
+    """Where the index comes from (the server's `IndexFeed`)."""
+
+    @property
+    def index(self) -> WorkspaceIndex | None: ...
+
+    @property
+    def has_sources(self) -> bool:
+        """Whether a header could quote anything: a workspace folder, another open buffer."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Last:
     header: Header
@@ -100,12 +113,8 @@ class _Last:
 class CrossFileContext:
     """Headers per document, kept sticky; `touched` hears of every file whose text changed."""
 
-    def __init__(
-        self,
-        index: Callable[[], WorkspaceIndex | None],
-        settings: Callable[[], CrossFileSettings],
-    ) -> None:
-        self._index = index
+    def __init__(self, source: IndexSource, settings: Callable[[], CrossFileSettings]) -> None:
+        self._source = source
         self._settings = settings
         self._last: dict[str, _Last] = {}
         self._touched: OrderedDict[str, int] = OrderedDict()  # path -> epoch, newest last
@@ -129,6 +138,9 @@ class CrossFileContext:
             self._floor = self._epoch
 
     def budget(self, budget_tokens: int) -> int:
+        """The header's share of a prompt budget; 0 when there is nothing it could quote."""
+        if self._source.index is None or not self._source.has_sources:
+            return 0  # nothing to quote: the file keeps its whole budget
         return header_budget(budget_tokens, self._settings())
 
     async def header(
@@ -143,7 +155,7 @@ class CrossFileContext:
         count_tokens: CountTokens,
     ) -> Header | None:
         """The header for a completion at `offset`, or None (disabled, no index, nothing found)."""
-        index = self._index()
+        index = self._source.index
         if index is None or budget_tokens <= 0 or not self._settings().enable:
             return None
         snippets = self._select(index, uri, text, offset, visible, budget_tokens, language_id)
@@ -161,7 +173,7 @@ class CrossFileContext:
     ) -> tuple[Snippet, ...]:
         """Definitions the code in `span` of the document uses, for a chat about that code;
         `room_tokens` is what the chat's prompt may take (the cross-file share is of that)."""
-        index = self._index()
+        index = self._source.index
         budget = self.budget(room_tokens)
         if index is None or budget <= 0:
             return ()

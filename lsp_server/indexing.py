@@ -68,6 +68,7 @@ class IndexFeed:
         self._on_touch = on_touch
         self._limits: IndexSettings | None = None
         self._roots: tuple[Path, ...] = ()
+        self._open: set[str] = set()  # open buffers' URIs
         self._progress = LoadProgress(server, PROGRESS_TITLE)
         self._showing = False
         self._percent = -1
@@ -96,6 +97,11 @@ class IndexFeed:
         for uri, text, language_id in documents:
             self.index.open_document(uri, text, language_id)
 
+    @property
+    def has_sources(self) -> bool:
+        """Whether a header could quote anything: a workspace folder, or two open buffers."""
+        return bool(self._roots) or len(self._open) > 1
+
     def set_roots(self, roots: Iterable[Path]) -> None:
         self._roots = tuple(dict.fromkeys(roots))
         if self.index is not None:
@@ -120,6 +126,7 @@ class IndexFeed:
 
     # ---- documents and files ------------------------------------------------------------
     def opened(self, uri: str, text: str, language_id: str) -> None:
+        self._open.add(uri)
         self._call("open_document", uri, text, language_id)
         self._touch(uri)
 
@@ -128,6 +135,7 @@ class IndexFeed:
         self._touch(uri)
 
     def closed(self, uri: str) -> None:
+        self._open.discard(uri)
         self._call("close_document", uri)
         self._touch(uri)
 

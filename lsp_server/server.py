@@ -48,8 +48,8 @@ class TandemServer(BoundedLanguageServer):
         self.link = HostLink(
             self.settings.host, on_message=self.tell, on_state=self.load_progress.update
         )
-        self.crossfile = CrossFileContext(lambda: self.feed.index, self.cross_file_settings)
-        self.feed = IndexFeed(self, self.cross_file_settings, self.crossfile.touched)
+        self.feed = IndexFeed(self, self.cross_file_settings, lambda p: self.crossfile.touched(p))
+        self.crossfile = CrossFileContext(self.feed, self.cross_file_settings)
         self.completer = Completer(
             self.link, self.stats, lambda: self.settings.completion, self.crossfile
         )

@@ -6,13 +6,14 @@ counted with the real Code Llama tokenizer, as the host counts them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lsp_server.config import CrossFileSettings
+from lsp_server.config import CrossFileSettings, parse_settings
 from lsp_server.context import PromptContext
 from lsp_server.crossfile import CrossFileContext, header_budget, visible_span
 from lsp_server.workspace import Snippet
@@ -51,10 +52,16 @@ def counter(code_llama: SentencePieceTokenizer) -> Any:
     return count_tokens
 
 
+class Source:
+    def __init__(self, index: ScriptedIndex | None, has_sources: bool = True) -> None:
+        self.index = index
+        self.has_sources = has_sources
+
+
 def make(settings: CrossFileSettings | None = None) -> tuple[CrossFileContext, ScriptedIndex]:
     index = ScriptedIndex()
     cfg = settings or CrossFileSettings()
-    return CrossFileContext(lambda: index, lambda: cfg), index  # type: ignore[arg-type,return-value]
+    return CrossFileContext(Source(index), lambda: cfg), index  # type: ignore[arg-type]
 
 
 async def header(ctx: CrossFileContext, counter: Any, budget: int = 400, **kw: Any) -> Any:
@@ -184,8 +191,15 @@ async def test_disabled_or_failing_index_gives_no_header(counter: Any) -> None:
     ctx, index = make()
     index.fail = True
     assert await header(ctx, counter) is None
-    none = CrossFileContext(lambda: None, CrossFileSettings)
-    assert await header(none, counter) is None
+    none = CrossFileContext(Source(None), CrossFileSettings)
+    assert await header(none, counter) is None and none.budget(16000) == 0
+
+
+def test_no_share_without_anything_to_quote() -> None:
+    """No workspace folder and no other open buffer: the file keeps its whole budget."""
+    assert make()[0].budget(16000) == 4000
+    alone = CrossFileContext(Source(ScriptedIndex(), has_sources=False), CrossFileSettings)  # type: ignore[arg-type]
+    assert alone.budget(16000) == 0
 
 
 def test_chat_gets_the_selection_s_definitions() -> None:
@@ -197,3 +211,35 @@ def test_chat_gets_the_selection_s_definitions() -> None:
     assert call["budget_chars"] == header_budget(8000, CrossFileSettings()) * 3
     off, index = make(CrossFileSettings(enable=False))
     assert off.for_chat("file:///w/main.py", TEXT, (0, 5), "python", 8000) == ()
+
+
+def test_settings_are_typed_and_checked() -> None:
+    raw = {
+        "context": {
+            "crossFile": {
+                "enable": False,
+                "share": 0.4,
+                "minTokens": 64,
+                "maxFiles": 500,
+                "maxFileBytes": 4096,
+                "exclude": ["vendor/**", "*.gen.go"],
+            }
+        }
+    }
+    settings, problems = parse_settings({"tandem": raw})
+    assert problems == []
+    assert settings.context.cross_file == CrossFileSettings(
+        False, 0.4, 64, 500, 4096, ["vendor/**", "*.gen.go"]
+    )
+    bad = {"share": 0.9, "minTokens": -1, "maxFiles": "many", "exclude": [3], "enable": True}
+    kept, problems = parse_settings({"context": {"crossFile": bad}}, settings)
+    # Every bad value keeps the last one; the good one is taken (in a copy: the base stays).
+    assert kept.context.cross_file == dataclasses.replace(settings.context.cross_file, enable=True)
+    assert settings.context.cross_file.enable is False
+    assert problems == [
+        "tandem.context.crossFile.share: expected a value between 0 and 0.75; using the default (0.4)",
+        "tandem.context.crossFile.minTokens: expected a value between 0 and 32768; using the default (64)",
+        "tandem.context.crossFile.maxFiles: expected a number; using the default (500)",
+        "tandem.context.crossFile.exclude: expected a list of strings; using the default (['vendor/**', '*.gen.go'])",
+    ]
+    assert parse_settings({})[0].context.cross_file == CrossFileSettings()
