@@ -158,6 +158,7 @@ class CrossFileContext:
         index = self._source.index
         if index is None or budget_tokens <= 0 or not self._settings().enable:
             return None
+        epoch = self._epoch  # a file touched while the header is counted makes it stale
         snippets = self._select(index, uri, text, offset, visible, budget_tokens, language_id)
         last = self._last.get(uri)
         if last is not None and self._still_good(last, snippets, budget_tokens, language_id):
@@ -165,7 +166,7 @@ class CrossFileContext:
             return _reused(last.header) if last.header.snippets else None
         self.selected += 1
         header = await _fit(snippets, language_id, budget_tokens, count_tokens)
-        self._last[uri] = _Last(header, self._epoch)
+        self._last[uri] = _Last(header, epoch)
         return header if header.snippets else None
 
     def for_chat(

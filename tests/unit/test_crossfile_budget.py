@@ -243,3 +243,15 @@ def test_settings_are_typed_and_checked() -> None:
         "tandem.context.crossFile.exclude: expected a list of strings; using the default (['vendor/**', '*.gen.go'])",
     ]
     assert parse_settings({})[0].context.cross_file == CrossFileSettings()
+
+
+async def test_a_file_touched_while_the_header_is_counted_is_seen(counter: Any) -> None:
+    ctx, index = make()
+    index.answer = [UTIL]
+
+    async def count_and_touch(texts: Sequence[str]) -> list[int]:
+        ctx.touched(Path("/w/pkg/util.py"))  # saved while the count was on its way
+        return list(await counter(texts))
+
+    await header(ctx, count_and_touch)
+    assert not (await header(ctx, counter)).reused
