@@ -34,7 +34,13 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.crossfile import costs, runner
-from tests.bench.crossfile.report import miss_reasons, recall_table, targets, worst_misses
+from tests.bench.crossfile.report import (
+    miss_reasons,
+    packages_table,
+    recall_table,
+    targets,
+    worst_misses,
+)
 from tests.bench.shaping import corpus
 
 
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             languages = args.languages.split(",")
             names = [n for n in args.packages.split(",") if n]
             results = asyncio.run(runner.run(Path(tmp), languages, names, args.holes, args.seed))
+            print("\n### Packages")
+            print(packages_table(results))
             for condition in runner.CONDITIONS:
                 print(f"\n### Definition recall, room: {runner.ROOM_TITLES[condition]}")
                 print(recall_table(results, condition, languages))

@@ -97,32 +97,34 @@ def _file_distance(a: str, b: str) -> int:
 
 class BM25:
     """rank_bm25's BM25Okapi over tokenized documents (k1 1.5, b 0.75; a negative idf is
-    floored at 0.25 x the mean idf)."""
+    floored at 0.25 x the mean idf; every query token counts, repeats included)."""
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.freqs = [Counter(d) for d in docs]
-        self.lengths = [len(d) for d in docs]
         n = len(docs)
-        self.avgdl = sum(self.lengths) / n if n else 0.0
-        df: Counter[str] = Counter()
-        for f in self.freqs:
-            df.update(f.keys())
-        idf = {w: math.log(n - c + 0.5) - math.log(c + 0.5) for w, c in df.items()}
+        lengths = [len(d) for d in docs]
+        avgdl = sum(lengths) / n if n else 0.0
+        self.size = n
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for i, doc in enumerate(docs):
+            for word, tf in Counter(doc).items():
+                postings.setdefault(word, []).append((i, tf))
+        idf = {w: math.log(n - len(p) + 0.5) - math.log(len(p) + 0.5) for w, p in postings.items()}
         floor = 0.25 * (sum(idf.values()) / len(idf)) if idf else 0.0
-        self.idf = {w: (v if v >= 0 else floor) for w, v in idf.items()}
+        norms = [k1 * (1 - b + b * length / avgdl) for length in lengths]
+        # Each word's contribution to each document holding it, computed once.
+        self.weights = {
+            w: [
+                (i, (idf[w] if idf[w] >= 0 else floor) * tf * (k1 + 1) / (tf + norms[i]))
+                for i, tf in p
+            ]
+            for w, p in postings.items()
+        }
 
     def scores(self, query: Sequence[str]) -> list[float]:
-        out = []
-        k1, b = self.k1, self.b
-        for f, length in zip(self.freqs, self.lengths, strict=True):
-            s = 0.0
-            norm = k1 * (1 - b + b * length / self.avgdl)
-            for q in query:
-                tf = f.get(q, 0)
-                if tf:
-                    s += self.idf[q] * tf * (k1 + 1) / (tf + norm)
-            out.append(s)
+        out = [0.0] * self.size
+        for word, times in Counter(query).items():
+            for i, weight in self.weights.get(word, ()):
+                out[i] += times * weight
         return out
 
 
@@ -165,25 +167,26 @@ def chunks_for(files: dict[str, list[str]], current: str) -> Chunks:
     return out
 
 
-def bm25(prefix: str, chunks: Chunks, *, next_chunk: bool = True) -> list[Item]:
+def bm25(prefix: str, chunks: Chunks) -> tuple[list[Item], list[Item]]:
+    """(CrossCodeEval's pick: the chunk after each hit, the hits themselves), best first."""
     lines = [line for line in prefix.split("\n") if line.strip()]
     query = WORD.findall("\n".join(lines[-QUERY_LINES:]))
     scores = chunks.index.scores(query)
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     index = {cid: i for i, cid in enumerate(chunks.ids)}
-    out: list[Item] = []
-    seen: set[str] = set()
-    for i in order:
-        path, number = chunks.ids[i]
-        j = index.get((path, number + 1), i) if next_chunk else i
-        text = chunks.texts[j]
-        if text in seen:
-            continue
-        seen.add(text)
-        out.append((path, text))
-        if len(out) == TOP_CHUNKS:
-            break
-    return out
+    picks: tuple[list[Item], list[Item]] = ([], [])
+    for out, next_chunk in zip(picks, (True, False), strict=True):
+        seen: set[str] = set()
+        for i in order:
+            path, number = chunks.ids[i]
+            text = chunks.texts[index.get((path, number + 1), i) if next_chunk else i]
+            if text in seen:
+                continue
+            seen.add(text)
+            out.append((path, text))
+            if len(out) == TOP_CHUNKS:
+                break
+    return picks
 
 
 # ---- neighbouring tabs (Copilot) -----------------------------------------------------------

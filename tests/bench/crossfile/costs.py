@@ -94,6 +94,8 @@ async def index_run(
                 if cross.get("ready"):
                     break
                 run.while_indexing_ms.append(await editor.complete(uri, text, offset))
+                if len(run.while_indexing_ms) % 100 == 0:
+                    await taken(control, drop=True)
         else:
             await editor.complete(uri, text, offset)
         run.ready, run.seconds, run.stats = await editor.wait_index(INDEX_WAIT_S)
@@ -107,7 +109,7 @@ async def index_run(
             )
             editor.configure(_settings(enable=False))
             run.off_ms = [await editor.complete(uri, text, offset) for _ in range(count)]
-        await taken(control)
+        await taken(control, drop=True)
         return run
     finally:
         await editor.stop()

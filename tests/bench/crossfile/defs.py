@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from .syntax import field, fields, split_words, text_of, walk
+from .syntax import field, fields, nodes, split_words, text_of, walk
 
 TOP_KINDS = frozenset({"function", "type", "const", "var", "macro"})
 KEYWORDS = {
@@ -129,9 +129,25 @@ def _py_targets(left: Node | None) -> list[Node]:
     return []
 
 
-def _python_binders(root: Node) -> set[str]:
+PYTHON_BINDERS_KINDS = (
+    "parameters",
+    "lambda_parameters",
+    "assignment",
+    "augmented_assignment",
+    "for_statement",
+    "for_in_clause",
+    "named_expression",
+    "as_pattern",
+    "global_statement",
+    "nonlocal_statement",
+    "function_definition",
+    "class_definition",
+)
+
+
+def _python_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, PYTHON_BINDERS_KINDS):
         t = n.type
         if t in ("parameters", "lambda_parameters"):
             for p in n.named_children:
@@ -241,9 +257,24 @@ def _js(root: Node, add: Add) -> None:
         handle(child)
 
 
-def _js_binders(root: Node) -> set[str]:
+JS_BINDERS_KINDS = (
+    "variable_declarator",
+    "formal_parameters",
+    "arrow_function",
+    "catch_clause",
+    "for_in_statement",
+    "function_declaration",
+    "function_expression",
+    "class_declaration",
+    "class",
+    "type_parameter",
+    "assignment_expression",
+)
+
+
+def _js_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, JS_BINDERS_KINDS):
         t = n.type
         if t == "variable_declarator":
             if not is_require(field(n, "value")):
@@ -315,9 +346,21 @@ def _go(root: Node, add: Add) -> None:
                             add(name, "const" if t == "const_declaration" else "var")
 
 
-def _go_binders(root: Node) -> set[str]:
+GO_BINDERS_KINDS = (
+    "short_var_declaration",
+    "range_clause",
+    "var_spec",
+    "const_spec",
+    "parameter_declaration",
+    "variadic_parameter_declaration",
+    "type_parameter_declaration",
+    "labeled_statement",
+)
+
+
+def _go_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, GO_BINDERS_KINDS):
         t = n.type
         if t in ("short_var_declaration", "range_clause"):
             out.update(_names_in_pattern(field(n, "left")))
@@ -382,9 +425,23 @@ def _rust(root: Node, add: Add) -> None:
     items(root, "")
 
 
-def _rust_binders(root: Node) -> set[str]:
+RUST_BINDERS_KINDS = (
+    "let_declaration",
+    "parameter",
+    "for_expression",
+    "let_condition",
+    "closure_parameters",
+    "match_pattern",
+    "type_parameter",
+    "lifetime",
+    "const_parameter",
+    "type_parameters",
+)
+
+
+def _rust_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, RUST_BINDERS_KINDS):
         t = n.type
         if t in ("let_declaration", "parameter", "for_expression", "let_condition"):
             out.update(_rust_pattern(field(n, "pattern")))
@@ -495,9 +552,15 @@ def _c(root: Node, add: Add) -> None:
         handle(child)
 
 
-def _c_binders(root: Node) -> set[str]:
+C_BINDERS_KINDS = (
+    "declaration",
+    "parameter_declaration",
+)
+
+
+def _c_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, C_BINDERS_KINDS):
         if n.type in ("declaration", "parameter_declaration"):
             for d in fields(n, "declarator"):
                 name, _ = c_declared_name(d)
@@ -581,9 +644,19 @@ def _lua(root: Node, add: Add) -> None:
                     break
 
 
-def _lua_binders(root: Node) -> set[str]:
+LUA_BINDERS_KINDS = (
+    "variable_declaration",
+    "function_declaration",
+    "parameters",
+    "for_generic_clause",
+    "for_numeric_clause",
+    "assignment_statement",
+)
+
+
+def _lua_binders(language: str, root: Node) -> set[str]:
     out: set[str] = set()
-    for n in walk(root):
+    for n in nodes(root, language, LUA_BINDERS_KINDS):
         t = n.type
         if t == "variable_declaration":
             for c in walk(n):
@@ -656,7 +729,7 @@ _FINDERS: dict[str, Callable[[Node, Add], None]] = {
     "c": _c,
     "lua": _lua,
 }
-_BINDERS: dict[str, Callable[[Node], set[str]]] = {
+_BINDERS: dict[str, Callable[[str, Node], set[str]]] = {
     "python": _python_binders,
     "javascript": _js_binders,
     "typescript": _js_binders,
@@ -668,4 +741,4 @@ _BINDERS: dict[str, Callable[[Node], set[str]]] = {
 
 
 def binders(language: str, root: Node) -> set[str]:
-    return _BINDERS[language](root) - {""}
+    return _BINDERS[language](language, root) - {""}

@@ -86,7 +86,7 @@ class Editor:
         self.progress_ended = asyncio.Event()
         self.version = 0
         self.pid = 0
-        self.initialize_sent = 0.0  # perf_counter when `initialize` went out: indexing starts then
+        self.initialize_sent = 0.0  # perf_counter when `initialize` was answered
 
         @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
         def on_create(params: Any) -> None:
@@ -114,7 +114,6 @@ class Editor:
             if self.root
             else None
         )
-        self.initialize_sent = time.perf_counter()
         await self.client.initialize_async(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(
@@ -132,6 +131,9 @@ class Editor:
                 initialization_options=self._options(self.settings),
             )
         )
+        # Indexing starts at `initialize`; counting from its answer leaves out the
+        # interpreter's start-up (seconds on a busy machine), which is not indexing.
+        self.initialize_sent = time.perf_counter()
         self.client.initialized(types.InitializedParams())
 
     def _options(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +219,7 @@ class Editor:
             await self.client.stop()
 
 
-async def taken(control: HostClient) -> list[dict[str, Any]]:
-    """The `complete` params the host received since the last call."""
-    result = await control.request(TAKE, {})
+async def taken(control: HostClient, *, drop: bool = False) -> list[dict[str, Any]]:
+    """The `complete` params the host received since the last call (`drop`: forget them unread)."""
+    result = await control.request(TAKE, {"drop": drop})
     return list(result.get("requests", []))

@@ -13,7 +13,7 @@ from tree_sitter import Node
 
 from .defs import is_require, lua_require
 from .syntax import field as child
-from .syntax import fields, string_value, text_of, walk
+from .syntax import fields, nodes, string_value, text_of, walk
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,15 @@ class Imports:
 
 def read_imports(language: str, root: Node) -> Imports:
     out = Imports()
-    _READERS[language](root, out)
+    _READERS[language](language, root, out)
     return out
 
 
-def _python(root: Node, out: Imports) -> None:
-    for n in walk(root):
+IMPORT_PYTHON_KINDS = ("import_statement", "import_from_statement")
+
+
+def _python(language: str, root: Node, out: Imports) -> None:
+    for n in nodes(root, language, IMPORT_PYTHON_KINDS):
         if n.type == "import_statement":
             for name in fields(n, "name"):
                 if name.type == "aliased_import":
@@ -78,8 +81,17 @@ def _js_source(n: Node) -> str:
     return string_value(source) if source is not None else ""
 
 
-def _js(root: Node, out: Imports) -> None:
-    for n in walk(root):
+IMPORT_JS_KINDS = (
+    "import_statement",
+    "export_statement",
+    "variable_declarator",
+    "call_expression",
+    "assignment_expression",
+)
+
+
+def _js(language: str, root: Node, out: Imports) -> None:
+    for n in nodes(root, language, IMPORT_JS_KINDS):
         t = n.type
         if t == "import_statement":
             spec = _js_source(n)
@@ -168,8 +180,11 @@ def _js(root: Node, out: Imports) -> None:
                     out.default = text_of(child(right, "name"))
 
 
-def _go(root: Node, out: Imports) -> None:
-    for n in walk(root):
+IMPORT_GO_KINDS = ("import_spec",)
+
+
+def _go(language: str, root: Node, out: Imports) -> None:
+    for n in nodes(root, language, IMPORT_GO_KINDS):
         if n.type == "import_spec":
             path = string_value(child(n, "path"))
             name = child(n, "name")
@@ -189,7 +204,10 @@ def _rust_segments(node: Node | None) -> list[str]:
     return [text_of(node)]
 
 
-def _rust(root: Node, out: Imports) -> None:
+IMPORT_RUST_KINDS = ("use_declaration", "mod_item")
+
+
+def _rust(language: str, root: Node, out: Imports) -> None:
     def tree(node: Node | None, prefix: list[str]) -> None:
         if node is None:
             return
@@ -223,7 +241,7 @@ def _rust(root: Node, out: Imports) -> None:
             out.stars.append(module)
             out.use(module)
 
-    for n in walk(root):
+    for n in nodes(root, language, IMPORT_RUST_KINDS):
         if n.type == "use_declaration":
             tree(child(n, "argument"), [])
         elif n.type == "mod_item" and child(n, "body") is None:
@@ -231,16 +249,22 @@ def _rust(root: Node, out: Imports) -> None:
             out.bind(Binding(name, f"self::{name}", None))
 
 
-def _c(root: Node, out: Imports) -> None:
-    for n in walk(root):
+IMPORT_C_KINDS = ("preproc_include",)
+
+
+def _c(language: str, root: Node, out: Imports) -> None:
+    for n in nodes(root, language, IMPORT_C_KINDS):
         if n.type == "preproc_include":
             path = child(n, "path")
             if path is not None and path.type == "string_literal":
                 out.use(string_value(path))
 
 
-def _lua(root: Node, out: Imports) -> None:
-    for n in walk(root):
+IMPORT_LUA_KINDS = ("variable_declaration", "assignment_statement", "function_call")
+
+
+def _lua(language: str, root: Node, out: Imports) -> None:
+    for n in nodes(root, language, IMPORT_LUA_KINDS):
         if n.type == "variable_declaration" or n.type == "assignment_statement":
             statement = n
             if n.type == "variable_declaration":

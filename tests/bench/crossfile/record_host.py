@@ -8,6 +8,7 @@ Llama's real tokenizer when ../shared/tokenizers is beside the repo (so the lang
 server budgets as it would against a real host), else with the replay host's word rule.
 
     bench.take {}  -> {"requests": [params, ...]}  (the recorded `complete` params, then forgotten)
+    bench.take {"drop": true}  -> {"requests": [], "dropped": n}  (forgotten unread)
 
     python -m tests.bench.crossfile.record_host unix:/tmp/record.sock
 """
@@ -53,6 +54,8 @@ class RecordHost(ReplayHost):
             return {"counts": [self.count(str(t)) for t in p.get("texts", [])]}
         if call.method == TAKE:
             taken, self.requests = self.requests, []
+            if p.get("drop"):
+                return {"requests": [], "dropped": len(taken)}
             return {"requests": taken}
         if call.method == "complete":
             self.requests.append(dict(p))

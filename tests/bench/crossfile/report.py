@@ -59,6 +59,39 @@ def recall_table(results: Results, condition: str, languages: Sequence[str]) -> 
     return table(headers, rows)
 
 
+def packages_table(results: Results) -> str:
+    rows = [
+        [
+            p.key,
+            p.language,
+            p.files,
+            p.holes,
+            sum(
+                len(c.hole.needs)
+                for c in results.cases
+                if c.hole.package == p.key and c.condition == "4096"
+            ),
+            f"{p.index_s:.2f}",
+            p.index_ready,
+            f"{p.truth_s:.1f}",
+            f"{p.seconds:.1f}",
+        ]
+        for p in results.packages
+    ]
+    headers = [
+        "package",
+        "language",
+        "files",
+        "holes",
+        "needed",
+        "index s",
+        "ready",
+        "truth s",
+        "total s",
+    ]
+    return table(headers, rows)
+
+
 def _reason(case: Case, index: int, closure: set[str]) -> str:
     need = case.hole.needs[index]
     d = need.definition

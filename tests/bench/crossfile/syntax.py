@@ -91,6 +91,11 @@ def matches(language: str, node: Node, kinds: Iterable[str]) -> list[Node]:
     return list(QueryCursor(query).captures(node).get("n", []))
 
 
+def nodes(root: Node, language: str, kinds: Iterable[str]) -> list[Node]:
+    """`matches`, in source order."""
+    return sorted(matches(language, root, kinds), key=lambda n: (n.start_byte, -n.end_byte))
+
+
 @functools.cache
 def _query(language: str, kinds: tuple[str, ...]) -> Query | None:
     lang = Language(_language_ptr(language))

@@ -187,11 +187,12 @@ def test_packing_and_the_peers_rules() -> None:
         "lib/b.py": bl.file_chunks("\n".join(f"def special_{i}(): pass" for i in range(20))),
     }
     chunks = bl.chunks_for(files, "lib/c.py")
-    hit = bl.bm25("x = special_3()\ny = special_4()\n", chunks, next_chunk=False)[0]
-    assert hit == ("lib/b.py", "\n".join(f"def special_{i}(): pass" for i in range(10)))
+    after, hits = bl.bm25("x = special_3()\ny = special_4()\n", chunks)
+    assert hits[0] == ("lib/b.py", "\n".join(f"def special_{i}(): pass" for i in range(10)))
     # CrossCodeEval's default: the chunk after the hit (the code that followed similar code).
-    after = bl.bm25("x = special_3()\ny = special_4()\n", chunks)[0]
-    assert after == ("lib/b.py", "\n".join(f"def special_{i}(): pass" for i in range(10, 20)))
+    assert after[0] == ("lib/b.py", "\n".join(f"def special_{i}(): pass" for i in range(10, 20)))
+    scores = bl.BM25([["a", "b"], ["b", "c", "c"], ["d"]]).scores(["c", "c", "b"])
+    assert scores[1] > scores[0] > scores[2] == 0.0
     tab = "\n".join(["unrelated words"] * 600 + ["parse_header(buffer, offset)"] + ["filler"] * 600)
     query = "value = parse_header(buffer, offset)\n"
     found = bl.neighbour_tabs(query, [("t.py", tab)], max_chars=100_000)
