@@ -14,9 +14,10 @@
   wider setting for C++ (4 windows per tab, 16 in all, tabs up to 100,000 characters: `tabs-wide`).
 - **Oracle**: the needed definitions' signature lines themselves.
 
-Every method's items are `{path, text}` like Tandem's and are packed into the same budget,
-`cost(item) = len(path) + len(text) + 8` characters (what the language server's `select`
-budget counts); an item that no longer fits is cut to the whole lines that do.
+Every method's items are `{path, text}` like Tandem's and are packed into the same room: in
+characters, `cost(item) = len(path) + len(text) + 8` (what the language server's `select`
+budget counts), or in tokens of the item as the host renders it; an item that no longer fits
+is cut to the whole lines that do.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import math
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .syntax import split_words
@@ -64,25 +65,26 @@ def cost(item: Item) -> int:
     return len(item[0]) + len(item[1]) + 8
 
 
-def pack(items: Iterable[Item], budget: int) -> list[Item]:
+def pack(items: Iterable[Item], budget: int, measure: Callable[[Item], int] = cost) -> list[Item]:
     """Items in order while they fit; the first that does not is cut to the lines that do."""
     out: list[Item] = []
     room = budget
     for path, text in items:
-        c = cost((path, text))
-        if c <= room:
+        size = measure((path, text))
+        if size <= room:
             out.append((path, text))
-            room -= c
+            room -= size
             continue
-        keep: list[str] = []
-        size = len(path) + 8
-        for line in text.split("\n"):
-            if size + len(line) + (1 if keep else 0) > room:
-                break
-            size += len(line) + (1 if keep else 0)
-            keep.append(line)
-        if keep:
-            out.append((path, "\n".join(keep)))
+        lines = text.split("\n")
+        fits, misses = 0, len(lines)  # the most whole lines that fit: binary search
+        while misses - fits > 1:
+            mid = (fits + misses) // 2
+            if measure((path, "\n".join(lines[:mid]))) <= room:
+                fits = mid
+            else:
+                misses = mid
+        if fits:
+            out.append((path, "\n".join(lines[:fits])))
         break
     return out
 

@@ -36,8 +36,8 @@ def recall_table(results: Results, condition: str, languages: Sequence[str]) -> 
         "holes",
         "needed",
         *(TITLES[m] for m in METHODS),
-        "room chars p50",
-        "Tandem chars p50",
+        "room p50",
+        "Tandem used p50",
         "Tandem > room",
     ]
     rows = []
@@ -52,8 +52,8 @@ def recall_table(results: Results, condition: str, languages: Sequence[str]) -> 
                 sum(len(c.hole.needs) for c in mine),
                 *(f"{rate(mine, m):.1f}%" for m in METHODS),
                 int(median([c.room for c in mine])),
-                int(median([c.tandem_chars for c in mine])),
-                sum(c.tandem_chars > c.room for c in mine),
+                int(median([c.tandem_used for c in mine])),
+                sum(c.tandem_used > c.room for c in mine),
             ]
         )
     return table(headers, rows)
@@ -102,7 +102,7 @@ def _reason(case: Case, index: int, closure: set[str]) -> str:
         return "empty header"
     if d.path in sent_paths:
         return "its file sent, not that line"
-    if case.tandem_chars >= 0.9 * case.room:
+    if case.tandem_used >= 0.9 * case.room:
         return "room full"
     if not need.visible:
         return "name only in the hidden code"

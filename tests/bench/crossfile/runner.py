@@ -6,11 +6,14 @@ Per package: its workspace is copied out (workspace.py), its holes drawn (holes.
 settings are sent, the file is opened without the hole's code, an inline completion is asked
 at the hole, and the recorded `complete` params are taken from the host.
 
-The two rooms, for Tandem: **+25%** gives the header `context.crossFile.share` 0.2 of a
-prompt budget (`completion.contextTokens`) of 1.25x the document's tokens (no floor), i.e. a
-quarter of what the file itself may take; the baselines get 25% of the characters of the
-prefix and suffix the server sent. **4,096** gives the header a floor of 1,365 tokens and no
-share, so `select` is allowed 4,095 characters; the baselines get 4,096.
+The two rooms. **+25%**, in tokens (Code Llama's tokenizer, the host's): Tandem's header gets
+`context.crossFile.share` 0.2 of a prompt budget (`completion.contextTokens`) of 1.25x the
+document's tokens, no floor, i.e. a quarter of what the file itself may take; every other
+method gets 25% of the tokens of the prefix and suffix the server sent, each item counted as
+the host renders it (`model_host.header.render_header`: a `Path:` line, every line commented).
+**4,096**, in characters: the header gets a floor of 1,365 tokens and no share, so `select`
+may take 4,095 characters (its own measure, `len(path) + len(text) + 8` per snippet); every
+other method gets 4,096 by that measure.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model_host.header import render_header
 from tests.bench.shaping import corpus
 
 from . import baselines as bl
@@ -33,7 +38,10 @@ from .record_host import token_counter
 from .workspace import materialize, package_source
 
 CONDITIONS = ("25%", "4096")
-ROOM_TITLES = {"25%": "+25% of the file's own prompt", "4096": "4,096 characters"}
+ROOM_TITLES = {
+    "25%": "+25% of the file's own prompt (in tokens)",
+    "4096": "4,096 characters",
+}
 FIXED_ROOM = 4096
 HEADER_FLOOR_4096 = 1365  # tokens; `select` gets 3 characters per token: 4,095
 INDEX_WAIT_S = 120.0
@@ -46,8 +54,8 @@ class Case:
 
     hole: Hole
     condition: str
-    room: int  # characters the baselines may fill
-    tandem_chars: int  # characters Tandem's items take (same measure)
+    room: int  # what every other method may fill: tokens (+25%) or characters (4,096)
+    tandem_used: int  # what Tandem's items take, in the same measure
     requested: bool  # the host received a `complete` for it
     items: list[bl.Item]  # what Tandem sent
     found: dict[str, list[bool]] = field(default_factory=dict)  # method -> per need
@@ -172,22 +180,39 @@ async def _holes(
                 await editor.complete(uri, document, hole.start)
                 requests = await taken(control)
                 editor.close(uri)
-                results.cases.append(_case(hole, condition, requests, ranked))
+                results.cases.append(_case(hole, condition, requests, ranked, count))
         for uri in opened:
             editor.close(uri)
 
 
 def _case(
-    hole: Hole, condition: str, requests: list[dict[str, Any]], ranked: dict[str, list[bl.Item]]
+    hole: Hole,
+    condition: str,
+    requests: list[dict[str, Any]],
+    ranked: dict[str, list[bl.Item]],
+    count: Callable[[str], int],
 ) -> Case:
     sent = requests[-1] if requests else {}
     items = [(str(c.get("path", "")), str(c.get("text", ""))) for c in sent.get("context") or []]
-    file_chars = len(str(sent.get("prefix") or "")) + len(str(sent.get("suffix") or ""))
-    room = FIXED_ROOM if condition == "4096" else int(0.25 * file_chars)
-    case = Case(hole, condition, room, sum(bl.cost(i) for i in items), bool(requests), items)
+    measure: Callable[[bl.Item], int] = bl.cost
+    room = FIXED_ROOM
+    if condition == "25%":
+
+        def measure(item: bl.Item) -> int:
+            return count(render_header([item], hole.language))
+
+        room = int(
+            0.25 * (count(str(sent.get("prefix") or "")) + count(str(sent.get("suffix") or "")))
+        )
+    used = (
+        count(render_header(items, hole.language))
+        if condition == "25%"
+        else sum(map(bl.cost, items))
+    )
+    case = Case(hole, condition, room, used, bool(requests), items)
     needs = hole.needs
     case.found["tandem"] = delivered(needs, items)
-    case.found["tandem-in-room"] = delivered(needs, bl.pack(items, room))
+    case.found["tandem-in-room"] = delivered(needs, bl.pack(items, room, measure))
     for method, found in ranked.items():
-        case.found[method] = delivered(needs, bl.pack(found, room))
+        case.found[method] = delivered(needs, bl.pack(found, room, measure))
     return case
