@@ -35,6 +35,7 @@ if __package__ in (None, ""):
 
 from tests.bench.crossfile import costs, runner
 from tests.bench.crossfile.report import (
+    by_use,
     miss_reasons,
     packages_table,
     recall_table,
@@ -71,8 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             for condition in runner.CONDITIONS:
                 print(f"\n### Definition recall, room: {runner.ROOM_TITLES[condition]}")
                 print(recall_table(results, condition, languages))
-            print("\n### Why Tandem missed (4,096 characters)")
-            print(miss_reasons(results, "4096", languages))
+            for condition in runner.CONDITIONS:
+                title = runner.ROOM_TITLES[condition]
+                print(f"\n### Tandem's recall by how the name shows, room: {title}")
+                print(by_use(results, condition, languages))
+                print(f"\n### Why Tandem missed, room: {title}")
+                print(miss_reasons(results, condition, languages))
             print(f"\n### The {args.worst} worst-missed holes (4,096 characters)")
             print(worst_misses(results, "4096", args.worst))
             problems += targets(results, languages)

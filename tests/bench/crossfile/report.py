@@ -137,6 +137,30 @@ def miss_reasons(results: Results, condition: str, languages: Sequence[str]) -> 
     return table(["language", "missed", *kinds, "use of the missed name"], rows)
 
 
+def by_use(results: Results, condition: str, languages: Sequence[str]) -> str:
+    """Tandem's recall by how the needed name shows: in the visible text or only in the hidden
+    code, and bare / qualified / member / macro."""
+    groups: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for case in results.cases:
+        if case.condition != condition:
+            continue
+        for need, hit in zip(case.hole.needs, case.found["tandem"], strict=True):
+            for language in (case.hole.language, "all"):
+                groups[language]["visible" if need.visible else "only in the hole"].append(hit)
+                groups[language][need.role].append(hit)
+    kinds = ["visible", "only in the hole", "bare", "qual", "member", "macro"]
+    rows = []
+    for language in [*languages, "all"]:
+        if language not in groups:
+            continue
+        cells = []
+        for kind in kinds:
+            hits = groups[language].get(kind, [])
+            cells.append(f"{100.0 * sum(hits) / len(hits):.0f}% of {len(hits)}" if hits else "-")
+        rows.append([language, *cells])
+    return table(["language", *kinds], rows)
+
+
 def worst_misses(results: Results, condition: str, count: int) -> str:
     cases = [c for c in results.cases if c.condition == condition and not all(c.found["tandem"])]
     cases.sort(
