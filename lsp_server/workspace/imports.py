@@ -261,6 +261,27 @@ def _end(text: str, match: re.Match[str], line: int) -> int:
     return line + text.count("\n", match.start(), match.end())
 
 
+_JS_DEFAULT = re.compile(
+    r"(?:module\.exports\s*=\s*([\w$]+)\s*;?\s*$)"
+    r"|(?:export\s+default\s+(?:async\s+)?(?:function\*?\s*|class\s+|abstract\s+class\s+)?"
+    r"([\w$]+))",
+    re.M,
+)
+_NOT_NAMES = frozenset({"function", "class", "async", "new", "abstract"})
+
+
+def default_export(text: str, language: str) -> str:
+    """The name a JS/TS module exports as a whole (`module.exports = x`, `export default x`)."""
+    if language not in _JS_LANGUAGES:
+        return ""
+    name = ""
+    for match in _JS_DEFAULT.finditer(text):
+        found = match.group(1) or match.group(2) or ""
+        if found and found not in _NOT_NAMES:
+            name = found  # the last assignment wins, as at run time
+    return name
+
+
 def package_of(text: str, language: str) -> str:
     """The package a Go or Java file declares ("" elsewhere)."""
     pattern = {"go": _GO_PACKAGE, "java": _JAVA_PACKAGE}.get(language)
@@ -278,6 +299,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "lua": ("require",),
 }
 _JS_TRIGGERS = ("import", "require", "export")
+_JS_LANGUAGES = frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"})
 _CACHE_FILES = 32
 
 

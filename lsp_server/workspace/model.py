@@ -96,3 +96,4 @@ class FileRecord:
     mtime_ns: int = 0
     size: int = 0
     names: tuple[str, ...] = ()  # identifiers its code uses: counted by the index, then dropped
+    default: str = ""  # the name a JS/TS module exports whole (`module.exports = x`)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ..context.languages import LanguageSpec, spec_for_path
 from .definitions import extract_definitions
-from .imports import package_of, parse_imports
+from .imports import default_export, package_of, parse_imports
 from .lexical import used_names
 from .model import Definition, FileRecord
 
@@ -39,6 +39,7 @@ def build_record(
         mtime_ns=mtime_ns,
         size=len(source),
         names=used_names(text, spec.name),
+        default=default_export(text, spec.name),
     )
 
 

@@ -174,6 +174,8 @@ class Resolver:
         defs = [(key, d) for d in self.snap.definitions_named(name, key)]
         record = self.snap.files.get(key)
         if name == "default" and not defs and record is not None:
+            if record.default and record.default != "default":
+                return self.lookup(record.default, key, depth)
             defs = [(key, d) for d in record.definitions if _default_export(d)]
         if defs or depth <= 0 or record is None:
             return tuple(defs)

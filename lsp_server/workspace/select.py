@@ -19,22 +19,16 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .candidates import (
-    Candidates,
-    Use,
-    collect,
-    exports,
-    ranked_exports,
-    related,
-    typed_word,
-    uses_in,
-)
+from .candidates import collect
+from .companions import companions
 from .imports import ImportCache
 from .model import Definition, Snippet
 from .pack import Packer, doc_rows, signature_rows, whole_rows
+from .ranking import Candidates, exports, ranked_exports, related
 from .resolve import Resolver
 from .similar import Windows, best_window
 from .snapshot import Snapshot
+from .uses import Use, typed_word, uses_in
 
 _WINDOW_QUERY_NAMES = 40
 _CACHE_SIZE = 16
@@ -145,12 +139,14 @@ def _pack(
             if rows:
                 packer.add(key, record.rel, rows, definition.name)
 
-    add_all(found.used, "signature")
     add_all(found.imported, "signature")
+    add_all(found.used, "signature")
+    add_all(companions(snap, [*found.imported, *found.used]), "signature")
     add_all(ranked_exports(snap, resolver, found), "signature")
     add_all(related(snap, found, current, language), "signature")
     add_all(found.used, "doc")
     add_all(exports(snap, found, True), "signature")
+    add_all(found.overloads, "signature")
     add_all(found.used, "whole")
     add_all(found.imported, "doc")
     add_all(exports(snap, found, False), "signature")
