@@ -113,7 +113,13 @@ def test_rust_c_and_lua(tmp_path: Path) -> None:
         tmp_path / "r",
         "rust",
         {
-            "src/lib.rs": "mod shapes;\nuse crate::shapes::Circle;\n\npub fn area() -> f64 {\n    Circle::new(1.0).r\n}\n",
+            "src/lib.rs": (
+                "mod error;\nmod shapes;\nuse crate::shapes::Circle;\nuse std::io;\n\n"
+                "pub fn area() -> f64 {\n"
+                "    Circle::new(1.0).r\n}\n\npub fn fail() {\n"
+                '    panic!("{}", io::Error::new(io::ErrorKind::Other, "x"));\n}\n'
+            ),
+            "src/error.rs": "pub struct Error;\n\nimpl Error {\n    pub fn new() -> Self { Error }\n}\n",
             "src/shapes.rs": (
                 "pub struct Circle { pub r: f64 }\n\n"
                 "impl Circle {\n    pub fn new(r: f64) -> Self { Circle { r } }\n}\n"
@@ -124,6 +130,9 @@ def test_rust_c_and_lua(tmp_path: Path) -> None:
         ("Circle", "src/shapes.rs", "pub struct Circle { pub r: f64 }"),
         ("new", "src/shapes.rs", "pub fn new(r: f64) -> Self { Circle { r } }"),
     ]
+    # Inside a macro's tokens too, `io::Error::new` is std's, not the crate's `Error::new`.
+    line = '    panic!("{}", io::Error::new(io::ErrorKind::Other, "x"));'
+    assert _needed(rust, "src/lib.rs", line) == []
     c = _package(
         tmp_path / "c",
         "c",

@@ -157,8 +157,14 @@ def _rust_token(leaf: Node, name: str) -> Use | None:
     if before is not None and before.type == ".":
         return Use(name, "member", "", called)
     if before is not None and before.type == "::":
-        qualifier = before.prev_sibling
-        return Use(name, "qual", text_of(qualifier)) if qualifier is not None else None
+        segments: list[str] = []  # `io::Error::new`: the whole path before the name
+        while before is not None and before.type == "::":
+            segment = before.prev_sibling
+            if segment is None or segment.type not in ("identifier", "self", "super", "crate"):
+                break
+            segments.insert(0, text_of(segment))
+            before = segment.prev_sibling
+        return Use(name, "qual", "::".join(segments)) if segments else None
     if after is not None and after.type == "!":
         return Use(name, "macro")
     return Use(name, "bare")
