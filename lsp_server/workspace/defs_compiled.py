@@ -107,17 +107,20 @@ _RS_KINDS = {
 
 
 def rust(b: Builder, root: Node) -> None:
-    _rs_items(b, root, None, 0, False)
+    _rs_items(b, root, None, 0, False, False)
 
 
-def _rs_items(b: Builder, block: Node, owner: str | None, depth: int, public: bool) -> None:
+def _rs_items(
+    b: Builder, block: Node, owner: str | None, depth: int, public: bool, methods: bool
+) -> None:
+    """Items of a file, module, impl or trait body (`methods`: functions there are methods)."""
     for node in block.named_children:
         kind = node.type
         if kind == "impl_item":
             body = node.child_by_field_name("body")
             target = _rs_type_name(b, node.child_by_field_name("type"))
             if body is not None and target and depth < _MAX_DEPTH:
-                _rs_items(b, body, target, depth + 1, has_child(node, "for") or public)
+                _rs_items(b, body, target, depth + 1, has_child(node, "for") or public, True)
             continue
         label = _RS_KINDS.get(kind)
         if label is None:
@@ -125,7 +128,7 @@ def _rs_items(b: Builder, block: Node, owner: str | None, depth: int, public: bo
         name = field_text(b, node, "name")
         exported = public or has_child(node, "visibility_modifier") or label == "macro"
         body = node.child_by_field_name("body")
-        if label == "function" and owner:
+        if label == "function" and methods:
             label = "method"
         head_until = node.child_by_field_name("value") or node.child_by_field_name("type")
         if label == "module" and body is None:
@@ -142,7 +145,7 @@ def _rs_items(b: Builder, block: Node, owner: str | None, depth: int, public: bo
         if body is None or depth >= _MAX_DEPTH:
             continue
         if label in ("trait", "module"):
-            _rs_items(b, body, name, depth + 1, label == "trait" and exported)
+            _rs_items(b, body, name, depth + 1, label == "trait" and exported, label == "trait")
         elif label in ("struct", "enum", "union"):
             _rs_members(b, body, name, exported)
 

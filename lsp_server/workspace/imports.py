@@ -373,7 +373,8 @@ class ImportCache:
         for text, end in ((old, len(old) - suffix), (new, len(new) - suffix)):
             # the whole lines around the edit, and one more each side
             first = text.rfind("\n", 0, max(0, text.rfind("\n", 0, prefix))) + 1
-            last = text.find("\n", text.find("\n", end) + 1)
+            after = text.find("\n", end)
+            last = -1 if after < 0 else text.find("\n", after + 1)
             region = text[first : last if last >= 0 else len(text)]
             if any(trigger in region for trigger in triggers):
                 return None

@@ -170,10 +170,11 @@ class WorkspaceIndex:
         return self._ready.wait(timeout)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until every queued change is applied and published (tests, benchmarks)."""
+        """Block until every queued change (debounced edits too) is applied and published
+        (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._has_work() or self._busy:
+            while self._has_work() or self._busy or self._doc_due:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

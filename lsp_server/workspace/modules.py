@@ -18,11 +18,16 @@ _INCLUDE_DIRS = ("include", "inc", "src", "lib")
 _EXTRA_BASES = ("src", "lib", "lua", "python")
 
 
+def known_folder(snap: Snapshot, folder: str) -> bool:
+    """Whether the index holds files in or below `folder` (up to a root)."""
+    return folder in snap.dirs_by_base.get(posixpath.basename(folder), ())
+
+
 def ancestors(snap: Snapshot, key: str) -> list[str]:
     """The folders above a file that the index knows, nearest first."""
     out: list[str] = []
     folder = posixpath.dirname(key)
-    while folder and (folder in snap.by_dir or folder in snap.roots):
+    while folder and (known_folder(snap, folder) or folder in snap.roots):
         out.append(folder)
         if folder in snap.roots:
             break
@@ -39,7 +44,7 @@ def bases(snap: Snapshot, key: str) -> list[str]:
     found = ancestors(snap, key)
     for root in snap.roots:
         for base in (root, *(posixpath.join(root, extra) for extra in _EXTRA_BASES)):
-            if base not in found and base in snap.by_dir:
+            if base not in found and known_folder(snap, base):
                 found.append(base)
     return found
 
