@@ -106,7 +106,7 @@ def _pack(
     uses: list[Use],
     neighbours: tuple[tuple[str, str, Windows], ...],
 ) -> list[Snippet]:
-    packer = Packer(request.budget)
+    packer = Packer(request.budget, request.language)
     current, language = request.key, request.language
 
     seen_in_view: dict[int, bool] = {}
