@@ -102,6 +102,9 @@ class _Collector:
         for key, _ in self.resolver.lookup(owner, binding.key):
             defs = self.snap.definitions_named(name, key)
             found.extend((key, d) for d in defs if d.container == owner)
+        if not found:  # a Rust `impl` or a Go method may sit in another file of the package
+            entries = self.snap.by_name.get(name, ())
+            found = [(key, d) for key, d in entries if d.container == owner][:2]
         return found
 
     def workspace_wide(self, name: str) -> list[NameEntry]:

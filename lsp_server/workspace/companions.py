@@ -14,7 +14,7 @@ from .snapshot import NameEntry, Snapshot
 
 _TYPES = frozenset({"class", "struct", "enum", "interface", "trait", "union", "record", "type"})
 _CONSTRUCTORS = frozenset({"new", "__init__", "constructor", "create", "default", "init"})
-MAX_TYPES = 24  # types whose members are offered
+MAX_TYPES = 64  # types whose members are offered
 MAX_MEMBERS = 16  # members per type
 SMALL_CONTRACT_LINES = 40  # an interface this short offers all its members
 

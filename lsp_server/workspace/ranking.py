@@ -24,6 +24,7 @@ RELATED_WORDS = 16  # profile words looked up workspace-wide ...
 RELATED_MAX_ENTRIES = 400  # ... unless that many definitions carry the word
 MIN_RELATED = 0.5  # workspace-wide matches need half their words near the cursor
 RELATED_MAX = 40
+MAX_MACROS = 8
 _FAMILY = {
     "cpp": "c",
     "javascriptreact": "javascript",
@@ -119,6 +120,27 @@ def related(snap: Snapshot, found: Candidates, current: str, language: str) -> l
                 scored[marker] = (value, -shared_prefix(key, current), (key, definition))
     ordered = sorted(scored.values(), key=lambda s: (-s[0], s[1], s[2][0], s[2][1].start_line))
     return [entry for _, _, entry in ordered[:RELATED_MAX]]
+
+
+def macros(snap: Snapshot, resolver: Resolver, language: str) -> list[NameEntry]:
+    """A Rust crate's most used macros: `macro_rules!` names are in scope crate-wide without
+    an import, so the code at the cursor may call any of them."""
+    if language != "rust":
+        return []
+    return resolver.cached("rust-macros", lambda: _popular_macros(snap))
+
+
+def _popular_macros(snap: Snapshot) -> list[NameEntry]:
+    popularity = snap.popularity
+    found = [
+        (key, d)
+        for key, record in snap.files.items()
+        if record.language == "rust"
+        for d in record.definitions
+        if d.kind == "macro"
+    ]
+    found.sort(key=lambda e: (-popularity.get(e[1].name, 0), e[0], e[1].start_line))
+    return found[:MAX_MACROS]
 
 
 def exports(snap: Snapshot, found: Candidates, first_pass: bool) -> Iterator[NameEntry]:

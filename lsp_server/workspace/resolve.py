@@ -7,8 +7,9 @@ when it publishes a new snapshot.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from . import modules as m
 from . import rust_modules
@@ -16,6 +17,7 @@ from .affinity import WordIndex
 from .model import Definition, FileRecord, ImportSpec
 from .snapshot import NameEntry, Snapshot
 
+T = TypeVar("T")
 MAX_DEPTH = 3  # re-export hops followed from a file (barrels of barrels ...)
 _C_CLOSURE = 24  # headers followed transitively from one file at most
 _C_LIKE = frozenset({"c", "cpp"})
@@ -41,6 +43,13 @@ class Resolver:
         self._bindings: dict[tuple[str, ImportSpec], tuple[Binding, ...]] = {}
         self._lookups: dict[tuple[str, str, int], tuple[NameEntry, ...]] = {}
         self.words = WordIndex()
+        self._cached: dict[str, Any] = {}
+
+    def cached(self, name: str, compute: Callable[[], T]) -> T:
+        """A value derived from the snapshot, computed once (per snapshot)."""
+        if name not in self._cached:
+            self._cached[name] = compute()
+        return cast(T, self._cached[name])
 
     def bindings(
         self, key: str, language: str, imports: tuple[ImportSpec, ...], *, package: bool = True

@@ -13,8 +13,23 @@ B = TypeVar("B")
 _ROOT_FILES = ("lib.rs", "main.rs")
 
 
+_STANDARD = frozenset({"std", "core", "alloc", "proc_macro", "test"})
+_TARGET_FOLDERS = ("tests", "examples", "benches", "bin")  # each file there is a crate
+
+
+def is_crate_root(key: str) -> bool:
+    """lib.rs, main.rs, or a file of its own crate (`tests/x.rs`, `examples/y.rs` ...)."""
+    folder, name = posixpath.split(key)
+    return name in _ROOT_FILES or posixpath.basename(folder) in _TARGET_FOLDERS
+
+
 def crate_root(snap: Snapshot, key: str) -> str | None:
-    """lib.rs/main.rs of the crate holding `key` (a sibling `src/` counts: tests, benches)."""
+    """The root file of the crate holding `key`."""
+    return key if is_crate_root(key) else library_root(snap, key)
+
+
+def library_root(snap: Snapshot, key: str) -> str | None:
+    """lib.rs/main.rs above `key` (a sibling `src/` counts: what tests call the crate by name)."""
     folder = posixpath.dirname(key)
     while True:
         for candidate in (
@@ -31,7 +46,7 @@ def crate_root(snap: Snapshot, key: str) -> str | None:
 
 def _children_dir(snap: Snapshot, module_file: str) -> str:
     folder, name = posixpath.split(module_file)
-    if name in ("mod.rs", *_ROOT_FILES):
+    if name == "mod.rs" or is_crate_root(module_file):
         return folder
     return posixpath.join(folder, posixpath.splitext(name)[0])
 
@@ -48,7 +63,7 @@ def parent(snap: Snapshot, module_file: str) -> str | None:
     folder, name = posixpath.split(module_file)
     if name == "mod.rs":
         folder = posixpath.dirname(folder)
-    elif name in _ROOT_FILES:
+    elif is_crate_root(module_file):
         return None
     for candidate in (
         posixpath.join(folder, "mod.rs"),
@@ -76,10 +91,11 @@ def module_file(snap: Snapshot, key: str, path: str) -> tuple[str | None, list[s
     else:
         current = child(snap, key, first)
         root = crate_root(snap, key)
-        if current is None and root is not None:
+        if current is None and root is not None and root != key:
             current = child(snap, root, first)
-            if current is None and not key.startswith(posixpath.dirname(root) + "/"):
-                current = root  # `use mycrate::x` from the crate's tests or examples
+        library = library_root(snap, key)
+        if current is None and library not in (None, root) and first not in _STANDARD:
+            current = library  # `use mycrate::x` from the crate's tests, examples, benches
     if current is None:
         return None, []
     for index, segment in enumerate(rest):

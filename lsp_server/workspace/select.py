@@ -24,7 +24,7 @@ from .companions import companions
 from .imports import ImportCache
 from .model import Definition, Snippet
 from .pack import Packer, doc_rows, signature_rows, whole_rows
-from .ranking import Candidates, exports, ranked_exports, related
+from .ranking import Candidates, exports, macros, ranked_exports, related
 from .resolve import Resolver
 from .similar import Windows, best_window
 from .snapshot import Snapshot
@@ -146,6 +146,7 @@ def _pack(
     add_all(related(snap, found, current, language), "signature")
     add_all(found.used, "doc")
     add_all(exports(snap, found, True), "signature")
+    add_all(macros(snap, resolver, language), "signature")
     add_all(found.overloads, "signature")
     add_all(found.used, "whole")
     add_all(found.imported, "doc")
