@@ -18,14 +18,15 @@ from urllib.parse import unquote, urlparse
 
 from ..context.languages import detect_language, spec_for_path
 from . import select as selection
-from .files import Roots, go_module_path, ignored_path, walk
+from .files import Roots, walk
 from .imports import ImportCache
-from .model import FileRecord, IndexSettings, Snippet
+from .model import IndexSettings, Snippet
 from .parsing import parse_files
-from .records import build_record, read_record
+from .records import build_record
 from .resolve import Resolver
 from .similar import Windows, windows_of
 from .snapshot import Snapshot, SnapshotBuilder
+from .updates import refresh_from_disk
 
 log = logging.getLogger(__name__)
 
@@ -358,45 +359,19 @@ class WorkspaceIndex:
                 source = doc.text.encode("utf-8", "surrogatepass")
                 self._builder.put(build_record(source, doc.key, doc.rel, spec, yield_gil=True))
             self._set_windows(uri, doc)
-        for key in reverts:
-            self._refresh_from_disk(key, deleted=False, open_keys=open_keys)
-        for path, deleted in disk.items():
-            self._refresh_from_disk(path, deleted=deleted, open_keys=open_keys)
+        for path, deleted in [*((key, False) for key in reverts), *disk.items()]:
+            refresh_from_disk(
+                self._builder,
+                self._roots,
+                self._settings,
+                path,
+                deleted=deleted,
+                open_keys=open_keys,
+            )
         with self._cond:
             closed = set(self._state.windows) - set(self._docs)
         for uri in closed:
             self._set_windows(uri, None)
-
-    def _refresh_from_disk(self, path: str, *, deleted: bool, open_keys: set[str]) -> None:
-        """Re-read one file if it lies inside the roots and is indexable; else forget it."""
-        located = self._roots.resolve(path)
-        key = located[0] if located else os.path.abspath(path)
-        if key in open_keys:
-            return  # the open buffer's text wins over the disk's
-        if os.path.basename(key) == "go.mod" and located is not None:
-            self._refresh_go_mod(key, deleted)
-            return
-        record: FileRecord | None = None
-        if located is not None and not deleted and os.path.isfile(key):
-            rel = located[1]
-            if not ignored_path(self._roots, key, rel, self._settings):
-                stat = os.stat(key)
-                if stat.st_size <= self._settings.max_file_bytes:
-                    item = (key, rel, stat.st_mtime_ns, stat.st_size)
-                    record = read_record(item, self._settings.max_file_bytes, yield_gil=True)
-        if record is not None:
-            self._builder.put(record)
-        else:
-            self._builder.remove(key)
-
-    def _refresh_go_mod(self, key: str, deleted: bool) -> None:
-        folder = os.path.dirname(key)
-        kept = [(f, m) for f, m in self._builder.go_modules if f != folder]
-        module = None if deleted else go_module_path(key)
-        if module:
-            kept.append((folder, module))
-        self._builder.go_modules = tuple(kept)
-        self._builder.generation += 1
 
     def _set_windows(self, uri: str, doc: _Doc | None) -> None:
         state = self._state

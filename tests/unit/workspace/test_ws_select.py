@@ -100,8 +100,8 @@ def test_budget_is_always_respected(index_for: Make, tmp_path: Path) -> None:
 
 def test_signatures_first_then_whole_definitions(index_for: Make, tmp_path: Path) -> None:
     index, main = _workspace(index_for, tmp_path)
-    offset = MAIN.index("text = helper")
-    tight = "\n".join(s.text for s in _select(index, main, MAIN, offset, 160))
+    offset = MAIN.index("helper(x)")
+    tight = "\n".join(s.text for s in _select(index, main, MAIN, offset, 250))
     assert "def helper(value: int) -> str:" in tight and "return str(value)" not in tight
     roomy = "\n".join(s.text for s in _select(index, main, MAIN, offset, 4000))
     assert '    """Format a value."""' in roomy and "    return str(value)" in roomy
@@ -176,3 +176,30 @@ def test_bad_input_never_raises(
         language_id=language,
     )
     assert isinstance(result, list) and _cost(result) <= 500
+
+
+C_HEADER = "".join(
+    f"/* {i} */\nstatic inline uint32_t LZ4_hash_{i}(const uint8_t* p, int s) {{ return s; }}\n"
+    f"int LZ4_compress_{i}(const char* src, char* dst, int n, int level_{i});\n"
+    for i in range(40)
+)
+
+
+@pytest.mark.parametrize("budget_tokens", [60, 200, 700])
+def test_rendered_header_fits_the_token_share(
+    index_for: Make, tmp_path: Path, code_llama: object, budget_tokens: int
+) -> None:
+    """Budgets are tokens x 3 characters; dense C must still fit the tokens once rendered."""
+    from model_host.header import render_header
+
+    calls = "".join(f"    LZ4_compress_{i}(a, b, n, {i});\n" for i in range(40))
+    main = f'#include "lz4.h"\n\nvoid run(char* a, char* b, int n) {{\n{calls}}}\n'
+    index = index_for({"lz4.h": C_HEADER, "main.c": main})
+    path = tmp_path / "ws" / "main.c"
+    snippets = index.select(
+        path.as_uri(), main, main.index("LZ4_compress_20"), visible=(0, len(main)),
+        budget_chars=budget_tokens * 3, language_id="c",
+    )  # fmt: skip
+    assert snippets
+    header = render_header([(s.path, s.text) for s in snippets], "c")
+    assert len(code_llama.encode(header)) <= budget_tokens  # type: ignore[attr-defined]
