@@ -11,6 +11,7 @@ selects are the same ones or fewer and no file it quotes has changed since.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 3
 # Paths whose change is remembered for stickiness; past this, every header is made afresh once.
 MAX_TOUCHED = 4096
+MAX_WORD = 128  # a longer run of word characters (minified code) is no word being typed
 _TRIM_ROUNDS = 4
 
 Key = tuple[str, str]  # (snippet path, definition name, or "" for a window of an open buffer)
@@ -108,6 +110,26 @@ class IndexSource(Protocol):
 class _Last:
     header: Header
     epoch: int  # the touch counter when it was made
+    word_start: int = -1  # where the word at the cursor of the last request started
+    word: str = ""  # ... and what it was
+
+    def typing_on(self, start: int, word: str) -> bool:
+        """Whether the user typed on (or erased back) in the word of the last request."""
+        if start != self.word_start or not word or word == self.word:
+            return False
+        return word.startswith(self.word) or self.word.startswith(word)
+
+
+def word_before(text: str, offset: int) -> tuple[int, str]:
+    """The identifier the cursor is typing (the word characters just before it) and its start."""
+    start = offset
+    while (
+        start > 0
+        and offset - start < MAX_WORD
+        and (text[start - 1].isalnum() or text[start - 1] in "_$")
+    ):
+        start -= 1
+    return start, text[start:offset]
 
 
 class CrossFileContext:
@@ -159,15 +181,26 @@ class CrossFileContext:
         if index is None or budget_tokens <= 0 or not self._settings().enable:
             return None
         epoch = self._epoch  # a file touched while the header is counted makes it stale
-        snippets = self._select(index, uri, text, offset, visible, budget_tokens, language_id)
+        start, word = word_before(text, offset)
         last = self._last.get(uri)
-        if last is not None and self._still_good(last, snippets, budget_tokens, language_id):
-            self.reused += 1
-            return _reused(last.header) if last.header.snippets else None
+        fresh = last is not None and self._unchanged(last, budget_tokens, language_id)
+        if last is not None and fresh and last.typing_on(start, word):
+            # Still typing the word of the last request: what the index matches by the word's
+            # letters changes with each one; what the code around it uses does not.
+            return self._again(uri, last, start, word)
+        snippets = self._select(index, uri, text, offset, visible, budget_tokens, language_id)
+        if last is not None and fresh and _keys(snippets) <= last.header.keys():
+            return self._again(uri, last, start, word)
         self.selected += 1
         header = await _fit(snippets, language_id, budget_tokens, count_tokens)
-        self._last[uri] = _Last(header, epoch)
+        self._last[uri] = _Last(header, epoch, start, word)
         return header if header.snippets else None
+
+    def _again(self, uri: str, last: _Last, start: int, word: str) -> Header | None:
+        """The last header, sent again unchanged (the cursor's word remembered)."""
+        self.reused += 1
+        self._last[uri] = dataclasses.replace(last, word_start=start, word=word)
+        return _reused(last.header) if last.header.snippets else None
 
     def for_chat(
         self, uri: str, text: str, span: tuple[int, int], language_id: str, room_tokens: int
@@ -206,15 +239,11 @@ class CrossFileContext:
         finally:
             self.select_ms.add((time.perf_counter() - started) * 1000)
 
-    def _still_good(
-        self, last: _Last, snippets: Sequence[Snippet], budget_tokens: int, language_id: str
-    ) -> bool:
-        """Whether the last header may be sent again: same budget and language, no new
-        names, and none of the files it quotes changed since it was made."""
+    def _unchanged(self, last: _Last, budget_tokens: int, language_id: str) -> bool:
+        """Whether the last header still holds: same budget and language, and none of the
+        files it quotes changed since it was made."""
         header = last.header
         if header.budget_tokens != budget_tokens or header.language != language_id:
-            return False
-        if not _keys(snippets) <= header.keys():
             return False
         if last.epoch < self._floor:
             return False

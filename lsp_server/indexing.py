@@ -74,6 +74,7 @@ class IndexFeed:
         self._percent = -1
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching: asyncio.Future[bool] | None = None
+        self._initialized = False  # no request to the client before `initialized`
         self.index: WorkspaceIndex | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -185,8 +186,10 @@ class IndexFeed:
         }
 
     # ---- watching files ----------------------------------------------------------------
-    def watch_files_soon(self) -> None:
-        """`watch_files` in the background: `initialized` need not wait for the client's answer."""
+    def client_initialized(self) -> None:
+        """The client sent `initialized`: the server may now send it requests (progress tokens,
+        the watcher registration, in the background: `initialized` need not wait for them)."""
+        self._initialized = True
         self._watching = asyncio.ensure_future(self.watch_files())
 
     async def watch_files(self) -> bool:
@@ -227,8 +230,10 @@ class IndexFeed:
             self._end_progress(f"{total} files indexed")
             return
         percent = done * 100 // total
-        if total < PROGRESS_MIN_FILES or (self._showing and percent == self._percent):
-            return  # a small workspace, or nothing new to say (one report per percent)
+        if not self._initialized or total < PROGRESS_MIN_FILES:
+            return  # too early to ask the client for a token, or a small workspace
+        if self._showing and percent == self._percent:
+            return  # nothing new to say: one report per percent
         self._showing, self._percent = True, percent
         note = {"state": "loading", "progress": done / total, "message": f"{done}/{total} files"}
         self._progress.update(note)

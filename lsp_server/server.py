@@ -183,7 +183,7 @@ async def initialized(ls: TandemServer, params: types.InitializedParams) -> None
     ls.client_ready = True
     if ls.settings_problems:
         ls.tell_settings_problems()
-    ls.feed.watch_files_soon()
+    ls.feed.client_initialized()
     # Connect (or start the host) now, so the first suggestion does not pay for it.
     try:
         await ls.link.client()

@@ -65,10 +65,11 @@ def make(settings: CrossFileSettings | None = None) -> tuple[CrossFileContext, S
 
 
 async def header(ctx: CrossFileContext, counter: Any, budget: int = 400, **kw: Any) -> Any:
+    text = kw.pop("text", TEXT)
     return await ctx.header(
         kw.pop("uri", "file:///w/main.py"),
-        TEXT,
-        len(TEXT),
+        text,
+        len(text),
         language_id=kw.pop("language_id", "python"),
         visible=(0, len(TEXT)),
         budget_tokens=budget,
@@ -255,3 +256,31 @@ async def test_a_file_touched_while_the_header_is_counted_is_seen(counter: Any) 
 
     await header(ctx, count_and_touch)
     assert not (await header(ctx, counter)).reused
+
+
+async def test_typing_a_word_keeps_the_header(counter: Any) -> None:
+    """While a word is typed, the index's matches by its letters change at every key; the
+    header stays until the word ends (and is not even asked for meanwhile)."""
+    ctx, index = make()
+    index.answer = [UTIL]
+    start = "x = helper(1)\ny = "
+    first = await header(ctx, counter, text=start)
+    for typed in ("a", "ap", "app", "ap"):  # typed on, then erased back
+        index.answer = [
+            UTIL,
+            Snippet("pkg/app.py", f"def {typed}_thing(): ...", (f"{typed}_thing",)),
+        ]
+        calls = len(index.calls)
+        got = await header(ctx, counter, text=start + typed)
+        assert got.reused and got.snippets == first.snippets and len(index.calls) == calls
+    # The word ends: the index is asked again, and a name it did not have makes a new header.
+    index.answer = [UTIL, MATH]
+    new = await header(ctx, counter, text=start + "ap(")
+    assert not new.reused and new.snippets == (UTIL, MATH)
+    # Asked again at the same spot: asked again (a name may have come in meanwhile).
+    index.answer = [UTIL, MATH, BIG]
+    assert not (await header(ctx, counter, text=start + "ap(")).reused
+    # A word typed elsewhere is no continuation.
+    calls = len(index.calls)
+    await header(ctx, counter, text="z = a")
+    assert len(index.calls) == calls + 1
