@@ -68,7 +68,8 @@ class IndexFeed:
         self._on_touch = on_touch
         self._limits: IndexSettings | None = None
         self._roots: tuple[Path, ...] = ()
-        self._open: set[str] = set()  # open buffers' URIs
+        self._open: dict[str, str] = {}  # open buffers: URI -> languageId
+        self._indexed: set[str] = set()  # ... those the index holds
         self._progress = LoadProgress(server, PROGRESS_TITLE)
         self._showing = False
         self._percent = -1
@@ -78,9 +79,9 @@ class IndexFeed:
         self.index: WorkspaceIndex | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
-    def configure(self, documents: Iterable[tuple[str, str, str]] = ()) -> None:
+    def configure(self, documents: Iterable[tuple[str, str]] = ()) -> None:
         """Make (or drop, or remake) the index for the current settings; `documents` are the
-        open buffers (uri, text, languageId) a new index must hear of."""
+        open buffers' (uri, text) a new index must hear of."""
         cfg = self._settings()
         limits = index_settings(cfg) if cfg.enable else None
         if limits == self._limits and (self.index is not None) == (limits is not None):
@@ -95,8 +96,8 @@ class IndexFeed:
             self._loop = None
         self.index = WorkspaceIndex(limits, on_progress=self._on_progress)
         self.index.set_roots(self._roots)
-        for uri, text, language_id in documents:
-            self.index.open_document(uri, text, language_id)
+        for uri, text in documents:
+            self._offer(uri, text)
 
     @property
     def has_sources(self) -> bool:
@@ -117,6 +118,7 @@ class IndexFeed:
 
     def close(self) -> None:
         index, self.index = self.index, None
+        self._indexed.clear()
         if index is None:
             return
         self._end_progress("indexing stopped")
@@ -127,18 +129,33 @@ class IndexFeed:
 
     # ---- documents and files ------------------------------------------------------------
     def opened(self, uri: str, text: str, language_id: str) -> None:
-        self._open.add(uri)
-        self._call("open_document", uri, text, language_id)
+        self._open[uri] = language_id
+        self._offer(uri, text)
         self._touch(uri)
 
     def changed(self, uri: str, text: str) -> None:
-        self._call("change_document", uri, text)
+        self._offer(uri, text)
         self._touch(uri)
 
     def closed(self, uri: str) -> None:
-        self._open.discard(uri)
-        self._call("close_document", uri)
+        self._open.pop(uri, None)
+        if uri in self._indexed:
+            self._indexed.discard(uri)
+            self._call("close_document", uri)
         self._touch(uri)
+
+    def _offer(self, uri: str, text: str) -> None:
+        """An open buffer's text for the index; one over `maxFileBytes` characters is left out,
+        as such a file on disk is (its parse would take hundreds of MiB and seconds)."""
+        too_big = self._limits is not None and len(text) > self._limits.max_file_bytes
+        if too_big and uri in self._indexed:
+            self._indexed.discard(uri)
+            self._call("close_document", uri)
+        elif not too_big and uri in self._indexed:
+            self._call("change_document", uri, text)
+        elif not too_big and uri in self._open and self.index is not None:
+            self._indexed.add(uri)
+            self._call("open_document", uri, text, self._open[uri])
 
     def saved(self, uri: str) -> None:
         path = uri_path(uri)

@@ -96,7 +96,7 @@ class TandemServer(BoundedLanguageServer):
         )
         changed = self.link.configure(self.settings.host)
         logging.getLogger("lsp_server").setLevel(self.settings.log_level.upper())
-        self.feed.configure((d.uri, d.text, d.language_id) for d in self.docs)
+        self.feed.configure((d.uri, d.text) for d in self.docs)
         if changed and not initial:
             self.link.connect_soon()
         if self.settings_problems and not initial:
