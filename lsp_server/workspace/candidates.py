@@ -20,6 +20,7 @@ from .snapshot import NameEntry, Snapshot
 from .uses import Use
 
 GLOBAL_MAX = 3  # a name matched workspace-wide only when it has this few definitions
+GLOBAL_SCAN = 512  # definitions of one name scanned for a type's member at most
 _NO_RECORD = FileRecord("", "", "", (), ())
 
 
@@ -102,8 +103,8 @@ class _Collector:
         for key, _ in self.resolver.lookup(owner, binding.key):
             defs = self.snap.definitions_named(name, key)
             found.extend((key, d) for d in defs if d.container == owner)
-        if not found:  # a Rust `impl` or a Go method may sit in another file of the package
-            entries = self.snap.by_name.get(name, ())
+        entries = self.snap.by_name.get(name, ())
+        if not found and len(entries) <= GLOBAL_SCAN:  # an `impl` may sit in another file
             found = [(key, d) for key, d in entries if d.container == owner][:2]
         return found
 

@@ -36,8 +36,22 @@ class Snapshot:
     go_modules: tuple[tuple[str, str], ...] = ()  # (folder of go.mod, module path)
     generation: int = 0
 
-    def definitions_named(self, name: str, key: str) -> list[Definition]:
-        return [d for k, d in self.by_name.get(name, ()) if k == key]
+    # per file: name -> its definitions of that name, built on first use (readers only add)
+    _by_file: dict[str, dict[str, tuple[Definition, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def definitions_named(self, name: str, key: str) -> tuple[Definition, ...]:
+        """The definitions called `name` in file `key` (a dict lookup once the file's names
+        are indexed: a name like `new` may have thousands of definitions workspace-wide)."""
+        names = self._by_file.get(key)
+        if names is None:
+            record = self.files.get(key)
+            lists: dict[str, list[Definition]] = {}
+            for definition in record.definitions if record is not None else ():
+                lists.setdefault(definition.name, []).append(definition)
+            names = self._by_file[key] = {n: tuple(ds) for n, ds in lists.items()}
+        return names.get(name, ())
 
 
 class _Multi(Generic[T]):
