@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from . import modules as m
 from . import rust_modules
 from .affinity import WordIndex
-from .model import Definition, FileRecord, ImportSpec
+from .model import Definition, ImportSpec
 from .snapshot import NameEntry, Snapshot
 
 T = TypeVar("T")
@@ -204,7 +204,3 @@ class Resolver:
 
 def _default_export(definition: Definition) -> bool:
     return "export default" in definition.lines[0]
-
-
-def file_record(snap: Snapshot, key: str) -> FileRecord | None:
-    return snap.files.get(key)

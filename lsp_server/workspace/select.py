@@ -1,16 +1,22 @@
 """Per-request selection: the definitions the code at the cursor uses, within a budget.
 
-Order of preference (each step only in the room the earlier ones left):
-  1. definitions of names used in the visible prefix/suffix, nearest to the cursor first,
-     resolved through the file's imports (re-exports followed), its package's files (Go,
-     Java) or included headers (C/C++), else by a workspace-wide name match when that name is
-     rare enough to be unambiguous;
-  2. names the file imports but does not use in view yet (code about to be written);
-  3. the doc lines of (1);
-  4. other exported definitions of the imported files, the file used nearest the cursor
-     first, definitions sharing the word being typed first;
-  5. whole small definitions of (1); 6. the best similar window of another open buffer.
-Signature lines only at first, so many fit; all ordering is by stable keys (deterministic).
+Order of preference (each step only in the room the earlier ones left), signature lines
+first so that many fit:
+  1. names the file imports but the code in view does not use yet: the code about to be
+     written uses them (the most related to the code at the cursor first);
+  2. definitions of the names used in the visible prefix and suffix, nearest to the cursor
+     first, resolved through the file's imports (re-exports followed), its package's files
+     (Go, Java) or included headers (C/C++), as members of imported types and modules, else by
+     a workspace-wide match of a name rare enough to be unambiguous;
+  3. what comes with the types of (1)-(2): enum members, struct fields, constructors;
+  4. definitions whose names share words with the code at the cursor or the word being typed:
+     of the imported files, then of the whole workspace (same language);
+  5. doc lines of (2); other definitions of the imported files (a few per file, the most
+     used names first); a Rust crate's popular macros; further overloads;
+  6. whole small definitions of (2); the rest of the imported files' definitions;
+  7. the best similar window (Jaccard over identifiers) of another open buffer.
+Everything is ordered by stable keys, so the same names give the same snippets in the same
+order.
 """
 
 from __future__ import annotations

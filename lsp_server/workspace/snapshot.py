@@ -37,9 +37,7 @@ class Snapshot:
     generation: int = 0
 
     # per file: name -> its definitions of that name, built on first use (readers only add)
-    _by_file: dict[str, dict[str, tuple[Definition, ...]]] = field(
-        default_factory=dict, repr=False
-    )
+    _by_file: dict[str, dict[str, tuple[Definition, ...]]] = field(default_factory=dict, repr=False)
 
     def definitions_named(self, name: str, key: str) -> tuple[Definition, ...]:
         """The definitions called `name` in file `key` (a dict lookup once the file's names
