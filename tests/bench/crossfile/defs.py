@@ -426,6 +426,11 @@ def _rust(root: Node, add: Add) -> None:
 
 
 RUST_BINDERS_KINDS = (
+    "function_item",
+    "struct_item",
+    "enum_item",
+    "const_item",
+    "static_item",
     "let_declaration",
     "parameter",
     "for_expression",
@@ -454,6 +459,8 @@ def _rust_binders(language: str, root: Node) -> set[str]:
             out.add(text_of(field(n, "name")))
         elif t == "type_parameters":
             out.update(text_of(c) for c in n.named_children if c.type == "type_identifier")
+        elif t in ("function_item", "struct_item", "enum_item", "const_item", "static_item"):
+            out.add(text_of(field(n, "name")))  # an item nested in a function, too
     return out
 
 

@@ -117,9 +117,13 @@ def test_rust_c_and_lua(tmp_path: Path) -> None:
                 "mod error;\nmod shapes;\nuse crate::shapes::Circle;\nuse std::io;\n\n"
                 "pub fn area() -> f64 {\n"
                 "    Circle::new(1.0).r\n}\n\npub fn fail() {\n"
-                '    panic!("{}", io::Error::new(io::ErrorKind::Other, "x"));\n}\n'
+                '    panic!("{}", io::Error::new(io::ErrorKind::Other, "x"));\n}\n\n'
+                "pub fn local() {\n    fn helper() {}\n    helper();\n}\n"
             ),
-            "src/error.rs": "pub struct Error;\n\nimpl Error {\n    pub fn new() -> Self { Error }\n}\n",
+            "src/error.rs": (
+                "pub struct Error;\n\nimpl Error {\n    pub fn new() -> Self { Error }\n}\n\n"
+                "pub fn helper() {}\n"
+            ),
             "src/shapes.rs": (
                 "pub struct Circle { pub r: f64 }\n\n"
                 "impl Circle {\n    pub fn new(r: f64) -> Self { Circle { r } }\n}\n"
@@ -133,6 +137,7 @@ def test_rust_c_and_lua(tmp_path: Path) -> None:
     # Inside a macro's tokens too, `io::Error::new` is std's, not the crate's `Error::new`.
     line = '    panic!("{}", io::Error::new(io::ErrorKind::Other, "x"));'
     assert _needed(rust, "src/lib.rs", line) == []
+    assert _needed(rust, "src/lib.rs", "    helper();") == []  # a function nested in this one
     c = _package(
         tmp_path / "c",
         "c",

@@ -144,7 +144,26 @@ def _rust_use(leaf: Node) -> Use | None:
         return Use(name, "qual", text_of(field(parent, "path")).replace(" ", ""))
     if parent.type in ("field_initializer", "use_list", "macro_definition"):
         return None
+    if parent.type in RUST_ITEMS and _is_field(leaf, parent, "name"):
+        return None  # the name an item defines, not a use
     return Use(name, "bare")
+
+
+RUST_ITEMS = frozenset(
+    {
+        "function_item",
+        "function_signature_item",
+        "struct_item",
+        "enum_item",
+        "union_item",
+        "trait_item",
+        "type_item",
+        "const_item",
+        "static_item",
+        "mod_item",
+        "enum_variant",
+    }
+)
 
 
 def _rust_token(leaf: Node, name: str) -> Use | None:
