@@ -16,9 +16,10 @@ from tests.bench.shaping import corpus
 pytestmark = pytest.mark.timeout(300)
 
 SLICE = ("requests", "golang-github-pkg-errors-dev", "lua-penlight")
-HOLES = 6
-# What the slice must reach (the full benchmark's bar is 90% / 95% overall, 80% per language).
-FLOOR = {"25%": 80.0, "4096": 90.0}
+HOLES = 8
+# What the slice must reach: a floor under the full benchmark's bar (90% at +25%, 95% at
+# 4,096 characters, 80% per language), which a few holes cannot resolve finely.
+FLOOR = {"25%": 75.0, "4096": 85.0}
 
 
 def test_crossfile_slice(tmp_path: Path) -> None:
