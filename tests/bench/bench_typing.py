@@ -119,6 +119,38 @@ async def index_ready(client: Any, timeout: float = 120.0) -> None:
         await asyncio.sleep(0.2)
 
 
+async def press(
+    client: Any, uri: str, version: int, row: int, col: int, char: str
+) -> tuple[tuple[int, int], dict[str, Any], dict[str, Any], float]:
+    """One keystroke at (row, col): the edit, then an invoked inline completion. Returns the
+    cursor after it, the server's status before and after, and the editor's wait in ms."""
+    at = types.Position(line=row, character=col)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=at, end=at), text=char
+                )
+            ],
+        )
+    )
+    row, col = (row + 1, 0) if char == "\n" else (row, col + 1)
+    before = await lsp_status(client)
+    started = time.perf_counter()
+    await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=row, character=col),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    return (row, col), before, await lsp_status(client), elapsed
+
+
 async def replay(address: str, run: Run, keys: int, uri: str, root: Path | None = None) -> Run:
     text = source_text("argparse")
     at = text.index(ANCHOR)
@@ -150,34 +182,7 @@ async def replay(address: str, run: Run, keys: int, uri: str, root: Path | None 
         cpu_start = 0.0
         for n, char in enumerate(typed):
             version += 1
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(
-                                start=types.Position(line=row, character=col),
-                                end=types.Position(line=row, character=col),
-                            ),
-                            text=char,
-                        )
-                    ],
-                )
-            )
-            row, col = (row + 1, 0) if char == "\n" else (row, col + 1)
-            before = await lsp_status(client)
-            started = time.perf_counter()
-            await client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line=row, character=col),
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                    ),
-                )
-            )
-            elapsed = (time.perf_counter() - started) * 1000
-            after = await lsp_status(client)
+            (row, col), before, after, elapsed = await press(client, uri, version, row, col, char)
             hits = after["suggestions"]["cacheHits"] - before["suggestions"]["cacheHits"]
             timings = after["suggestions"]["lastHostTimings"]
             if n == 0:
