@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from .config import ChatSettings
 from .context import MAX_CHARS_PER_TOKEN
 from .host import HostLink
 from .protocol import ChatChunk, ChatResult
+from .workspace import Snippet
 
 _chat_ids = itertools.count(1)
 
@@ -22,7 +24,8 @@ COMMAND_PROMPTS = {
     "tandem.writeTests": "Write unit tests for this {lang} code using the usual test framework for {lang}.",
 }
 
-FIT_ATTEMPTS = 4
+FIT_ATTEMPTS = 5
+DEFINITIONS_NOTE = "Definitions this code uses, from other files of the workspace:"
 CUT_NOTE = "\n# … (cut to fit the model's context)\n"
 
 
@@ -35,6 +38,8 @@ class CodeContext:
     code: str
     language: str
     uri: str
+    # What the code uses from other files of the workspace (the cross-file index's choice).
+    definitions: tuple[Snippet, ...] = ()
 
 
 def parse_messages(raw: Any) -> list[dict[str, str]]:
@@ -55,53 +60,67 @@ def parse_messages(raw: Any) -> list[dict[str, str]]:
 def with_code(
     messages: list[dict[str, str]], ctx: CodeContext | None, system_prompt: str
 ) -> list[dict[str, str]]:
-    """Add the system prompt (unless given) and the code as a fenced block in the last user turn."""
+    """Add the system prompt (unless given) and the code as a fenced block in the last user
+    turn, after the definitions it uses from other files (each fenced, under its path)."""
     out = [dict(m) for m in messages]
     if out[0]["role"] != "system" and system_prompt:
         out.insert(0, {"role": "system", "content": system_prompt})
     if ctx is not None and ctx.code.strip():
-        fence = "```"
-        while fence in ctx.code:
-            fence += "`"
-        block = f"{fence}{ctx.language}\n{ctx.code.rstrip()}\n{fence}"
-        out[-1]["content"] = f"{out[-1]['content']}\n\n{block}"
+        parts = [out[-1]["content"]]
+        if ctx.definitions:
+            quoted = (f"{d.path}:\n{_fenced(d.text, ctx.language)}" for d in ctx.definitions)
+            parts.append("\n\n".join([DEFINITIONS_NOTE, *quoted]))
+        parts.append(_fenced(ctx.code, ctx.language))
+        out[-1]["content"] = "\n\n".join(parts)
     return out
+
+
+def _fenced(code: str, language: str) -> str:
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
 
 
 def command_message(command: str, language: str) -> str:
     return COMMAND_PROMPTS[command].format(lang=language or "the")
 
 
+def chat_room(link: HostLink, cfg: ChatSettings) -> tuple[int, int]:
+    """The model's window, and the tokens of it a chat's prompt may take (the rest: the answer)."""
+    window = link.context_window
+    return window, window - min(cfg.max_tokens, window // 2)
+
+
 async def fit_to_window(
     link: HostLink, messages: list[dict[str, str]], ctx: CodeContext | None, cfg: ChatSettings
-) -> tuple[list[dict[str, str]], int]:
+) -> tuple[list[dict[str, str]], int, CodeContext | None]:
     """Messages whose real prompt (counted by the host's dry run) leaves room for the answer.
 
-    The code context is cut by whole lines from its end when it does not fit.
+    When it does not fit, the other files' definitions go first, then the code context is
+    cut by whole lines from its end.
     """
-    window = link.context_window
-    room = window - min(cfg.max_tokens, window // 2)
+    window, room = chat_room(link, cfg)
     code = ctx
     reach = room * MAX_CHARS_PER_TOKEN
     if code is not None and len(code.code) > reach:
         # More characters than could ever fit (a token covers at most MAX_CHARS_PER_TOKEN):
         # cut first, so the dry run never carries a whole huge file to the host.
-        code = CodeContext(code.code[:reach] + CUT_NOTE, code.language, code.uri)
+        code = dataclasses.replace(code, code=code.code[:reach] + CUT_NOTE)
     for _ in range(FIT_ATTEMPTS):
         full = with_code(messages, code, cfg.system_prompt)
         dry = await link.prompt({"kind": "chat", "messages": full})
         tokens = int(dry["tokens"])
         if tokens <= room:
-            return full, window - tokens
+            return full, window - tokens, code
         if code is None or not code.code:
             break
+        if code.definitions:
+            code = dataclasses.replace(code, definitions=())
+            continue
         lines = code.code.splitlines(keepends=True)
         keep = max(0, int(len(lines) * room / tokens * 0.9) - 1)
-        code = CodeContext(
-            "".join(lines[:keep]) + (CUT_NOTE if keep else ""),
-            code.language,
-            code.uri,
-        )
+        code = dataclasses.replace(code, code="".join(lines[:keep]) + (CUT_NOTE if keep else ""))
     raise ChatInputError(
         f"the conversation needs more than the model's {window}-token window; shorten it or start a new chat"
     )
@@ -119,7 +138,7 @@ async def run_chat(
 ) -> ChatResult:
     """Run one chat turn; `on_chunk` gets each `tandem/chatChunk` as text is generated."""
     chat_id = chat_id or f"chat-{next(_chat_ids)}"
-    full, answer_room = await fit_to_window(link, messages, ctx, cfg)
+    full, answer_room, sent = await fit_to_window(link, messages, ctx, cfg)
     index = itertools.count()
 
     def on_text(text: str) -> None:
@@ -139,4 +158,5 @@ async def run_chat(
         promptTokens=result["prompt_tokens"],
         generatedTokens=result["generated_tokens"],
         timings=result["timings"],
+        definitions=[{"path": d.path, "text": d.text} for d in (sent.definitions if sent else ())],
     )

@@ -21,6 +21,7 @@ from .context.budget import PromptContext
 from .context.mode import CompletionMode, detect_mode
 from .context.shaping import Shaper
 from .context.sticky import StickyContexts
+from .crossfile import CrossFileContext, Header, visible_span
 from .documents import Document
 from .host import HostLink, HostUnavailable
 from .stats import SuggestionStats
@@ -49,6 +50,7 @@ class Plan:
     context: PromptContext
     params: CompleteRequest
     tree: Tree | None = None  # the document's syntax tree when the plan was made
+    header: Header | None = None  # the cross-file snippets sent as `context`
 
     def to_wire(self) -> dict[str, Any]:
         """For `tandem/prompt`: what the model would be asked, so users can see it."""
@@ -66,6 +68,11 @@ class Plan:
             "droppedPrefixLines": [list(r) for r in ctx.dropped_prefix_lines],
             "droppedSuffixLines": [list(r) for r in ctx.dropped_suffix_lines],
             "maxTokens": self.params["max_tokens"],
+            "context": self.params.get("context", []),
+            "language": self.params.get("language", ""),
+            "headerTokens": self.header.tokens if self.header else 0,
+            "headerBudgetTokens": self.header.budget_tokens if self.header else 0,
+            "headerReused": bool(self.header and self.header.reused),
         }
 
 
@@ -106,9 +113,14 @@ class TypeAheadCache:
 
 class Completer:
     def __init__(
-        self, link: HostLink, stats: SuggestionStats, settings: Callable[[], CompletionSettings]
+        self,
+        link: HostLink,
+        stats: SuggestionStats,
+        settings: Callable[[], CompletionSettings],
+        crossfile: CrossFileContext | None = None,
     ) -> None:
         self.link = link
+        self.crossfile = crossfile
         self.stats = stats
         self.settings = settings
         self.cache = TypeAheadCache()
@@ -119,6 +131,8 @@ class Completer:
         """The document was closed."""
         self.cache.forget(uri)
         self.contexts.forget(uri)
+        if self.crossfile is not None:
+            self.crossfile.forget(uri)
 
     def supersede(self, uri: str) -> None:
         """Cancel the request in flight for this document: a newer one replaces it."""
@@ -181,13 +195,15 @@ class Completer:
         budget = min(cfg.context_tokens, room) if cfg.context_tokens else room
         if budget <= 0:
             return None
+        # Cross-file text has its own share of the budget, taken from the file's.
+        header_budget = self.crossfile.budget(budget) if self.crossfile is not None else 0
         ctx = await self.contexts.build(
             doc.uri,
             text,
             offset,
             syntax=syntax,
             lang=doc.lang,
-            budget_tokens=budget,
+            budget_tokens=budget - header_budget,
             count_tokens=self.link.count_tokens,
             prefix_share=cfg.prefix_share,
         )
@@ -202,7 +218,25 @@ class Completer:
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
         }
-        return Plan(text, offset, mode, ctx, params, tree)
+        header = await self._header(doc, text, offset, ctx, header_budget)
+        if header is not None:
+            params["context"], params["language"] = header.to_wire(), header.language
+        return Plan(text, offset, mode, ctx, params, tree, header)
+
+    async def _header(
+        self, doc: Document, text: str, offset: int, ctx: PromptContext, budget: int
+    ) -> Header | None:
+        if self.crossfile is None or budget <= 0:
+            return None
+        return await self.crossfile.header(
+            doc.uri,
+            text,
+            offset,
+            language_id=doc.language_id or (doc.lang.name if doc.lang else ""),
+            visible=visible_span(text, ctx),
+            budget_tokens=budget,
+            count_tokens=self.link.count_tokens,
+        )
 
     async def _ask_model(
         self, doc: Document, offset: int, cfg: CompletionSettings, started: float

@@ -73,10 +73,31 @@ class ChatSettings:
 
 
 @dataclass
+class CrossFileSettings:
+    # Put the definitions the code at the cursor uses, from other files of the workspace, in
+    # the prompt (as a comment header) and in chat.
+    enable: bool = True
+    # Share of the prompt budget for that text, and its floor in tokens.
+    share: float = 0.25
+    min_tokens: int = 256
+    # Index limits: files per workspace, bytes per file, extra glob patterns to leave out
+    # (on top of .gitignore and VCS, dependency and build folders).
+    max_files: int = 20000
+    max_file_bytes: int = 1_000_000
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ContextSettings:
+    cross_file: CrossFileSettings = field(default_factory=CrossFileSettings)
+
+
+@dataclass
 class Settings:
     host: HostSettings = field(default_factory=HostSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
     log_level: str = "info"
 
 
@@ -98,7 +119,13 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("chat", "temperature"): (0, 5),
     ("chat", "top_p"): (0.01, 1),
     ("host", "request_timeout"): (0.5, 3600),
+    ("cross_file", "share"): (0, 0.75),
+    ("cross_file", "min_tokens"): (0, 32768),
+    ("cross_file", "max_files"): (1, 1_000_000),
+    ("cross_file", "max_file_bytes"): (1024, 100_000_000),
 }
+# Where a nested section sits, for messages (`tandem.context.crossFile.share`).
+SECTION_PATHS = {"cross_file": "context.crossFile"}
 
 
 def _check(section: str, name: str, value: Any, default: Any) -> Any:
@@ -154,7 +181,8 @@ def _apply(target: Any, section: str, raw: Mapping[str, Any], problems: list[str
         try:
             setattr(target, f.name, _check(section, f.name, value, current))
         except ValueError as exc:
-            where = f"tandem.{camel(section) + '.' if section else ''}{key}"
+            path = SECTION_PATHS.get(section, camel(section))
+            where = f"tandem.{path + '.' if section else ''}{key}"
             problems.append(f"{where}: {exc}; using the default ({current!r})")
 
 
@@ -173,13 +201,17 @@ class UnknownSetting:
 
 def setting_keys() -> list[str]:
     """Every setting's dotted camelCase key, as the README's table lists them."""
+    return _dotted_keys(Settings(), "")
+
+
+def _dotted_keys(section: Any, prefix: str) -> list[str]:
     keys: list[str] = []
-    for f in dataclasses.fields(Settings):
-        default = getattr(Settings(), f.name)
-        if dataclasses.is_dataclass(default):
-            keys += [f"{camel(f.name)}.{camel(g.name)}" for g in dataclasses.fields(default)]
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            keys += _dotted_keys(value, f"{prefix}{camel(f.name)}.")
         else:
-            keys.append(camel(f.name))
+            keys.append(prefix + camel(f.name))
     return keys
 
 
@@ -190,20 +222,23 @@ def unknown_settings(raw: Any) -> list[UnknownSetting]:
         return []
     if isinstance(raw.get("tandem"), Mapping):
         raw = raw["tandem"]
-    valid = setting_keys()
+    return _unknown_in(Settings(), raw, "", setting_keys())
+
+
+def _unknown_in(
+    section: Any, raw: Mapping[Any, Any], prefix: str, valid: list[str]
+) -> list[UnknownSetting]:
     found: list[UnknownSetting] = []
     for key, value in raw.items():
-        field_name = _field_of(Settings(), str(key))
+        dotted = f"{prefix}{key}"
+        field_name = _field_of(section, str(key))
         if field_name is None:
-            top = [camel(f.name) for f in dataclasses.fields(Settings)]  # host, ..., logLevel
-            found.append(UnknownSetting(str(key), _closest(str(key), top + valid)))
+            names = [f"{prefix}{camel(f.name)}" for f in dataclasses.fields(section)]
+            found.append(UnknownSetting(dotted, _closest(dotted, names + valid)))
             continue
-        section = getattr(Settings(), field_name)
-        if dataclasses.is_dataclass(section) and isinstance(value, Mapping):
-            for inner in value:
-                if _field_of(section, str(inner)) is None:
-                    dotted = f"{key}.{inner}"
-                    found.append(UnknownSetting(dotted, _closest(dotted, valid)))
+        inner = getattr(section, field_name)
+        if dataclasses.is_dataclass(inner) and isinstance(value, Mapping):
+            found += _unknown_in(inner, value, f"{dotted}.", valid)
     return found
 
 
@@ -233,6 +268,8 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         settings.host = dataclasses.replace(base.host)
         settings.completion = dataclasses.replace(base.completion)
         settings.chat = dataclasses.replace(base.chat)
+        cross_file = dataclasses.replace(base.context.cross_file)
+        settings.context = dataclasses.replace(base.context, cross_file=cross_file)
     problems: list[str] = []
     if raw is None or raw == []:  # an empty Lua table is `[]` in Neovim's JSON
         return settings, problems

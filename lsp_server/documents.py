@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,3 +143,6 @@ class DocumentStore:
 
     def __len__(self) -> int:
         return len(self._docs)
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(list(self._docs.values()))

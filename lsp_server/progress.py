@@ -1,4 +1,4 @@
-"""Model loading shown as LSP `$/progress`: one begin/report/end sequence at a time, each with a new token."""
+"""Long work as LSP `$/progress` (model loading, workspace indexing): one begin/report/end at a time, new tokens."""
 
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ class LoadProgress:
     a report or end that comes earlier waits for it.
     """
 
-    def __init__(self, server: LanguageServer) -> None:
+    def __init__(self, server: LanguageServer, title: str = TITLE) -> None:
         self._server = server
+        self._title = title
         self._current: _Sequence | None = None
 
     def _supported(self) -> bool:
@@ -87,7 +88,7 @@ class LoadProgress:
             return
         seq = _Sequence(f"tandem-load-{uuid.uuid4().hex}")
         begin = types.WorkDoneProgressBegin(
-            title=TITLE, message=message or None, percentage=percent, cancellable=False
+            title=self._title, message=message or None, percentage=percent, cancellable=False
         )
         seq.send(lambda: self._server.work_done_progress.begin(seq.token, begin))
         try:

@@ -39,3 +39,5 @@ class ChatResult(TypedDict):
     promptTokens: int
     generatedTokens: int
     timings: Timings
+    # Other files' definitions sent with the code (`{path, text}`), as they fitted the window.
+    definitions: list[dict[str, str]]

@@ -11,18 +11,27 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from model_host.rpc.protocol import RpcError
 
-from . import __version__
+from . import __version__, workspace_handlers
 from . import protocol as tp
 from .chat import ChatInputError, CodeContext, command_message, parse_messages, run_chat
 from .completion import Completer, Suggestion
-from .config import Settings, UnknownSetting, parse_settings, unknown_settings
+from .config import (
+    CrossFileSettings,
+    Settings,
+    UnknownSetting,
+    parse_settings,
+    unknown_settings,
+)
+from .crossfile import CrossFileContext
 from .documents import Document, DocumentStore, UnknownDocument
 from .host import HostLink, HostUnavailable
+from .indexing import IndexFeed
 from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
 from .jsonrpc import TandemProtocol
 from .positions import UTF16, PositionError
 from .progress import LoadProgress
 from .stats import SuggestionStats
+from .status import server_status
 from .transport import BoundedLanguageServer
 
 log = logging.getLogger(__name__)
@@ -45,7 +54,11 @@ class TandemServer(BoundedLanguageServer):
         self.link = HostLink(
             self.settings.host, on_message=self.tell, on_state=self.load_progress.update
         )
-        self.completer = Completer(self.link, self.stats, lambda: self.settings.completion)
+        self.feed = IndexFeed(self, self.cross_file_settings, lambda p: self.crossfile.touched(p))
+        self.crossfile = CrossFileContext(self.feed, self.cross_file_settings)
+        self.completer = Completer(
+            self.link, self.stats, lambda: self.settings.completion, self.crossfile
+        )
         # What was wrong with the settings last given (shown once, and in tandem/status).
         self.settings_problems: list[str] = []
         self._bad_values: list[str] = []
@@ -56,6 +69,9 @@ class TandemServer(BoundedLanguageServer):
 
     async def stopping(self) -> None:
         await self.link.close()
+
+    def cross_file_settings(self) -> CrossFileSettings:
+        return self.settings.context.cross_file
 
     # ---- talking to the user ---------------------------------------------------
     def tell(self, level: str, message: str) -> None:
@@ -94,6 +110,7 @@ class TandemServer(BoundedLanguageServer):
             log.warning("%s", "; ".join(u.problem for u in self._unknown))
         changed = self.link.configure(self.settings.host)
         logging.getLogger("lsp_server").setLevel(self.settings.log_level.upper())
+        self.feed.configure((d.uri, d.text) for d in self.docs)
         if changed and not initial:
             self.link.connect_soon()
         if not initial:
@@ -132,14 +149,17 @@ class TandemServer(BoundedLanguageServer):
             raise JsonRpcInvalidParams("'context' must be {uri, range?}")
         doc = self.document(raw["uri"])
         rng = raw.get("range")
-        if rng is None:
-            return CodeContext(doc.text, doc.language_id, doc.uri)
+        start, end = 0, len(doc.text)
         try:
-            start = self.offset(doc, types.Position(**rng["start"]))
-            end = self.offset(doc, types.Position(**rng["end"]))
+            if rng is not None:
+                start = self.offset(doc, types.Position(**rng["start"]))
+                end = self.offset(doc, types.Position(**rng["end"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise JsonRpcInvalidParams("'context.range' must be an LSP Range") from exc
-        return CodeContext(doc.text[min(start, end) : max(start, end)], doc.language_id, doc.uri)
+        span = (min(start, end), max(start, end))
+        room = self.link.context_window // 2  # a chat's least
+        found = self.crossfile.for_chat(doc.uri, doc.text, span, doc.language_id, room)
+        return CodeContext(doc.text[span[0] : span[1]], doc.language_id, doc.uri, found)
 
     async def chat(
         self,
@@ -177,6 +197,7 @@ server = TandemServer()
 # ---- lifecycle and documents ---------------------------------------------------------
 @server.feature(types.INITIALIZE)
 def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
+    ls.feed.set_roots(ls.feed.roots_from(ls.workspace))
     ls.apply_settings(params.initialization_options, initial=True)
 
 
@@ -184,6 +205,7 @@ def initialize(ls: TandemServer, params: types.InitializeParams) -> None:
 async def initialized(ls: TandemServer, params: types.InitializedParams) -> None:
     ls.client_ready = True
     ls.tell_settings_problems()
+    ls.feed.client_initialized()
     # Connect (or start the host) now, so the first suggestion does not pay for it.
     try:
         await ls.link.client()
@@ -193,6 +215,7 @@ async def initialized(ls: TandemServer, params: types.InitializedParams) -> None
 
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: TandemServer, params: None) -> None:
+    await asyncio.to_thread(ls.feed.close)
     await ls.link.close()
     ls.client_ready = False
 
@@ -217,17 +240,19 @@ async def did_change_configuration(
 def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
     d = params.text_document
     ls.docs.open(d.uri, d.language_id, d.version, d.text)
+    ls.feed.opened(d.uri, d.text, d.language_id)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
     try:
-        ls.docs.change(
+        doc = ls.docs.change(
             params.text_document.uri,
             params.text_document.version,
             list(params.content_changes),
             ls.encoding,
         )
+        ls.feed.changed(doc.uri, doc.text)
     except UnknownDocument:
         log.warning("change for a document that is not open: %s", params.text_document.uri)
 
@@ -236,6 +261,7 @@ def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> N
 def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.docs.close(params.text_document.uri)
     ls.completer.forget(params.text_document.uri)
+    ls.feed.closed(params.text_document.uri)
 
 
 # ---- suggestions ------------------------------------------------------------------
@@ -362,31 +388,7 @@ def _register_selection_command(command: str) -> None:
 for _command in tp.SELECTION_COMMANDS:
     _register_selection_command(_command)
 
-
-async def _status(ls: TandemServer) -> dict[str, Any]:
-    host: dict[str, Any] = {"address": ls.settings.host.address, "state": ls.link.state}
-    try:
-        status = await asyncio.wait_for(ls.link.status(), 5)
-        host.update(status)
-    except (HostUnavailable, RpcError, asyncio.TimeoutError) as exc:
-        host["error"] = str(exc) or ls.link.last_error
-    # After the call: asking may have started the host, and with it its log.
-    log_path = ls.link.log_path
-    if log_path is not None and log_path.exists():
-        host["logFile"] = str(log_path)  # an auto-started host's log, next to its socket
-    return {
-        "server": {
-            "name": "tandem-lsp",
-            "version": __version__,
-            "positionEncoding": ls.encoding,
-            "documents": len(ls.docs),
-            "settingsProblems": ls.settings_problems,
-            "inFlight": ls.in_flight,
-        },
-        "host": host,
-        "model": host.get("model") or ls.link.model,
-        "suggestions": ls.stats.to_wire(),
-    }
+workspace_handlers.register(server)
 
 
 @server.feature(tp.PROMPT)
@@ -411,9 +413,9 @@ async def prompt(ls: TandemServer, params: Any) -> dict[str, Any]:
 
 @server.feature(tp.STATUS)
 async def status(ls: TandemServer, params: Any) -> dict[str, Any]:
-    return await _status(ls)
+    return await server_status(ls)
 
 
 @server.command(tp.CMD_STATUS)
 async def status_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await _status(ls)
+    return await server_status(ls)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from .header import ContextSnippet
 from .rpc.protocol import ORDERS, ROLES, ErrorCode, RpcError
 
 T = TypeVar("T")
@@ -22,6 +23,13 @@ MIN_TEMPERATURE = 0.01  # below this, ask for 0: greedy decoding
 MAX_TEMPERATURE = 5.0
 MIN_TOP_P = 0.001
 MAX_SEED = (1 << 63) - 1
+
+# `complete`'s cross-file `context`: snippets of other files the host renders before the prefix.
+MAX_CONTEXT_ITEMS = 64
+MAX_CONTEXT_PATH = 1024
+MAX_CONTEXT_TEXT = 1 << 16  # characters of one snippet
+MAX_CONTEXT_CHARS = 1 << 18  # characters of all snippets together
+MAX_LANGUAGE = 64
 
 
 def invalid(message: str) -> RpcError:
@@ -114,6 +122,8 @@ class CompleteParams:
     order: Literal["psm", "spm"]
     gen: GenerateParams
     document: str | None = None  # routing key: one document's requests go to one replica
+    context: tuple[ContextSnippet, ...] = ()  # other files' snippets, rendered before the prefix
+    language: str = ""  # the file's LSP languageId: the header's comment syntax
 
 
 def parse_complete(params: Any) -> CompleteParams:
@@ -121,13 +131,44 @@ def parse_complete(params: Any) -> CompleteParams:
     order = field(p, "order", str, "psm")
     if order not in ORDERS:
         raise invalid(f"'order' must be one of {', '.join(ORDERS)}")
+    language = field(p, "language", str, "")
+    if len(language) > MAX_LANGUAGE:
+        raise invalid(f"'language' must be at most {MAX_LANGUAGE} characters")
     return CompleteParams(
         prefix=field(p, "prefix", str),
         suffix=field(p, "suffix", str, None),
         order=order,
         gen=parse_generate(p, default_max_tokens=128),
         document=field(p, "document", str, None),
+        context=parse_context(p),
+        language=language,
     )
+
+
+def parse_context(p: Mapping[str, Any]) -> tuple[ContextSnippet, ...]:
+    """`context: [{path, text}]`, bounded in items and characters."""
+    raw = field(p, "context", list, [])
+    if len(raw) > MAX_CONTEXT_ITEMS:
+        raise invalid(f"'context' must hold at most {MAX_CONTEXT_ITEMS} items, got {len(raw)}")
+    out: list[ContextSnippet] = []
+    total = 0
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise invalid(f"context[{i}] must be a map with 'path' and 'text'")
+        path, text = item.get("path"), item.get("text")
+        if not isinstance(path, str) or not 0 < len(path) <= MAX_CONTEXT_PATH:
+            raise invalid(
+                f"context[{i}].path must be a string of 1 to {MAX_CONTEXT_PATH} characters"
+            )
+        if not isinstance(text, str) or len(text) > MAX_CONTEXT_TEXT:
+            raise invalid(
+                f"context[{i}].text must be a string of at most {MAX_CONTEXT_TEXT} characters"
+            )
+        total += len(path) + len(text)
+        if total > MAX_CONTEXT_CHARS:
+            raise invalid(f"'context' must hold at most {MAX_CONTEXT_CHARS} characters in all")
+        out.append(ContextSnippet(path, text))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .backends.base import (
     GenerateRequest,
     Sampling,
 )
+from .header import render_header
 from .loader import LoadedModel
 from .output import Clock, OutputProcessor, result
 from .params import (
@@ -60,12 +61,17 @@ class Prompt:
 
 
 def build_complete_prompt(lm: LoadedModel, p: CompleteParams) -> Prompt:
-    """Infill when the model can and a suffix was given; otherwise continue the prefix."""
+    """Infill when the model can and a suffix was given; otherwise continue the prefix.
+
+    The cross-file header goes in front of the prefix text, in every order and mode, so it is
+    encoded as the prefix is (never into control ids) and sits right before the file's code.
+    """
     profile = lm.profile
+    prefix = render_header(p.context, p.language) + p.prefix
     if p.suffix is not None and profile.can_infill:
-        ids = infill_prompt(lm.tokenizer, p.prefix, p.suffix, order=p.order, ids=profile.infill)
+        ids = infill_prompt(lm.tokenizer, prefix, p.suffix, order=p.order, ids=profile.infill)
         return Prompt(ids, "infill")
-    return Prompt(prefix_prompt(lm.tokenizer, p.prefix), "prefix")
+    return Prompt(prefix_prompt(lm.tokenizer, prefix), "prefix")
 
 
 def build_chat_prompt(lm: LoadedModel, messages: Any) -> Prompt:
@@ -226,8 +232,11 @@ class HostService:
         p = as_map(params, "prompt")
         kind = param(p, "kind", str)
         lm = self._need_model()
+        header = ""
         if kind == "complete":
-            prompt = await self._off_loop(build_complete_prompt, lm, parse_complete(p))
+            complete = parse_complete(p)
+            header = render_header(complete.context, complete.language)
+            prompt = await self._off_loop(build_complete_prompt, lm, complete)
         elif kind == "chat":
             prompt = await self._off_loop(build_chat_prompt, lm, parse_chat(p).messages)
         else:
@@ -238,6 +247,7 @@ class HostService:
             "text": render_ids(lm, prompt.ids),
             "mode": prompt.mode,
             "tokens": len(prompt.ids),
+            "header": header,
         }
 
     async def tokenize(self, call: Call, params: Any) -> dict[str, Any]:

@@ -38,6 +38,13 @@ class HelloResult(TypedDict):
     max_message_bytes: int  # the largest message this host accepts (and sends)
 
 
+class ContextItem(TypedDict):
+    """A snippet of another file: `path` relative to the workspace, `text` its source lines."""
+
+    path: str
+    text: str
+
+
 class CompleteRequest(TypedDict, total=False):
     """`complete` params as a client sends them (only `prefix` is required)."""
 
@@ -53,6 +60,10 @@ class CompleteRequest(TypedDict, total=False):
     # The document the request is for: requests for one document go to one engine
     # replica, whose prefix cache then keeps hitting while the user types.
     document: str
+    # Other files' snippets (definitions the code at the cursor uses): the host renders them as
+    # a comment header before the prefix, in the comment syntax of `language` (an LSP languageId).
+    context: list[ContextItem]
+    language: str
 
 
 class Timings(TypedDict):

@@ -11,8 +11,13 @@ editor saw. Both infill orders and three budgets run against a host with its pre
 cache on, and the same replay against one with it off (every keystroke computes its
 whole prompt: the baseline) in the same run.
 
+`--cross-file compare` runs each replay twice in a workspace folder that holds argparse.py
+beside gettext.py and os.py (modules it imports), with `context.crossFile` on and off: the
+header of their definitions must not change what a keystroke recomputes.
+
     python tests/bench/bench_typing.py                     # small (58M) model, CPU
     python tests/bench/bench_typing.py --keys 20 --baseline-keys 5
+    python tests/bench/bench_typing.py --cross-file compare --orders spm --budgets 4096 --baseline-keys 0
     python tests/bench/bench_typing.py --random-weights 7b --device cuda --threads 0
 """
 
@@ -20,11 +25,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 
+from lsp_server.demo import request as lsp_request
 from tests.bench.common import host, host_args, lsp, lsp_status, median, pct, source_text, table
 
 TYPED = "        value = self._get_value(action, arg_string)  # keep it"
@@ -36,6 +46,9 @@ class Run:
     order: str
     budget: int
     cache: bool
+    cross_file: str = "-"  # "on" / "off" in a workspace (--cross-file compare), "-" without one
+    header_tokens: int = 0
+    lsp_cpu_ms: float = 0.0  # the language server's CPU time per keystroke (user + system)
     prompt: list[int] = field(default_factory=list)
     recomputed: list[int] = field(default_factory=list)
     share: list[float] = field(default_factory=list)
@@ -48,6 +61,8 @@ class Run:
             self.order,
             self.budget or "default",
             "on" if self.cache else "off (baseline)",
+            self.cross_file,
+            self.header_tokens,
             len(self.recomputed),
             int(median(self.prompt)),
             median(self.recomputed),
@@ -57,6 +72,7 @@ class Run:
             pct(self.first_token, 95),
             median(self.e2e),
             pct(self.e2e, 95),
+            self.lsp_cpu_ms,
         ]
 
 
@@ -64,6 +80,8 @@ HEADERS = [
     "order",
     "budget",
     "prefix cache",
+    "cross-file",
+    "header tok",
     "keys",
     "prompt tok",
     "recomputed p50",
@@ -73,20 +91,82 @@ HEADERS = [
     "p95",
     "e2e ms p50",
     "p95",
+    "LSP CPU ms/key",
 ]
 
 
-async def replay(address: str, run: Run, keys: int, uri: str) -> Run:
+def cpu_ms(pid: int) -> float:
+    """A process's CPU time so far (user + system), from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def workspace(folder: Path) -> Path:
+    """argparse.py beside the modules it imports from (gettext, os), as a workspace folder."""
+    for module in ("argparse", "gettext", "os"):
+        (folder / f"{module}.py").write_text(source_text(module))
+    return folder
+
+
+async def index_ready(client: Any, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (await lsp_status(client))["crossFile"].get("ready"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workspace index did not get ready")
+        await asyncio.sleep(0.2)
+
+
+async def press(
+    client: Any, uri: str, version: int, row: int, col: int, char: str
+) -> tuple[tuple[int, int], dict[str, Any], dict[str, Any], float]:
+    """One keystroke at (row, col): the edit, then an invoked inline completion. Returns the
+    cursor after it, the server's status before and after, and the editor's wait in ms."""
+    at = types.Position(line=row, character=col)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=at, end=at), text=char
+                )
+            ],
+        )
+    )
+    row, col = (row + 1, 0) if char == "\n" else (row, col + 1)
+    before = await lsp_status(client)
+    started = time.perf_counter()
+    await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=row, character=col),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    return (row, col), before, await lsp_status(client), elapsed
+
+
+async def replay(address: str, run: Run, keys: int, uri: str, root: Path | None = None) -> Run:
     text = source_text("argparse")
     at = text.index(ANCHOR)
     line_end = text.index("\n", text.index("\n", at + len(ANCHOR)) + 1)  # after the docstring line
+    cross = {"context": {"crossFile": {"enable": run.cross_file == "on"}}}
     async with lsp(
         address,
+        root=root,
+        settings=cross if root is not None else None,
         order=run.order,
         contextTokens=run.budget,
         maxTokensLine=8,
         maxTokensBlock=8,
     ) as client:
+        if run.cross_file == "on":
+            await index_ready(client)
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
@@ -98,39 +178,15 @@ async def replay(address: str, run: Run, keys: int, uri: str) -> Run:
         col = line_end - (text.rfind("\n", 0, line_end) + 1)
         version = 1
         typed = ["\n", *TYPED[:keys]]
+        pid = client._server.pid if client._server is not None else 0
+        cpu_start = 0.0
         for n, char in enumerate(typed):
             version += 1
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(
-                                start=types.Position(line=row, character=col),
-                                end=types.Position(line=row, character=col),
-                            ),
-                            text=char,
-                        )
-                    ],
-                )
-            )
-            row, col = (row + 1, 0) if char == "\n" else (row, col + 1)
-            before = await lsp_status(client)
-            started = time.perf_counter()
-            await client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line=row, character=col),
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                    ),
-                )
-            )
-            elapsed = (time.perf_counter() - started) * 1000
-            after = await lsp_status(client)
+            (row, col), before, after, elapsed = await press(client, uri, version, row, col, char)
             hits = after["suggestions"]["cacheHits"] - before["suggestions"]["cacheHits"]
             timings = after["suggestions"]["lastHostTimings"]
             if n == 0:
+                cpu_start = cpu_ms(pid)
                 continue  # the first request after opening: cold, not a keystroke
             if hits or timings is None or timings == before["suggestions"]["lastHostTimings"]:
                 run.answered_from_lsp_cache += 1
@@ -141,6 +197,10 @@ async def replay(address: str, run: Run, keys: int, uri: str) -> Run:
             run.share.append(recomputed / timings["prompt_tokens"])
             run.first_token.append(timings["first_token_ms"])
             run.e2e.append(elapsed)
+        run.lsp_cpu_ms = (cpu_ms(pid) - cpu_start) / max(1, len(typed) - 1)
+        where = {"textDocument": {"uri": uri}, "position": {"line": row, "character": col}}
+        plan = await lsp_request(client, "tandem/prompt", where)
+        run.header_tokens = int(plan.get("headerTokens", 0))
     return run
 
 
@@ -155,24 +215,45 @@ async def main() -> None:
     )
     ap.add_argument("--budgets", default="512,4096,0", help="prompt budgets (0: the default)")
     ap.add_argument("--orders", default="spm,psm")
+    ap.add_argument(
+        "--cross-file",
+        choices=["none", "compare"],
+        default="none",
+        help="compare: each replay in a workspace (argparse.py, gettext.py, os.py) with "
+        "context.crossFile on and off",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each replay this many times (cross-file on/off alternate which goes first)",
+    )
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
     orders = args.orders.split(",")
+    modes = ["on", "off"] if args.cross_file == "compare" else ["-"]
     runs: list[Run] = []
-    for cache in (True, False):
-        async with host(args, *([] if cache else ["--no-prefix-cache"])) as proc:
-            for order in orders:
-                for budget in budgets:
-                    keys = args.keys if cache else args.baseline_keys
-                    uri = f"file:///bench/{order}-{budget}-{cache}/argparse.py"
-                    run = await replay(proc.address, Run(order, budget, cache), keys, uri)
-                    runs.append(run)
-                    print(table(HEADERS, [run.row()]).splitlines()[-1], flush=True)
+    with tempfile.TemporaryDirectory(prefix="tdm-typing-") as tmp:
+        root = workspace(Path(tmp)) if args.cross_file == "compare" else None
+        for cache in (True, False) if args.baseline_keys else (True,):
+            async with host(args, *([] if cache else ["--no-prefix-cache"])) as proc:
+                for order in orders:
+                    for budget, n in ((b, n) for b in budgets for n in range(args.repeat)):
+                        for mode in modes if n % 2 == 0 else modes[::-1]:
+                            keys = args.keys if cache else args.baseline_keys
+                            if root is not None:
+                                uri = (root / "argparse.py").as_uri()
+                            else:
+                                uri = f"file:///bench/{order}-{budget}-{cache}/argparse.py"
+                            run = Run(order, budget, cache, mode)
+                            await replay(proc.address, run, keys, uri, root)
+                            runs.append(run)
+                            print(table(HEADERS, [run.row()]).splitlines()[-1], flush=True)
     print(
         f"\ntyping replay · {args.shape} · {args.device} · argparse.py · "
         f"{args.keys} keys (baseline {args.baseline_keys})"
     )
-    runs.sort(key=lambda r: (r.order, r.budget == 0, r.budget, not r.cache))
+    runs.sort(key=lambda r: (r.order, r.budget == 0, r.budget, not r.cache, r.cross_file))
     print(table(HEADERS, [r.row() for r in runs]))
 
 

@@ -134,9 +134,12 @@ async def lsp(  # type: ignore[no-untyped-def]
     *,
     encoding: types.PositionEncodingKind = types.PositionEncodingKind.Utf16,
     env: dict[str, str] | None = None,
+    root: Path | None = None,
+    settings: dict[str, Any] | None = None,
     **completion: Any,
 ):
-    """A real `tandem-lsp` connected to the host at `address`, as VS Code would start it."""
+    """A real `tandem-lsp` connected to the host at `address`, as VS Code would start it
+    (`root`: its workspace folder; `settings`: more initializationOptions sections)."""
     client = LanguageClient("tandem-bench", "0.1.0")
     await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(ROOT), env=env)
     try:
@@ -151,7 +154,12 @@ async def lsp(  # type: ignore[no-untyped-def]
                 initialization_options={
                     "host": {"address": address, "autoStart": False, "requestTimeout": 600},
                     "completion": {"debounceMs": 0, "temperature": 0, **completion},
+                    **(settings or {}),
                 },
+                root_uri=root.as_uri() if root is not None else None,
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]
+                if root is not None
+                else None,
             )
         )
         client.initialized(types.InitializedParams())

@@ -11,12 +11,31 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import make_test_lsp_client
 
 from lsp_server.demo import plain
 from tests.hostproc import ROOT, HostProcess
 
 CLIENTS = ["visual-studio-code", "neovim"]
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"])
+
+
+def editor_client() -> LanguageClient:
+    """pytest-lsp's client, also answering `client/registerCapability` as editors do (VS Code
+    registers the server's file watchers); what was registered is in `client.registrations`."""
+    client = make_test_lsp_client()
+    registrations: list[types.Registration] = []
+    client.registrations = registrations  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
+    return client
+
+
+SERVER = ClientServerConfig(
+    server_command=[sys.executable, "-m", "lsp_server"], client_factory=editor_client
+)
 
 
 def init_options(address: str, **completion: Any) -> dict[str, Any]:

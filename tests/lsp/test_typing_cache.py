@@ -46,13 +46,20 @@ async def test_keystrokes_recompute_only_what_changed(
             )
         )
         text += char
-        before = (await status(client))["suggestions"]
+        before = await status(client)
         await inline(client, uri, end_position(text, client.encoding))  # type: ignore[attr-defined]
-        after = (await status(client))["suggestions"]
-        if after["cacheHits"] > before["cacheHits"]:
+        after = await status(client)
+        if after["suggestions"]["cacheHits"] > before["suggestions"]["cacheHits"]:
             continue  # the typed-ahead cache answered: no model call to look at
-        timings = after["lastHostTimings"]
+        timings = after["suggestions"]["lastHostTimings"]
         assert timings["prompt_tokens"] > 1000  # the file fits the tiny model's window
         recomputed.append(timings["prompt_tokens"] - timings["cached_tokens"])
-    assert recomputed and max(recomputed) <= 8, recomputed
+        # The workspace (this repository) is indexed: a keystroke that completes a name the
+        # index finds (`len(`) may bring a new cross-file header, recomputed from it on.
+        header_changed = (
+            after["crossFile"]["headersSelected"] > before["crossFile"]["headersSelected"]
+        )
+        if not header_changed:
+            assert recomputed[-1] <= 8, (char, recomputed)
+    assert recomputed and sorted(recomputed)[len(recomputed) // 2] <= 8, recomputed
     assert (await status(client))["suggestions"]["recomputedTokens"]["p50"] <= 8

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sys
 import tempfile
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
 from model_host.backends.vllm.replicas import preference
@@ -41,7 +40,7 @@ from model_host.rpc.protocol import ErrorCode, Method, RpcError
 from model_host.shapes import CODE_LLAMA_VOCAB, SHAPES
 from model_host.tokenizer import Tokenizer, load_tokenizer
 from tests.hostproc import ROOT, HostProcess, start_host
-from tests.lsp.conftest import init_options
+from tests.lsp.conftest import SERVER, init_options
 from tests.paths import SHARED_TOKENIZERS
 from tests.vllm.real import VllmServer, find_vllm_python, start_servers
 
@@ -237,7 +236,7 @@ def tok(tier_model: TierModel) -> Tokenizer:
     return load_tokenizer(tier_model.path)
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"]))
+@pytest_lsp.fixture(config=SERVER)
 async def lsp(lsp_client: LanguageClient, vhost: HostProcess) -> AsyncIterator[None]:
     chunks: list[str] = []
     lsp_client.feature("tandem/chatChunk")(lambda params: chunks.append(plain(params)["text"]))

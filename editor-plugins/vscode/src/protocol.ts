@@ -81,6 +81,8 @@ export interface ChatResult {
   promptTokens: number;
   generatedTokens: number;
   timings: Partial<Record<'queue_ms' | 'first_token_ms' | 'total_ms' | 'tokens_per_s', number>>;
+  /** Other files' definitions sent along with the code (cross-file context). */
+  definitions?: { path: string; text: string }[];
 }
 
 /** The one argument of a selection command. */

@@ -23,7 +23,15 @@ M.defaults = {
   -- Sent as `initializationOptions` (camelCase, as docs/lsp.md and the README's
   -- Configuration table say), e.g. { host = { address = "unix:/tmp/t.sock", model = "..." },
   -- completion = { maxTokensLine = 48, debounceMs = 75 }, chat = { maxTokens = 768 } }.
-  settings = {},
+  settings = {
+    -- Definitions the code at the cursor uses, from other files of the project (the server
+    -- follows the file's imports; the root is the folder `root_markers` finds). Defaults:
+    -- context = { crossFile = {
+    --   enable = true, share = 0.25, minTokens = 256,  -- share of the prompt, least tokens
+    --   maxFiles = 20000, maxFileBytes = 1000000,     -- index limits
+    --   exclude = {},                                 -- globs, on top of .gitignore
+    -- } },
+  },
   -- Model loading (LSP $/progress) as one line in the command line; false when fidget or your
   -- statusline (`require("tandem").statusline()`) shows it.
   echo_progress = true,
@@ -80,6 +88,7 @@ M.SERVER_SETTINGS = {
     "contextTokens", "prefixShare", "order", "fallback",
   },
   chat = { "maxTokens", "temperature", "topP", "systemPrompt" },
+  context = { "crossFile" },
 }
 
 -- Options that were Tandem's once and are gone, with what to do instead.

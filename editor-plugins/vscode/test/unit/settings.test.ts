@@ -83,14 +83,20 @@ describe('toInitializationOptions', () => {
       target[parts[parts.length - 1] ?? ''] = property.default;
     }
     const options = toInitializationOptions(defaults);
-    assert.deepEqual(Object.keys(options).sort(), ['chat', 'completion', 'host', 'logLevel']);
+    assert.deepEqual(Object.keys(options).sort(), ['chat', 'completion', 'context', 'host', 'logLevel']);
     assert.equal((options.host as Record<string, unknown>).address, undefined, 'an unset address leaves the server default');
   });
 });
 
 /** `tandem.<section>.<camelCase>` -> default, as declared in lsp_server/config.py's dataclasses. */
 function serverSettings(source: string): Map<string, unknown> {
-  const sections: Record<string, string> = { HostSettings: 'host', CompletionSettings: 'completion', ChatSettings: 'chat', Settings: '' };
+  const sections: Record<string, string> = {
+    HostSettings: 'host',
+    CompletionSettings: 'completion',
+    ChatSettings: 'chat',
+    CrossFileSettings: 'context.crossFile',
+    Settings: '',
+  };
   const out = new Map<string, unknown>();
   let section: string | undefined;
   for (const line of source.split('\n')) {
@@ -113,8 +119,8 @@ function serverSettings(source: string): Map<string, unknown> {
     }
     const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     let parsed: unknown = Symbol('not a literal');
-    if (/^-?\d+(\.\d+)?$/.test(value)) {
-      parsed = Number(value);
+    if (/^-?\d[\d_]*(\.\d+)?$/.test(value)) {
+      parsed = Number(value.replaceAll('_', ''));
     } else if (value === 'True' || value === 'False') {
       parsed = value === 'True';
     } else if (/^"[^"\\]*"$/.test(value)) {
