@@ -22,6 +22,7 @@ from .uses import Use
 GLOBAL_MAX = 3  # a name matched workspace-wide only when it has this few definitions
 GLOBAL_SCAN = 512  # definitions of one name scanned for a type's member at most
 _NO_RECORD = FileRecord("", "", "", (), ())
+_SELF = frozenset({"self", "this", "cls", "Self", "super"})
 
 
 class _Collector:
@@ -78,15 +79,16 @@ class _Collector:
                     found.extend(self.resolver.lookup(use.name, binding.key))
                 else:  # `Type::new`, `Class.create`: a member of an imported type
                     found.extend(self._members(binding, use.name))
-        if found:
-            return found
+        local = self.local_names
+        if found or (use.qualifiers and all(q in local or q in _SELF for q in use.qualifiers)):
+            return found  # `Set.len`, `self.len` of the file's own: nothing to guess elsewhere
         for binding in self.stars:
             entries = self.resolver.lookup(use.name, binding.key, 1)
             found.extend(e for e in entries if e[1].exported or binding.line == -1)
             if len(found) >= 2:
                 return found
-        if found:
-            return found
+        if found or use.name in local:
+            return found  # the file defines the name: a guess elsewhere is noise
         snap = self.snap
         if not use.qualifiers:  # `local raise = utils.raise` then `raise(...)`
             for key in self.namespaces:
