@@ -20,8 +20,10 @@ from .snapshot import NameEntry, Snapshot
 from .uses import Use
 
 GLOBAL_MAX = 3  # a name matched workspace-wide only when it has this few definitions
+MAX_STAR_HITS = 2  # definitions of one name taken from glob-like imports
 GLOBAL_SCAN = 512  # definitions of one name scanned for a type's member at most
 _NO_RECORD = FileRecord("", "", "", (), ())
+_SELF = frozenset({"self", "this", "cls", "Self", "super"})
 
 
 class _Collector:
@@ -34,6 +36,14 @@ class _Collector:
             if binding.local:
                 self.by_local.setdefault(binding.local, []).append(binding)
         self.stars = [binding for binding in bindings if binding.star]
+        self.package = {b.key for b in self.stars if b.line == -1}
+        star_keys = tuple(dict.fromkeys(binding.key for binding in self.stars))
+        self.star_names = resolver.merged_names(star_keys)
+        # Globs whose files have imports of their own may re-export (JS barrels, Python
+        # `__init__`); a C header's includes are already in the closure.
+        self.reexporting = any(
+            resolver.file_bindings(b.key) for b in self.stars if b.line != -1 and b.line < 10**6
+        )
         self.namespaces = list(dict.fromkeys(b.key for b in bindings if b.local and not b.name))
         self.bound_files = list(dict.fromkeys(binding.key for binding in bindings))
         record = snap.files.get(current)
@@ -78,15 +88,20 @@ class _Collector:
                     found.extend(self.resolver.lookup(use.name, binding.key))
                 else:  # `Type::new`, `Class.create`: a member of an imported type
                     found.extend(self._members(binding, use.name))
-        if found:
-            return found
-        for binding in self.stars:
-            entries = self.resolver.lookup(use.name, binding.key, 1)
-            found.extend(e for e in entries if e[1].exported or binding.line == -1)
-            if len(found) >= 2:
-                return found
-        if found:
-            return found
+        local = self.local_names
+        if found or (use.qualifiers and all(q in local or q in _SELF for q in use.qualifiers)):
+            return found  # `Set.len`, `self.len` of the file's own: nothing to guess elsewhere
+        for key, definition in self.star_names.get(use.name, ())[:MAX_STAR_HITS]:
+            if definition.exported or key in self.package:
+                found.append((key, definition))
+        if not found and self.reexporting:
+            for binding in self.stars:  # a glob of a file that re-exports (barrels)
+                entries = self.resolver.lookup(use.name, binding.key, 1)
+                found.extend(e for e in entries if e[1].exported or binding.line == -1)
+                if len(found) >= MAX_STAR_HITS:
+                    return found
+        if found or use.name in local:
+            return found  # the file defines the name: a guess elsewhere is noise
         snap = self.snap
         if not use.qualifiers:  # `local raise = utils.raise` then `raise(...)`
             for key in self.namespaces:

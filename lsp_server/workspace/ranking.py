@@ -25,6 +25,8 @@ RELATED_MAX_ENTRIES = 400  # ... unless that many definitions carry the word
 MIN_RELATED = 0.5  # workspace-wide matches need half their words near the cursor
 RELATED_MAX = 40
 MAX_MACROS = 8
+MIN_POPULAR = 3  # files using a name before it counts as popular
+MAX_POPULAR = 12
 _FAMILY = {
     "cpp": "c",
     "javascriptreact": "javascript",
@@ -120,6 +122,21 @@ def related(snap: Snapshot, found: Candidates, current: str, language: str) -> l
                 scored[marker] = (value, -shared_prefix(key, current), (key, definition))
     ordered = sorted(scored.values(), key=lambda s: (-s[0], s[1], s[2][0], s[2][1].start_line))
     return [entry for _, _, entry in ordered[:RELATED_MAX]]
+
+
+def popular(snap: Snapshot, found: Candidates) -> list[NameEntry]:
+    """The bound files' definitions whose names the most files of the workspace use: a
+    package's central types and functions, whatever the code at the cursor names."""
+    popularity = snap.popularity
+    scored: list[tuple[int, str, int, NameEntry]] = []
+    for key in found.files[:MAX_SCORED_FILES]:
+        record = snap.files.get(key)
+        for definition in record.definitions if record is not None else ():
+            uses = popularity.get(definition.name, 0)
+            if uses >= MIN_POPULAR and not definition.container and offered(definition, key, found):
+                scored.append((-uses, key, definition.start_line, (key, definition)))
+    scored.sort(key=lambda item: item[:3])
+    return [entry for *_, entry in scored[:MAX_POPULAR]]
 
 
 def macros(snap: Snapshot, resolver: Resolver, language: str) -> list[NameEntry]:

@@ -43,6 +43,8 @@ class Resolver:
         self._bindings: dict[tuple[str, ImportSpec], tuple[Binding, ...]] = {}
         self._lookups: dict[tuple[str, str, int], tuple[NameEntry, ...]] = {}
         self.words = WordIndex()
+        self._file_bindings: dict[str, list[Binding]] = {}
+        self._merged: dict[tuple[str, ...], dict[str, list[NameEntry]]] = {}
         self._cached: dict[str, Any] = {}
 
     def cached(self, name: str, compute: Callable[[], T]) -> T:
@@ -170,6 +172,32 @@ class Resolver:
                     queue.append(binding.key)
                     yield Binding(binding.key, None, None, True, 10**6)
 
+    def file_bindings(self, key: str) -> list[Binding]:
+        """What an indexed file's own imports bind (no package), memoized."""
+        found = self._file_bindings.get(key)
+        if found is None:
+            record = self.snap.files.get(key)
+            found = (
+                self.bindings(key, record.language, record.imports, package=False)
+                if record is not None
+                else []
+            )
+            self._file_bindings[key] = found
+        return found
+
+    def merged_names(self, keys: tuple[str, ...]) -> dict[str, list[NameEntry]]:
+        """Every definition of the files `keys`, by name: one table for a file's glob imports,
+        headers or package, instead of a lookup per file per name."""
+        found = self._merged.get(keys)
+        if found is None:
+            found = {}
+            for key in keys:
+                record = self.snap.files.get(key)
+                for definition in record.definitions if record is not None else ():
+                    found.setdefault(definition.name, []).append((key, definition))
+            self._merged[keys] = found
+        return found
+
     def lookup(self, name: str, key: str, depth: int = MAX_DEPTH) -> tuple[NameEntry, ...]:
         """Definitions of `name` in file `key`, or where that file re-exports it from."""
         cache_key = (name, key, depth)
@@ -188,7 +216,7 @@ class Resolver:
             defs = [(key, d) for d in record.definitions if _default_export(d)]
         if defs or depth <= 0 or record is None:
             return tuple(defs)
-        bindings = self.bindings(key, record.language, record.imports, package=False)
+        bindings = self.file_bindings(key)
         for binding in bindings:
             if binding.local == name and binding.name is not None:
                 found = self.lookup(binding.name, binding.key, depth - 1)

@@ -30,7 +30,7 @@ from .companions import companions
 from .imports import ImportCache
 from .model import Definition, Snippet
 from .pack import Packer, doc_rows, signature_rows, whole_rows
-from .ranking import Candidates, exports, macros, ranked_exports, related
+from .ranking import Candidates, exports, macros, popular, ranked_exports, related
 from .resolve import Resolver
 from .similar import Windows, best_window
 from .snapshot import Snapshot
@@ -150,6 +150,7 @@ def _pack(
     add_all(companions(snap, [*found.imported, *found.used]), "signature")
     add_all(ranked_exports(snap, resolver, found), "signature")
     add_all(related(snap, found, current, language), "signature")
+    add_all(popular(snap, found), "signature")
     add_all(found.used, "doc")
     add_all(exports(snap, found, True), "signature")
     add_all(macros(snap, resolver, language), "signature")

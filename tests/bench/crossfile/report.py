@@ -102,8 +102,8 @@ def _reason(case: Case, index: int, closure: set[str]) -> str:
         return "empty header"
     if d.path in sent_paths:
         return "its file sent, not that line"
-    if case.tandem_used >= 0.9 * case.room:
-        return "room full"
+    if case.tandem_used + case.need_costs[index] > case.room:
+        return "no room left for it"
     if not need.visible:
         return "name only in the hidden code"
     if d.path not in closure:

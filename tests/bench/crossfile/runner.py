@@ -59,6 +59,7 @@ class Case:
     requested: bool  # the host received a `complete` for it
     items: list[bl.Item]  # what Tandem sent
     found: dict[str, list[bool]] = field(default_factory=dict)  # method -> per need
+    need_costs: list[int] = field(default_factory=list)  # each needed signature line's own cost
 
 
 @dataclass
@@ -211,6 +212,7 @@ def _case(
     )
     case = Case(hole, condition, room, used, bool(requests), items)
     needs = hole.needs
+    case.need_costs = [measure((n.definition.path, n.definition.signature.strip())) for n in needs]
     case.found["tandem"] = delivered(needs, items)
     case.found["tandem-in-room"] = delivered(needs, bl.pack(items, room, measure))
     for method, found in ranked.items():

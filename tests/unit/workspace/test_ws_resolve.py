@@ -107,7 +107,7 @@ def test_rust(resolver_for: Make) -> None:
         "src/lib.rs": lib,
         "src/error.rs": "pub struct Error;\npub enum Kind { A }\n",
         "src/fmt/mod.rs": fmt,
-        "src/fmt/width.rs": "pub fn width() {}\n",
+        "src/fmt/width.rs": "use super::super::error::Kind;\npub fn width() {}\n",
         "tests/it.rs": "use mycrate::Error;\n",
     }
     resolver, root = resolver_for(files)
@@ -119,6 +119,8 @@ def test_rust(resolver_for: Make) -> None:
     assert bound["K"] == {("src/error.rs", "Kind")}
     assert bound["*"] == {("src/fmt/width.rs", None)}
     assert bound["width"] == {("src/fmt/width.rs", None)}
+    width = _bound(resolver, root, "src/fmt/width.rs", "rust", files["src/fmt/width.rs"])
+    assert width["Kind"] == {("src/error.rs", "Kind")}  # two levels up
     tests = _bound(resolver, root, "tests/it.rs", "rust", files["tests/it.rs"])
     assert tests["Error"] == {("src/lib.rs", "Error")}  # the crate from its tests
 
