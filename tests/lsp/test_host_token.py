@@ -16,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
 from tests.hostproc import ROOT, HostProcess, start_host
-from tests.lsp.conftest import init_options
+from tests.lsp.conftest import editor_client, init_options
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,14 +36,20 @@ def token_host(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=LSP, server_env={**WITHOUT, "TANDEM_TOKEN": SECRET})
+    config=ClientServerConfig(
+        server_command=LSP,
+        server_env={**WITHOUT, "TANDEM_TOKEN": SECRET},
+        client_factory=editor_client,
+    )
 )
 async def with_env(lsp_client: LanguageClient) -> AsyncIterator[None]:
     yield
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=LSP, server_env=WITHOUT))
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=LSP, server_env=WITHOUT, client_factory=editor_client)
+)
 async def without_env(lsp_client: LanguageClient) -> AsyncIterator[None]:
     yield
     await lsp_client.shutdown_session()
