@@ -180,8 +180,15 @@ async def start_editor(
         ls: LanguageClient, params: types.ApplyWorkspaceEditParams
     ) -> types.ApplyWorkspaceEditResult:
         editor.applied.append(params)
+        unstructure = ls.protocol._converter.unstructure
         for uri, edits in (params.edit.changes or {}).items():
-            editor.apply(uri, [plain(ls.protocol._converter.unstructure(e)) for e in edits])
+            editor.apply(uri, [plain(unstructure(e)) for e in edits])
+        for change in params.edit.document_changes or []:
+            assert isinstance(change, types.TextDocumentEdit)
+            uri = change.text_document.uri
+            if change.text_document.version != editor.versions[uri]:
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
+            editor.apply(uri, [plain(unstructure(e)) for e in change.edits])
         return types.ApplyWorkspaceEditResult(applied=True)
 
     # lsprotocol reads any code action carrying a `command` as a bare Command; editors tell
@@ -483,6 +490,8 @@ async def test_a_model_that_cannot_chat_is_told_and_offers_no_actions(
         )
     )
     assert not actions
+    status = plain(await base_client.protocol.send_request_async("tandem/status", {}))
+    assert status["model"]["can_chat"] is False
 
 
 # ---- code actions ------------------------------------------------------------------------------
@@ -491,6 +500,8 @@ async def test_code_actions_are_registered_and_offered(client: LanguageClient) -
     caps = client.server_capabilities  # type: ignore[attr-defined]
     assert "tandem.edit" in caps.execute_command_provider.commands
     assert "quickfix.tandem.fix" in caps.code_action_provider.code_action_kinds
+    status = plain(await client.protocol.send_request_async("tandem/status", {}))
+    assert status["model"]["can_chat"] is True
     uri = ed.open("actions.py", BOX, "python")
     selection = types.Range(
         start=types.Position(line=5, character=0), end=types.Position(line=7, character=0)
