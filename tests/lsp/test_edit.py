@@ -252,6 +252,13 @@ async def base_client(lsp_client: LanguageClient, base_standin: HostProcess) -> 
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def hostless_client(lsp_client: LanguageClient, sock_dir: Path) -> AsyncIterator[None]:
+    await start_editor(lsp_client, "neovim", False, f"unix:{sock_dir / 'nobody-listens.sock'}")
+    yield
+    await lsp_client.shutdown_session()
+
+
 def editor_of(client: LanguageClient) -> Editor:
     return client.editor  # type: ignore[attr-defined, no-any-return]
 
@@ -393,6 +400,42 @@ async def test_a_document_edited_mid_request_gets_content_modified(
             break
         await asyncio.sleep(0.05)
     assert (await standin_stats(standin))["cancelled"] > before
+
+
+async def test_a_document_closed_mid_request_gets_content_modified(
+    client: LanguageClient,
+) -> None:
+    ed = editor_of(client)
+    uri = ed.open("closing.py", SLOW, "python")
+    pending = asyncio.ensure_future(
+        ed.edit(uri, (0, 0), (1, 0), "take your time", editId="closing", stream=True)
+    )
+    await eventually(lambda: bool(ed.chunks.get("closing")) or pending.done(), timeout=10)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(pending, 10)
+    assert err.value.code == CONTENT_MODIFIED
+
+
+async def test_no_host_is_request_failed_with_the_reason(hostless_client: LanguageClient) -> None:
+    ed = editor_of(hostless_client)
+    uri = ed.open("alone.py", SLOW, "python")
+    with pytest.raises(JsonRpcException) as err:
+        await ed.edit(uri, (0, 0), (1, 0), "leave it as it is")
+    assert err.value.code == -32803 and "model host" in err.value.message
+    # And no code actions are offered without a model that can chat.
+    actions = await hostless_client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not actions
 
 
 async def test_a_stale_version_gets_content_modified(client: LanguageClient) -> None:
