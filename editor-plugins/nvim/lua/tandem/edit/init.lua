@@ -233,9 +233,9 @@ function M.start(instruction, opts)
     textDocument = { uri = vim.uri_from_bufnr(bufnr) },
     range = range,
     instruction = instruction,
-    -- The version the server has: Neovim sends b:changedtick as the document version, and
-    -- flushes pending changes before a request for the buffer.
-    version = e.tick,
+    -- The version the server has (Neovim's, flushed before a request for the buffer): a
+    -- mismatch is the server's contentModified, never a stale edit.
+    version = (vim.lsp.util.buf_versions or {})[bufnr],
     editId = e.edit_id,
     stream = true,
   }
@@ -291,7 +291,7 @@ function M.reject(bufnr)
 end
 
 --- The edit of `bufnr` (current buffer): { edit_id, phase, range, instruction, hunks, result,
---- marks } or nil. `marks` is what is drawn (render.marks).
+--- marks, chars } or nil. `marks` is what is drawn (render.marks), `chars` how much has streamed.
 function M.current(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and api.nvim_get_current_buf() or bufnr
   local e = edits[bufnr]
@@ -300,7 +300,7 @@ function M.current(bufnr)
   end
   return {
     edit_id = e.edit_id, phase = e.phase, range = e.range, instruction = e.instruction,
-    hunks = e.hunks, result = e.result, marks = render.marks(bufnr),
+    hunks = e.hunks, result = e.result, marks = render.marks(bufnr), chars = e.chars,
   }
 end
 
