@@ -226,7 +226,8 @@ function M.start(instruction, opts)
   client_mod.on_edit_chunk(e.edit_id, function(chunk)
     if edits[bufnr] == e and e.phase == "running" and type(chunk.text) == "string" then
       e.chars = e.chars + #chunk.text
-      progress.task(e.edit_id, string.format("Tandem: editing %s… (%d characters)", e.where, e.chars))
+      progress.task(e.edit_id, string.format("Tandem: editing %s… (%d character%s)", e.where, e.chars,
+        e.chars == 1 and "" or "s"))
     end
   end)
   local params = {
