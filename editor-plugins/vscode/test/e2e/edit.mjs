@@ -4,6 +4,7 @@
 // Prints one PASS/FAIL line; exit 1 on failure.
 //
 //   npm run e2e:edit       (from editor-plugins/vscode; same environment variables as `npm run e2e`)
+/* global getComputedStyle */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -54,6 +55,23 @@ async function saved(file, previous) {
   }, 10_000, 'the file to change on disk');
 }
 
+/** The text the editor draws from decorations (`before`/`after` content: CSS pseudo-elements, not DOM text). */
+async function decorationText() {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-instance .monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
+    const out = [];
+    for (const el of editor?.querySelectorAll('.view-lines span') ?? []) {
+      for (const pseudo of ['::before', '::after']) {
+        const content = getComputedStyle(el, pseudo).content;
+        if (content && content !== 'none' && content !== 'normal') {
+          out.push(content.replace(/\u00a0/g, ' '));
+        }
+      }
+    }
+    return out.join('\n');
+  });
+}
+
 async function lensTitles() {
   return (await page.locator('.editor-instance .monaco-editor .codelens-decoration').allInnerTexts()).join(' | ');
 }
@@ -84,8 +102,8 @@ async function propose(instruction, expectAdded) {
   await waitFor(async () => /Accept \(Tab\)/.test(await lensTitles()), 30_000, 'the Accept (Tab) CodeLens');
   // The added line is drawn in the editor (a decoration), the document itself is untouched.
   const shown = await waitFor(async () => {
-    const text = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
-    return text.replace(/\u00a0/g, ' ').includes(expectAdded.trim()) ? text : undefined;
+    const text = await decorationText();
+    return text.includes(expectAdded.trim()) ? text : undefined;
   }, 10_000, `the proposed line ${JSON.stringify(expectAdded)} drawn in the editor`);
   return { title, lenses: await lensTitles(), shown };
 }
@@ -198,8 +216,7 @@ async function scenario(tmp) {
     await page.keyboard.press('Escape');
     await waitFor(async () => !/Accept \(Tab\)/.test(await lensTitles()), 10_000, 'the CodeLenses to go after Esc');
     await sleep(500);
-    const drawn = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
-    if (drawn.replace(/\u00a0/g, ' ').includes(DOCSTRING.trim())) {
+    if ((await decorationText()).includes(DOCSTRING.trim())) {
       throw new Error('the proposal is still drawn after Esc');
     }
     const rejected = await saved(file);
