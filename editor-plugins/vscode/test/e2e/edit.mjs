@@ -92,8 +92,10 @@ async function selectLines(first, last) {
 }
 
 /** Ctrl+I, the instruction, Enter; waits for the proposal's CodeLenses. Returns what the editor shows. */
-async function propose(instruction, expectAdded) {
-  await page.keyboard.press('Control+I');
+async function propose(instruction, expectAdded, { pressKey = true } = {}) {
+  if (pressKey) {
+    await page.keyboard.press('Control+I');
+  }
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   const title = (await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '')).trim();
@@ -236,6 +238,22 @@ async function scenario(tmp) {
       throw new Error(`accepting from the CodeLens gave ${JSON.stringify(negated)}; expected ${JSON.stringify(NEGATED)}`);
     }
     log('PASS range: the CodeLens applied the rewrite of lines 5-6 only');
+
+    // -- the server's code action "Tandem: Edit…": the extension asks for the instruction ----------
+    await selectLines(1, 2);
+    await page.keyboard.press('Control+.');
+    const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Tandem: Edit' }).first();
+    await action.waitFor({ state: 'visible', timeout: 20_000 });
+    const offered = (await page.locator('.action-widget .monaco-list-row').allInnerTexts()).map((t) => t.trim()).filter((t) => t.startsWith('Tandem'));
+    await screenshot('code-actions');
+    await action.click();
+    await propose('add a docstring', DOCSTRING, { pressKey: false });
+    await page.keyboard.press('Escape');
+    await waitFor(async () => !/Accept \(Tab\)/.test(await lensTitles()), 10_000, 'the CodeLenses to go after Esc');
+    if (readFileSync(file, 'utf8') !== NEGATED) {
+      throw new Error('the code action changed the file before its proposal was accepted');
+    }
+    log(`PASS code action: ${JSON.stringify(offered)} offered; "Tandem: Edit…" asked for the instruction and proposed the rewrite`);
   } finally {
     try {
       await screenshot('final');
@@ -276,7 +294,7 @@ async function main() {
     console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
     process.exit(1);
   }
-  console.log(`E2E PASS in ${seconds}s: Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Esc left the file unchanged, a CodeLens applied a ranged rewrite (${shots} screenshots in ${ARTIFACTS})`);
+  console.log(`E2E PASS in ${seconds}s: Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed (${shots} screenshots in ${ARTIFACTS})`);
 }
 
 await main();
