@@ -377,8 +377,9 @@ export class EditController implements vscode.Disposable, vscode.CodeLensProvide
         new vscode.CodeLens(at, { title: 'Stop (Esc)', command: 'tandem.rejectEdit' }),
       ];
     }
-    const first = s.hunks[0]?.line ?? 0;
-    const at = new vscode.Range(Math.min(first, document.lineCount - 1), 0, Math.min(first, document.lineCount - 1), 0);
+    // Above the rewritten lines (the selection widened), where the diff starts or before.
+    const first = Math.min(s.result.range.start.line, s.hunks[0]?.line ?? 0, document.lineCount - 1);
+    const at = new vscode.Range(first, 0, first, 0);
     return [
       new vscode.CodeLens(at, { title: `$(check) Accept (Tab)`, command: 'tandem.acceptEdit', tooltip: 'Apply the proposal (one undo step)' }),
       new vscode.CodeLens(at, { title: `$(close) Reject (Esc)`, command: 'tandem.rejectEdit' }),

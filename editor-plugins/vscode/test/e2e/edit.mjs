@@ -64,11 +64,14 @@ async function decorationText() {
       for (const pseudo of ['::before', '::after']) {
         const content = getComputedStyle(el, pseudo).content;
         if (content && content !== 'none' && content !== 'normal') {
-          out.push(content.replace(/\u00a0/g, ' '));
+          // A CSS string: quoted, with \" and \\ escaped.
+          out.push(content.replace(/^"|"$/g, '').replace(/\\(.)/g, '$1'));
         }
       }
     }
-    return out.join('\n');
+    // Injected text (where the workbench draws it as DOM text) counts too.
+    const lines = editor?.querySelector('.view-lines')?.textContent ?? '';
+    return [...out, lines].join('\n').replace(/\u00a0/g, ' ');
   });
 }
 
@@ -186,7 +189,8 @@ async function scenario(tmp) {
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'main.py' }).waitFor({ timeout: 60_000 });
     await openFile(page, 'main.py');
-    const status = await waitFor(() => statusBarText(page, /Instruct/), 90_000, 'the status bar to show the Instruct model');
+    // The stand-in's status names its model "replay" (its hello: the Instruct checkpoint).
+    const status = await waitFor(() => statusBarText(page, /Instruct|replay/), 90_000, 'the status bar to show the stand-in model');
     log(`workbench loaded; status bar: "${status}"`);
 
     // -- Ctrl+I on lines 1-2, "add a docstring": the proposal is drawn; Tab applies exactly it --------
@@ -241,8 +245,10 @@ async function scenario(tmp) {
 
     // -- the server's code action "Tandem: Edit…": the extension asks for the instruction ----------
     await selectLines(1, 2);
-    await page.keyboard.press('Control+.');
+    // The light bulb's menu (Ctrl+. may be taken by the browser): every code action on the selection.
     const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Tandem: Edit' }).first();
+    await page.locator('.editor-instance .monaco-editor .lightBulbWidget').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('.editor-instance .monaco-editor .lightBulbWidget').first().click();
     await action.waitFor({ state: 'visible', timeout: 20_000 });
     const offered = (await page.locator('.action-widget .monaco-list-row').allInnerTexts()).map((t) => t.trim()).filter((t) => t.startsWith('Tandem'));
     await screenshot('code-actions');
