@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -42,6 +43,7 @@ from .transport import BoundedLanguageServer
 log = logging.getLogger(__name__)
 
 REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
+CONNECT_WAIT_S = 1.0  # what a code action request waits for a host not yet connected
 
 
 class TandemServer(BoundedLanguageServer):
@@ -427,8 +429,13 @@ async def edit(ls: TandemServer, params: Any) -> tp.EditResult:
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(code_action_kinds=list(EDIT_ACTION_KINDS), resolve_provider=False),
 )
-def code_action(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_action(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     """Edit…, Fix, Document, Add tests, offered only while the loaded model can chat."""
+    if ls.link.model is None:
+        # Not connected yet (an editor asks as soon as it opens a file): connecting fails
+        # fast when there is no host, and a connected host has said what its model can do.
+        with contextlib.suppress(HostUnavailable, RpcError, asyncio.TimeoutError):
+            await asyncio.wait_for(ls.link.client(), CONNECT_WAIT_S)
     if ls.edits.cannot_chat() is not None:
         return []
     try:

@@ -153,14 +153,24 @@ def _drop_repeated_context(lines: list[str], old: list[str], before: str, after:
         norm_before.pop()  # `before` ends with its line break
     got = [x.strip() for x in lines]
     had = [x.strip() for x in old]
+    # Lines that are both the context's and the selection's own (a `}` after a `}`) are the
+    # context's only when the selection's own start (or end) follows them again.
     for k in range(min(len(norm_before), len(got) - 1), 0, -1):
         head = got[:k]
-        if any(head) and head == norm_before[-k:] and head != had[:k]:
+        if (
+            any(head)
+            and head == norm_before[-k:]
+            and (head != had[:k] or got[k : 2 * k] == had[:k])
+        ):
             lines, got = lines[k:], got[k:]
             break
     for k in range(min(len(norm_after), len(got) - 1), 0, -1):
         tail = got[-k:]
-        if any(tail) and tail == norm_after[:k] and tail != had[-k:]:
+        if (
+            any(tail)
+            and tail == norm_after[:k]
+            and (tail != had[-k:] or got[-2 * k : -k] == had[-k:])
+        ):
             lines = lines[:-k]
             break
     return lines
@@ -200,6 +210,8 @@ def _unit(indents: list[str]) -> int:
     """The width of one level of space indentation (4 when the lines do not tell)."""
     widths = [len(i) for i in indents if i and set(i) == {" "}]
     unit = math.gcd(*widths) if widths else 0
+    if unit > 4 and unit % 4 == 0:
+        return 4  # one width seen (say 8): two levels of 4 far more often than one of 8
     return unit if unit >= 2 else 4
 
 

@@ -132,3 +132,16 @@ def test_prose_or_code(line: str, prose: bool) -> None:
 def test_strip_prose_keeps_code_between_chat() -> None:
     text = "Certainly! Here it is:\n\nx = compute()\nprint(x)\n\nThis prints the result."
     assert strip_prose(text) == "x = compute()\nprint(x)"
+
+
+def test_a_closer_repeated_from_before_a_selection_starting_with_one_is_taken_off() -> None:
+    before = "    end\n"
+    old = "end\nlocal x = 1\n"
+    answer = "```lua\n    end\nend\nlocal x = 2\n```"
+    assert extract_rewrite(answer, old, before=before) == "end\nlocal x = 2\n"
+
+
+def test_two_levels_of_spaces_become_two_tabs() -> None:
+    old = "func f() {\n\tif ok {\n\t\treturn\n\t}\n}\n"
+    answer = "```go\nfunc f() {\n        return\n}\n```"
+    assert extract_rewrite(answer, old) == "func f() {\n\t\treturn\n}\n"
