@@ -79,6 +79,10 @@ def test_edit_proposal_accept_undo_reject_keys_range_and_changes(
 ) -> None:
     r = run_nvim("edit.lua", tmp_path, instruct_host.address, timeout=140)
     assert r["capabilities"] == {"tandem": {"editInput": True}}
+    assert {"TandemEdit", "TandemEditAccept", "TandemEditReject"} <= set(r["commands"])
+    problems = r["option_problems"]
+    assert any(p.startswith("invalid option 'edit.keymaps.accept'") for p in problems), problems
+    assert any("'edit.keymaps.rejct' (did you mean 'reject'?)" in p for p in problems), problems
     assert r["before"] == LINES
 
     # The request: the selected lines, the instruction, the version, streamed, with an id.
@@ -143,6 +147,13 @@ def test_edit_proposal_accept_undo_reject_keys_range_and_changes(
     assert r["running_events"][-1]["data"]["dropped"] is True
     assert r["slow"]["result"] is None
     assert r["statusline_after_drop"] == ""
+
+    # A version the server does not have: contentModified, said once as a warning.
+    stale = r["stale"]
+    assert stale["events"][-1]["data"]["code"] == -32801
+    assert stale["current"] is None and stale["lines"] == LINES
+    modified = [n for n in r["notices"] if "changed while the edit ran" in n["msg"]]
+    assert len(modified) == 1 and modified[0]["level"] == 3, r["notices"]
 
     # "Tandem: Edit…" (code action): asked for the instruction, proposed as :TandemEdit does.
     ca = r["code_action"]

@@ -60,7 +60,11 @@ H.run(function()
       table.insert(H.edit_events, { event = args.match, data = data })
     end,
   })
+  -- The edit options are validated like the others.
+  local _, problems = require("tandem.config").setup({ edit = { keymaps = { accept = 1, rejct = "x" } } })
+  H.result.option_problems = problems
   H.setup({ settings = { chat = { maxTokens = 512 } } })
+  H.result.commands = vim.tbl_keys(api.nvim_get_commands({}))
   local buf = H.open("add.py", LINES)
   local client = require("tandem.client").get(buf, true)
   H.record(client)
@@ -132,6 +136,19 @@ H.run(function()
   H.result.running_events = events_since(n)
   H.result.statusline_after_drop = require("tandem").statusline()
   vim.cmd("normal! u")
+
+  -- A version the server does not have: its contentModified is one warning, nothing drawn.
+  n = #H.edit_events
+  local versions = vim.lsp.util.buf_versions
+  local version = versions[buf]
+  versions[buf] = version + 1000
+  vim.cmd("1,2TandemEdit add a docstring")
+  versions[buf] = version
+  H.wait(function()
+    local last = H.edit_events[#H.edit_events]
+    return #H.edit_events > n and last.event == "TandemEditDone" and last
+  end, 10000, "the stale edit to fail")
+  H.result.stale = { events = events_since(n), current = edit.current(buf) or vim.NIL, lines = H.lines(buf) }
 
   -- "Tandem: Edit…" code action: the plugin asks for the instruction (vim.ui.input).
   vim.ui.input = function(_, on_confirm)
