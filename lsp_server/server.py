@@ -208,6 +208,19 @@ class TandemServer(BoundedLanguageServer):
         except (HostUnavailable, RpcError) as exc:
             raise JsonRpcException(f"Tandem edit failed: {exc}", REQUEST_FAILED) from exc
 
+    def workspace_edit(
+        self, uri: str, version: int, edits: list[types.TextEdit]
+    ) -> types.WorkspaceEdit:
+        """Edits of one document as a WorkspaceEdit: versioned where the client takes
+        `documentChanges` (it then refuses them for a document that changed meanwhile)."""
+        ws = self.client_capabilities.workspace
+        if ws is not None and ws.workspace_edit is not None and ws.workspace_edit.document_changes:
+            doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+            return types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(text_document=doc, edits=list(edits))]
+            )
+        return types.WorkspaceEdit(changes={uri: edits})
+
     def suggestion_position(self, doc: Document, suggestion: Suggestion) -> types.Position:
         line, character = doc.position_at(len(suggestion.before), self.encoding)
         return types.Position(line=line, character=character)
@@ -467,7 +480,7 @@ async def edit_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
         ]
         answer = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(
-                edit=types.WorkspaceEdit(changes={result["uri"]: edits}),
+                edit=ls.workspace_edit(result["uri"], result["version"], edits),
                 label=label(parsed.instruction, parsed.preset),
             )
         )

@@ -180,8 +180,15 @@ async def start_editor(
         ls: LanguageClient, params: types.ApplyWorkspaceEditParams
     ) -> types.ApplyWorkspaceEditResult:
         editor.applied.append(params)
+        unstructure = ls.protocol._converter.unstructure
         for uri, edits in (params.edit.changes or {}).items():
-            editor.apply(uri, [plain(ls.protocol._converter.unstructure(e)) for e in edits])
+            editor.apply(uri, [plain(unstructure(e)) for e in edits])
+        for change in params.edit.document_changes or []:
+            assert isinstance(change, types.TextDocumentEdit)
+            uri = change.text_document.uri
+            if change.text_document.version != editor.versions[uri]:
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
+            editor.apply(uri, [plain(unstructure(e)) for e in change.edits])
         return types.ApplyWorkspaceEditResult(applied=True)
 
     # lsprotocol reads any code action carrying a `command` as a bare Command; editors tell
@@ -241,6 +248,13 @@ async def client(
 @pytest_lsp.fixture(config=SERVER)
 async def base_client(lsp_client: LanguageClient, base_standin: HostProcess) -> AsyncIterator[None]:
     await start_editor(lsp_client, "visual-studio-code", True, base_standin.address)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def hostless_client(lsp_client: LanguageClient, sock_dir: Path) -> AsyncIterator[None]:
+    await start_editor(lsp_client, "neovim", False, f"unix:{sock_dir / 'nobody-listens.sock'}")
     yield
     await lsp_client.shutdown_session()
 
@@ -388,6 +402,42 @@ async def test_a_document_edited_mid_request_gets_content_modified(
     assert (await standin_stats(standin))["cancelled"] > before
 
 
+async def test_a_document_closed_mid_request_gets_content_modified(
+    client: LanguageClient,
+) -> None:
+    ed = editor_of(client)
+    uri = ed.open("closing.py", SLOW, "python")
+    pending = asyncio.ensure_future(
+        ed.edit(uri, (0, 0), (1, 0), "take your time", editId="closing", stream=True)
+    )
+    await eventually(lambda: bool(ed.chunks.get("closing")) or pending.done(), timeout=10)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(pending, 10)
+    assert err.value.code == CONTENT_MODIFIED
+
+
+async def test_no_host_is_request_failed_with_the_reason(hostless_client: LanguageClient) -> None:
+    ed = editor_of(hostless_client)
+    uri = ed.open("alone.py", SLOW, "python")
+    with pytest.raises(JsonRpcException) as err:
+        await ed.edit(uri, (0, 0), (1, 0), "leave it as it is")
+    assert err.value.code == -32803 and "model host" in err.value.message
+    # And no code actions are offered without a model that can chat.
+    actions = await hostless_client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not actions
+
+
 async def test_a_stale_version_gets_content_modified(client: LanguageClient) -> None:
     ed = editor_of(client)
     uri = ed.open("old.py", SLOW, "python")
@@ -483,6 +533,8 @@ async def test_a_model_that_cannot_chat_is_told_and_offers_no_actions(
         )
     )
     assert not actions
+    status = plain(await base_client.protocol.send_request_async("tandem/status", {}))
+    assert status["model"]["can_chat"] is False
 
 
 # ---- code actions ------------------------------------------------------------------------------
@@ -491,6 +543,8 @@ async def test_code_actions_are_registered_and_offered(client: LanguageClient) -
     caps = client.server_capabilities  # type: ignore[attr-defined]
     assert "tandem.edit" in caps.execute_command_provider.commands
     assert "quickfix.tandem.fix" in caps.code_action_provider.code_action_kinds
+    status = plain(await client.protocol.send_request_async("tandem/status", {}))
+    assert status["model"]["can_chat"] is True
     uri = ed.open("actions.py", BOX, "python")
     selection = types.Range(
         start=types.Position(line=5, character=0), end=types.Position(line=7, character=0)
