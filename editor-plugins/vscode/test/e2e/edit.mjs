@@ -228,6 +228,18 @@ async function scenario(tmp) {
     // -- the same, rejected with Esc: nothing changes -----------------------------------------------
     await selectLines(1, 2);
     await propose('add a docstring', DOCSTRING);
+    // "Show Diff": the proposal side by side with the file, in a diff editor.
+    await page.locator('.editor-instance .monaco-editor .codelens-decoration a', { hasText: 'Show Diff' }).first().click();
+    const diffTab = page.locator('.tab.active[aria-label*="proposal"]');
+    await diffTab.waitFor({ timeout: 15_000 });
+    const modified = page.locator('.editor-instance .monaco-diff-editor .editor.modified .view-lines').first();
+    await waitFor(async () => (await modified.innerText()).replace(/\u00a0/g, ' ').includes(DOCSTRING.trim()), 10_000, 'the proposal in the diff editor');
+    await screenshot('show-diff');
+    await page.keyboard.press('Control+W');
+    await page.locator('.tab.active[aria-label*="main.py"]').waitFor({ timeout: 10_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await waitFor(async () => /Accept \(Tab\)/.test(await lensTitles()), 10_000, 'the proposal still shown after the diff closed');
+    log('PASS show diff: the proposal opened side by side in a diff editor');
     await page.keyboard.press('Escape');
     await waitFor(async () => !/Accept \(Tab\)/.test(await lensTitles()), 10_000, 'the CodeLenses to go after Esc');
     await sleep(500);
@@ -328,7 +340,7 @@ async function main() {
     console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
     process.exit(1);
   }
-  console.log(`E2E PASS in ${seconds}s: Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots} screenshots in ${ARTIFACTS})`);
+  console.log(`E2E PASS in ${seconds}s: Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Show Diff opened a diff editor, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots} screenshots in ${ARTIFACTS})`);
 }
 
 await main();
