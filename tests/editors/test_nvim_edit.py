@@ -1,7 +1,8 @@
 """Edit by instruction in a real headless Neovim, against the real tandem-lsp and the stand-in
 host, which answers each instruction with a scripted rewrite (so the expected text is known).
 
-Each test runs one Lua scenario (tests/editors/nvim/edit*.lua, see test_nvim.py for how).
+Each test runs one Lua scenario (tests/editors/nvim/edit*.lua, see test_nvim.py for how), the
+last one a real 80-column screen (test_nvim_screen.py's `nvim --embed` with a UI).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.editors.test_nvim import NVIM, run_nvim
+from tests.editors.test_nvim_screen import screen, server_cmd
 from tests.hostproc import HostProcess
 from tests.standin_host import start_standin
 
@@ -179,3 +181,44 @@ def test_a_model_that_cannot_chat_is_told_once_and_offers_no_actions(
     assert msg.startswith("Tandem: ") and "cannot follow instructions" in msg
     assert "Instruct" in msg
     assert not any(t.startswith("Tandem") for t in r["code_actions"]), r["code_actions"]
+
+
+@pytest.mark.timeout(120)
+def test_the_proposal_on_an_80_column_screen_makes_no_prompt(
+    instruct_host: HostProcess, tmp_path: Path
+) -> None:
+    """As a terminal user sees it: the added line drawn under the line it follows, the keys'
+    hint, one line on the command line (no "Press ENTER"), and `ga` applying the proposal."""
+    opts = {
+        "cmd": server_cmd(tmp_path),
+        "settings": {"host": {"address": instruct_host.address, "autoStart": False}},
+    }
+    with screen(tmp_path, opts) as nv:
+        (tmp_path / "project" / "add.py").write_text("\n".join(LINES) + "\n")
+        nv.command("edit add.py")
+        nv.wait(
+            lambda: nv.lua("return require('tandem.client').get(0, true) ~= nil"),
+            30,
+            "the client to attach",
+        )
+        nv.command("1,2TandemEdit add a docstring")
+        rows = nv.wait(
+            lambda: (s := nv.screen()) and any(DOCSTRING in row for row in s) and s,
+            30,
+            "the proposed line on screen",
+        )
+        # The buffer's line 1, then the virtual line, then line 2 as it is.
+        at = next(i for i, row in enumerate(rows) if row.startswith(LINES[0]))
+        assert rows[at + 1].startswith(DOCSTRING), nv.dump()
+        assert rows[at + 2].startswith(LINES[1]), nv.dump()
+        assert "Tandem: ga accept" in rows[at], nv.dump()
+        last = nv.last_line()
+        assert last.startswith("Tandem: add.py:1-2: +1 -0 lines") and len(last) <= nv.width
+        assert nv.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)") == LINES
+        nv.input("ga")
+        nv.wait(
+            lambda: nv.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)") == WITH_DOCSTRING,
+            10,
+            "ga to apply the proposal",
+        )
+        assert "Tandem: ga accept" not in "\n".join(nv.screen())
