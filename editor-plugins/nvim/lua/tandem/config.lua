@@ -57,6 +57,15 @@ M.defaults = {
       prev = "<M-[>",
     },
   },
+  edit = {
+    -- Normal-mode keys in a buffer while an edit proposal is shown there (:TandemEdit): a key, a
+    -- list of keys, or false. Only while the proposal is pending; a mapping of the buffer's own
+    -- comes back after.
+    keymaps = {
+      accept = "ga",
+      reject = "gr",
+    },
+  },
   chat = {
     -- Where the chat split opens: "right", "left", "top", "bottom" or "tab".
     position = "right",
@@ -153,6 +162,8 @@ local SCHEMA = {
   ["suggestion.hl_group"] = { "string", false },
   ["suggestion.hide_during_completion"] = { "boolean", false },
   ["suggestion.keymaps"] = { "table", false },
+  edit = { "table", false },
+  ["edit.keymaps"] = { "table", false },
   chat = { "table", false },
   ["chat.position"] = {
     in_list({ "right", "left", "top", "bottom", "tab" }),
@@ -179,6 +190,9 @@ local SCHEMA = {
 }
 for _, name in ipairs({ "accept", "accept_word", "accept_line", "dismiss", "next", "prev" }) do
   SCHEMA["suggestion.keymaps." .. name] = { keymap, false, "a key (string), a list of keys or false" }
+end
+for _, name in ipairs({ "accept", "reject" }) do
+  SCHEMA["edit.keymaps." .. name] = { keymap, false, "a key (string), a list of keys or false" }
 end
 for _, name in ipairs({ "insert_block", "stop", "close" }) do
   SCHEMA["chat.keymaps." .. name] = { keymap, false, "a key (string) or false" }
