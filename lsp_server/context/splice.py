@@ -4,13 +4,47 @@ Shaping asks the syntax tree where a suggestion ends, so every candidate (and, w
 suggestion streams, every longer version of it) is parsed in place: prefix + candidate +
 the text after the cursor. Parsing starts from the document's own tree and edits it, so a
 keystroke-sized change costs a re-parse of the changed region, not of the file.
+
+A candidate still being written leaves brackets open, so each re-parse runs on to the end
+of the file in an unbalanced state. In a document of several top-level definitions only a
+window is parsed (tree-sitter's included ranges, so byte offsets stay the document's):
+from the top-level node before the one at the cursor to the second one after it. A
+top-level boundary is where a file could begin or end, so the shape of the code at the
+cursor does not depend on what lies outside.
 """
 
 from __future__ import annotations
 
-from tree_sitter import Language, Parser, Point, Tree
+import os
+
+from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
 from .text import encode_utf8
+
+# Top-level nodes kept on either side of the one at the cursor.
+WINDOW_BEFORE, WINDOW_AFTER = 1, 2
+# Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
+WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
+
+
+def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | None:
+    """The first and last top-level nodes of the window around `cursor` (a hole of
+    `removed` bytes after it), or None when the window would hold the whole file."""
+    children = root.children
+    if len(children) < 2:
+        return None
+    at = 0  # the first node that ends past the cursor (or the last node)
+    while at < len(children) - 1 and children[at].end_byte <= cursor:
+        at += 1
+    while at < len(children) - 1 and children[at].end_byte < cursor + removed:
+        at += 1  # the hole ends inside a later node
+    first = max(0, at - WINDOW_BEFORE - (children[at].start_byte >= cursor))
+    last = min(len(children) - 1, at + WINDOW_AFTER)
+    if first == 0 and last == len(children) - 1:
+        return None
+    if children[first].start_byte > cursor or children[last].end_byte < cursor + removed:
+        return None  # the cursor lies outside every node (blank lines at the file's end)
+    return children[first], children[last]
 
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
@@ -53,15 +87,30 @@ class Splice:
         self._candidate = b""
         self._tree: Tree | None = None
         self.source = b""  # what the last tree was parsed from
+        # The window's start in the document, and its end as bytes and a point counted
+        # from the end of the removed bytes (both stay put as the candidate grows).
+        self._window: tuple[Range, int, tuple[int, int]] | None = None
+        span = window(doc_tree.root_node, self.cursor, doc_removed) if WINDOWED else None
+        if span is not None:
+            first, last = span
+            start = Range(first.start_point, first.start_point, first.start_byte, first.start_byte)
+            end = self.cursor + doc_removed
+            tail = (last.end_point.row - self._cursor_point[0], last.end_point.column)
+            if tail[0] == 0:
+                tail = (0, last.end_point.column - self._removed_end_point()[1])
+            self._window = (start, last.end_byte - end, tail)
 
     @property
     def doc_tree(self) -> Tree:
         return self._doc_tree
 
     def parse(self, candidate: bytes) -> Tree:
-        """The tree of prefix + candidate + after."""
+        """The tree of prefix + candidate + after (of its window, in a file of many
+        top-level nodes)."""
         if self._tree is not None and candidate == self._candidate:
             return self._tree
+        if self._window is not None:
+            return self._parse_window(candidate)
         if self._tree is not None and candidate.startswith(self._candidate):
             # The stream grew: an insertion at the end of the previous candidate.
             base = self._tree
@@ -84,6 +133,33 @@ class Splice:
         )
         self.source = self.prefix + candidate + self.after
         tree = self.parser.parse(self.source, base)
+        self._candidate, self._tree = candidate, tree
+        return tree
+
+    def _parse_window(self, candidate: bytes) -> Tree:
+        assert self._window is not None
+        start, tail_bytes, tail = self._window
+        row, column = _point_after(self._cursor_point, candidate)
+        end_point = (row + tail[0], tail[1]) if tail[0] else (row, column + tail[1])
+        end_byte = self.cursor + len(candidate) + tail_bytes
+        self.parser.included_ranges = [
+            Range(start.start_point, Point(*end_point), start.start_byte, end_byte)
+        ]
+        base = None
+        if self._tree is not None and candidate.startswith(self._candidate):
+            base = self._tree
+            at = self.cursor + len(self._candidate)
+            at_point = Point(*_point_after(self._cursor_point, self._candidate))
+            base.edit(
+                start_byte=at,
+                old_end_byte=at,
+                new_end_byte=self.cursor + len(candidate),
+                start_point=at_point,
+                old_end_point=at_point,
+                new_end_point=Point(*_point_after(self._cursor_point, candidate)),
+            )
+        self.source = self.prefix + candidate + self.after
+        tree = self.parser.parse(self.source, base) if base else self.parser.parse(self.source)
         self._candidate, self._tree = candidate, tree
         return tree
 
