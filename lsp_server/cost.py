@@ -20,8 +20,10 @@ class SuggestionCost:
     """One model-backed suggestion's wall time, split by phase, in seconds."""
 
     started: float = field(default_factory=time.perf_counter)
+    started_cpu: float = field(default_factory=time.thread_time)
     spent: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
     total: float = 0.0
+    cpu: float = 0.0  # this thread's CPU time over the whole suggestion, host waits included
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -48,6 +50,7 @@ class SuggestionCost:
 
     def finish(self) -> None:
         self.total = time.perf_counter() - self.started
+        self.cpu = time.thread_time() - self.started_cpu
         booked = sum(v for k, v in self.spent.items() if k != "other")
         self.spent["other"] = max(0.0, self.total - booked)
 
@@ -58,7 +61,12 @@ class SuggestionCost:
 
     def to_wire(self) -> dict[str, float]:
         ms = {k: round(v * 1000, 3) for k, v in self.spent.items()}
-        return {"ownMs": round(self.own * 1000, 3), "totalMs": round(self.total * 1000, 3), **ms}
+        return {
+            "ownMs": round(self.own * 1000, 3),
+            "totalMs": round(self.total * 1000, 3),
+            "cpuMs": round(self.cpu * 1000, 3),
+            **ms,
+        }
 
 
 @dataclass

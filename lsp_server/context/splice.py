@@ -6,11 +6,11 @@ the text after the cursor. Parsing starts from the document's own tree and edits
 keystroke-sized change costs a re-parse of the changed region, not of the file.
 
 A candidate still being written leaves brackets open, so each re-parse runs on to the end
-of the file in an unbalanced state. In a document of several top-level definitions only a
-window is parsed (tree-sitter's included ranges, so byte offsets stay the document's):
-from the top-level node before the one at the cursor to the second one after it. A
-top-level boundary is where a file could begin or end, so the shape of the code at the
-cursor does not depend on what lies outside.
+of the file in an unbalanced state. In a big file only a window is parsed (tree-sitter's
+included ranges, so byte offsets stay the document's): from the top-level node before the
+one at the cursor to the end of the first node around the cursor that reaches a few KiB
+past it (or the second top-level node after the cursor's). Both ends are node boundaries,
+so the code at the cursor parses as it does in the whole file.
 """
 
 from __future__ import annotations
@@ -21,30 +21,37 @@ from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
 from .text import encode_utf8
 
-# Top-level nodes kept on either side of the one at the cursor.
-WINDOW_BEFORE, WINDOW_AFTER = 1, 2
+# Top-level nodes kept before the one at the cursor; after the cursor, the window ends
+# with the smallest node around the end of the hole that reaches this far past it, or
+# with the second top-level node after the cursor's, whichever comes first.
+WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 2, 4096
 # Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
 WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
 
 
 def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | None:
-    """The first and last top-level nodes of the window around `cursor` (a hole of
-    `removed` bytes after it), or None when the window would hold the whole file."""
+    """The node the window starts with and the one it ends with, around `cursor` (a hole
+    of `removed` bytes after it), or None when the window would hold the whole file."""
     children = root.children
-    if len(children) < 2:
+    if not children:
         return None
-    at = 0  # the first node that ends past the cursor (or the last node)
-    while at < len(children) - 1 and children[at].end_byte <= cursor:
+    hole_end = cursor + removed
+    at = 0  # the first top-level node that ends past the hole (or the last one)
+    while at < len(children) - 1 and children[at].end_byte < max(hole_end, cursor + 1):
         at += 1
-    while at < len(children) - 1 and children[at].end_byte < cursor + removed:
-        at += 1  # the hole ends inside a later node
-    first = max(0, at - WINDOW_BEFORE - (children[at].start_byte >= cursor))
-    last = min(len(children) - 1, at + WINDOW_AFTER)
-    if first == 0 and last == len(children) - 1:
-        return None
-    if children[first].start_byte > cursor or children[last].end_byte < cursor + removed:
+    first = children[max(0, at - WINDOW_BEFORE - (children[at].start_byte >= cursor))]
+    last = children[min(len(children) - 1, at + WINDOW_AFTER)]
+    node = root.descendant_for_byte_range(hole_end, hole_end)
+    while node is not None and node != root and node.end_byte < last.end_byte:
+        if node.end_byte >= hole_end + AFTER_BYTES:
+            last = node
+            break
+        node = node.parent
+    if first.start_byte > cursor or last.end_byte < hole_end:
         return None  # the cursor lies outside every node (blank lines at the file's end)
-    return children[first], children[last]
+    if first.start_byte == children[0].start_byte and last.end_byte >= children[-1].end_byte:
+        return None
+    return first, last
 
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
@@ -105,12 +112,9 @@ class Splice:
         return self._doc_tree
 
     def parse(self, candidate: bytes) -> Tree:
-        """The tree of prefix + candidate + after (of its window, in a file of many
-        top-level nodes)."""
+        """The tree of prefix + candidate + after (of its window only, in a big file)."""
         if self._tree is not None and candidate == self._candidate:
             return self._tree
-        if self._window is not None:
-            return self._parse_window(candidate)
         if self._tree is not None and candidate.startswith(self._candidate):
             # The stream grew: an insertion at the end of the previous candidate.
             base = self._tree
@@ -131,37 +135,21 @@ class Splice:
             old_end_point=Point(*old_end_point),
             new_end_point=Point(*_point_after(self._cursor_point, candidate)),
         )
+        if self._window is not None:
+            self.parser.included_ranges = [self._window_range(candidate)]
         self.source = self.prefix + candidate + self.after
         tree = self.parser.parse(self.source, base)
         self._candidate, self._tree = candidate, tree
         return tree
 
-    def _parse_window(self, candidate: bytes) -> Tree:
+    def _window_range(self, candidate: bytes) -> Range:
+        """The window in the spliced text: its end moves with the candidate's length."""
         assert self._window is not None
         start, tail_bytes, tail = self._window
         row, column = _point_after(self._cursor_point, candidate)
         end_point = (row + tail[0], tail[1]) if tail[0] else (row, column + tail[1])
         end_byte = self.cursor + len(candidate) + tail_bytes
-        self.parser.included_ranges = [
-            Range(start.start_point, Point(*end_point), start.start_byte, end_byte)
-        ]
-        base = None
-        if self._tree is not None and candidate.startswith(self._candidate):
-            base = self._tree
-            at = self.cursor + len(self._candidate)
-            at_point = Point(*_point_after(self._cursor_point, self._candidate))
-            base.edit(
-                start_byte=at,
-                old_end_byte=at,
-                new_end_byte=self.cursor + len(candidate),
-                start_point=at_point,
-                old_end_point=at_point,
-                new_end_point=Point(*_point_after(self._cursor_point, candidate)),
-            )
-        self.source = self.prefix + candidate + self.after
-        tree = self.parser.parse(self.source, base) if base else self.parser.parse(self.source)
-        self._candidate, self._tree = candidate, tree
-        return tree
+        return Range(start.start_point, Point(*end_point), start.start_byte, end_byte)
 
     def _removed_end_point(self) -> tuple[int, int]:
         # The removed bytes are the rest of the cursor line: no newline, same row.

@@ -118,16 +118,16 @@ class Bench:
         shown = items[0].insert_text if items else None
         text = shown if shown is None or isinstance(shown, str) else shown.value
         if self.costs is not None:
-            await self._record_cost(client_ms, text)
+            await self._record_cost(client_ms, f"{uri}:{offset}:{hash(answer)}", text)
         return text
 
-    async def _record_cost(self, client_ms: float, text: str | None) -> None:
+    async def _record_cost(self, client_ms: float, key: str, text: str | None) -> None:
         assert self.costs is not None
         status = await common.lsp_status(self.client)
         cost = status["suggestions"]["serverCost"]
         if cost["count"] > self._counted and cost["last"] is not None:  # a model call was made
             self._counted = cost["count"]
-            self.costs.append({**cost["last"], "clientMs": client_ms, "text": text})
+            self.costs.append({**cost["last"], "clientMs": client_ms, "key": key, "text": text})
 
     async def run_file(self, path: str, holes: list[Hole], results: Results) -> None:
         text = holes[0].text
