@@ -8,8 +8,8 @@ keystroke-sized change costs a re-parse of the changed region, not of the file.
 A candidate still being written leaves brackets open, so each re-parse runs on to the end
 of the file in an unbalanced state. In a big file only a window is parsed (tree-sitter's
 included ranges, so byte offsets stay the document's): from the top-level node before the
-one at the cursor to the end of the first node around the cursor that reaches a few KiB
-past it (or the second top-level node after the cursor's). Both ends are node boundaries,
+one at the cursor to the end of the first node after the cursor, as deep in the tree as
+one is, that reaches a few KiB past it (or the second top-level node after the cursor's). Both ends are node boundaries,
 so the code at the cursor parses as it does in the whole file.
 """
 
@@ -22,8 +22,8 @@ from tree_sitter import Language, Node, Parser, Point, Range, Tree
 from .text import encode_utf8
 
 # Top-level nodes kept before the one at the cursor; after the cursor, the window ends
-# with the smallest node around the end of the hole that reaches this far past it, or
-# with the second top-level node after the cursor's, whichever comes first.
+# with the first node past the hole, at the deepest level that has one, that reaches this
+# far past it, or with the second top-level node after the cursor's, whichever comes first.
 WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 2, 4096
 # Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
 WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
@@ -42,9 +42,14 @@ def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | Non
     first = children[max(0, at - WINDOW_BEFORE - (children[at].start_byte >= cursor))]
     last = children[min(len(children) - 1, at + WINDOW_AFTER)]
     node = root.descendant_for_byte_range(hole_end, hole_end)
-    while node is not None and node != root and node.end_byte < last.end_byte:
-        if node.end_byte >= hole_end + AFTER_BYTES:
-            last = node
+    while node is not None and node != root:
+        # The first node from here on at this level that reaches far enough.
+        end: Node | None = node
+        while end is not None and end.end_byte < hole_end + AFTER_BYTES:
+            end = end.next_sibling
+        if end is not None:
+            if end.end_byte < last.end_byte:
+                last = end
             break
         node = node.parent
     if first.start_byte > cursor or last.end_byte < hole_end:
