@@ -52,6 +52,7 @@ class HostConfig:
     max_queue: int = 64  # generations in flight before BUSY
     max_frame_bytes: int = MAX_FRAME_BYTES
     idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
+    hold_load: Path | None = None  # tests only: stay loading until this file exists
 
 
 class HostServer:
@@ -160,6 +161,8 @@ class HostServer:
             loop.call_soon_threadsafe(service.set_state, LoadState.LOADING, fraction, stage)
 
         service.set_state(LoadState.LOADING, 0.0, "starting")
+        while self.config.hold_load is not None and not self.config.hold_load.exists():
+            await asyncio.sleep(0.05)
         try:
             if self.config.vllm is not None:
                 lm, backend = await self._open_vllm(self.config.vllm, progress)
