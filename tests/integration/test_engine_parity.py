@@ -106,7 +106,17 @@ def argparse_module() -> Any:
 
 
 def reference(model: Any, prompt: list[int]) -> Reference:
+    """generate()'s ids and logits; the model's attention is put back as it was (an engine
+    built on the same model keeps using its paged attention)."""
+    before = model.config._attn_implementation
     model.set_attn_implementation("sdpa")
+    try:
+        return _generate(model, prompt)
+    finally:
+        model.set_attn_implementation(before)
+
+
+def _generate(model: Any, prompt: list[int]) -> Reference:
     with torch.inference_mode():
         out = model.generate(
             torch.tensor([prompt], device=DEVICE),
