@@ -7,17 +7,20 @@
 #   bash tests/bench/gpu.sh [SHAPE]         # SHAPE: 7b (default), 13b, 34b
 #   bash tests/bench/gpu.sh --cpu           # the same script on the CPU: no CUDA install,
 #                                           # fp32, the tiny shape, short runs (a dry run)
+#   bash tests/bench/gpu.sh --no-tests      # the benchmarks only
 #
 # Python: $PYTHON if set; else .venv/bin/python when its torch sees a GPU; else a
 # .venv-gpu with the CUDA build of torch from $TORCH_INDEX (default cu128).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cpu=0
+tests=1
 shape=7b
 for arg in "$@"; do
   case "$arg" in
     --cpu) cpu=1 ;;
-    -h | --help) sed -n 2,12p "$0"; exit 0 ;;
+    --no-tests) tests=0 ;;
+    -h | --help) sed -n 2,13p "$0"; exit 0 ;;
     *) shape="$arg" ;;
   esac
 done
@@ -44,7 +47,7 @@ fi
 
 if [ "$cpu" = 1 ]; then
   device=cpu dtypes=(fp32) shape=tiny
-  runs=(--runs 2 --steps 5) prompts=256,512 new=8 keys=(--keys 4 --baseline-keys 2)
+  runs=(--runs 2 --steps 5 --requests 1,2) prompts=256,512 new=8 keys=(--keys 4 --baseline-keys 2)
   clients=1,2 sizes=256 decode_extra=(--runs 2)
 else
   device=cuda dtypes=(bf16 fp16)
@@ -56,6 +59,7 @@ transformers.__version__, "cuda", torch.cuda.is_available(),
 torch.cuda.get_device_name() if torch.cuda.is_available() else "")' | tee -a "$OUT/summary.txt"
 
 status=0
+[ "$tests" = 1 ] || dtypes=()
 for dtype in "${dtypes[@]}"; do
   say "engine correctness tests on $device in $dtype (the compiled step included)"
   TANDEM_TEST_DEVICE=$device TANDEM_TEST_DTYPE=$dtype TANDEM_TEST_COMPILE=1 \
