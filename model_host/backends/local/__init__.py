@@ -27,9 +27,14 @@ WARM_UP_S = 600.0  # the first forward on a big model can take a while (kernels,
 class EngineConfig:
     max_running: int = 16  # requests decoded side by side in one forward
     max_batch_tokens: int = 256  # tokens per step: a cancel lands within one step
+    # A prompt alone in the engine is prefilled in one step up to this many tokens.
+    max_prefill_tokens: int = 8192
     block_size: int = 16
     kv_cache_tokens: int = 0  # 0: sized from memory (see kv_pool_tokens)
     prefix_cache: bool = True
+    # Decode-only steps: "auto" (compiled on a GPU, persistent buffers on the CPU),
+    # "compiled", "buffers" or "eager" (see runner.DECODE_MODES).
+    decode: str = "auto"
 
 
 def kv_pool_tokens(config: EngineConfig, *, window: int, bytes_per_token: int, device: Any) -> int:
@@ -70,9 +75,18 @@ class LocalBackend:
         num_blocks = -(-tokens // config.block_size)
         self.config = config
         kv = KVCacheManager(num_blocks, config.block_size, prefix_cache=config.prefix_cache)
-        runner = ModelRunner(model, num_blocks=num_blocks, block_size=config.block_size)
+        runner = ModelRunner(
+            model,
+            num_blocks=num_blocks,
+            block_size=config.block_size,
+            max_running=config.max_running,
+            decode=config.decode,
+        )
         scheduler = Scheduler(
-            kv, max_running=config.max_running, max_batch_tokens=config.max_batch_tokens
+            kv,
+            max_running=config.max_running,
+            max_batch_tokens=config.max_batch_tokens,
+            max_prefill_tokens=config.max_prefill_tokens,
         )
         self.core = EngineCore(runner, scheduler, max_len=window)
         log.info(
@@ -82,6 +96,7 @@ class LocalBackend:
             num_blocks * config.block_size * per_token / 2**20,
             "on" if config.prefix_cache else "off",
         )
+        log.info("decode steps: %s", runner.decode_mode)
         self._warm_up()
 
     def _warm_up(self) -> None:

@@ -10,6 +10,11 @@ K/V into the pool at the step's slots, then attends each request to its own toke
 - other prefill chunks gather their context and attend one by one.
 The math is transformers' own SDPA path, so one request alone computes what
 `generate()` computes.
+
+A decode-only step (`DecodeBatch`, built by `decode.py` on persistent buffers) attends
+all its requests in one call per layer, through their block tables: FlexAttention
+with the tables as the block mask (the kernel reads the pool's blocks where they lie),
+or, on the CPU, one SDPA call over the slots the tables name.
 """
 
 from __future__ import annotations
@@ -22,6 +27,88 @@ from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 ATTN_IMPLEMENTATION = "tandem_paged"
+FLEX_Q_BLOCK = 128  # one query row per request: a single query block
+
+
+@dataclass
+class DecodeBatch:
+    """A decode-only step: one query per request, every tensor a view of a persistent buffer."""
+
+    kv: list[tuple[torch.Tensor, torch.Tensor]]
+    block_size: int
+    slots: torch.Tensor  # [S] where each new token's K/V goes
+    tables: torch.Tensor  # [S, pool blocks] int32: each request's block table, padded
+    lengths: torch.Tensor  # [S] context length, the new token included
+    width: int  # SDPA path: context slots to read (a multiple of the block size)
+    flex_mask: Any = None  # FlexAttention's BlockMask over the pool, or None for SDPA
+
+
+def flex_block_mask(
+    tables: torch.Tensor,  # [S, pool blocks] int32
+    full: torch.Tensor,  # [S] blocks every slot of which is in the context
+    partial: torch.Tensor,  # [S, pool blocks] int32, column 0: the block of the new token
+    filled: torch.Tensor,  # [S] slots of that block in the context
+    *,
+    block_size: int,
+) -> Any:
+    """A block mask whose KV blocks are the pool's physical blocks: the full ones straight
+    from the tables, the last one masked past `filled`. Padding past `full` is never read."""
+    from torch.nn.attention.flex_attention import BlockMask
+
+    rows, pool_blocks = tables.shape
+
+    def mask_mod(b: Any, h: Any, q_idx: Any, kv_idx: Any) -> Any:
+        return kv_idx % block_size < filled[b]
+
+    return BlockMask.from_kv_blocks(
+        torch.ones(rows, 1, 1, dtype=torch.int32, device=tables.device),
+        partial[:, None, None, :],
+        full.to(torch.int32)[:, None, None],
+        tables[:, None, None, :],
+        BLOCK_SIZE=(FLEX_Q_BLOCK, block_size),
+        mask_mod=mask_mod,
+        seq_lengths=(1, pool_blocks * block_size),
+        compute_q_blocks=False,
+    )
+
+
+def decode_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,  # [1, heads, S, head_dim]
+    key: torch.Tensor,  # [1, kv_heads, S, head_dim]
+    value: torch.Tensor,
+    batch: DecodeBatch,
+    scaling: float | None,
+) -> torch.Tensor:
+    """[1, S, heads, head_dim]: each request's one query against its own context, all in one call."""
+    k_pool, v_pool = batch.kv[module.layer_idx]  # type: ignore[index]
+    k_pool.index_copy_(0, batch.slots, key[0].transpose(0, 1).to(k_pool.dtype))
+    v_pool.index_copy_(0, batch.slots, value[0].transpose(0, 1).to(v_pool.dtype))
+    q = query[0].transpose(0, 1).unsqueeze(2)  # [S, heads, 1, d]
+    if batch.flex_mask is not None:
+        from torch.nn.attention.flex_attention import flex_attention
+
+        k = k_pool.permute(1, 0, 2).unsqueeze(0)  # [1, kv_heads, slots, d]: the pool as is
+        v = v_pool.permute(1, 0, 2).unsqueeze(0)
+        out = flex_attention(
+            q.to(k.dtype),
+            k,
+            v,
+            block_mask=batch.flex_mask,
+            scale=scaling,
+            enable_gqa=q.shape[1] != k.shape[1],
+        )
+        assert isinstance(out, torch.Tensor)
+        return out.to(query.dtype).transpose(1, 2).transpose(0, 1)  # [1, S, heads, d]
+    size = batch.block_size
+    blocks = batch.width // size
+    offsets = torch.arange(size, device=q.device)
+    slots = (batch.tables[:, :blocks, None].long() * size + offsets).reshape(len(q), -1)
+    k = k_pool[slots].permute(0, 2, 1, 3)  # [S, kv_heads, width, d]
+    v = v_pool[slots].permute(0, 2, 1, 3)
+    keep = torch.arange(batch.width, device=q.device)[None, :] < batch.lengths[:, None]
+    out = sdpa_attention_forward(module, q, k, v, keep[:, None, None, :], scaling=scaling)[0]
+    return out.transpose(0, 1)  # [S, 1, heads, d] -> [1, S, heads, d]
 
 
 @dataclass
@@ -154,7 +241,9 @@ def paged_attention(
     dropout: float = 0.0,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
-    batch: PagedBatch = kwargs["tandem_batch"]
+    batch: PagedBatch | DecodeBatch = kwargs["tandem_batch"]
+    if isinstance(batch, DecodeBatch):
+        return decode_attention(module, query, key, value, batch, scaling), None
     k_pool, v_pool = batch.kv[module.layer_idx]  # type: ignore[index]
     index = batch.index(query.device)
     k_pool.index_copy_(0, index.slot_mapping, key[0].transpose(0, 1).to(k_pool.dtype))

@@ -4,7 +4,9 @@ Each step has a token budget (`max_batch_tokens`, small enough that a cancel lan
 within one step). Every decoding request gets its one token, so all windows decode
 together in one forward. The rest of the budget goes to prompt work in priority order
 (completions before chats, then by arrival), whether the request is already running
-or still waiting; a waiting one is admitted while `max_running` allows (a completion
+or still waiting. A prompt alone in the engine (nothing decoding, nothing else
+waiting) is prefilled in one step of up to `max_prefill_tokens`, as `generate()` does,
+since chunking it would only add steps; a waiting one is admitted while `max_running` allows (a completion
 may push a chat back to the queue for that) with its prompt matched against the
 prefix cache. When the KV pool runs short, the lowest-priority running request is
 preempted: its blocks go back to the cache (still reusable) and it is recomputed later.
@@ -44,12 +46,20 @@ class SchedulerOutput:
 
 
 class Scheduler:
-    def __init__(self, kv: KVCacheManager, *, max_running: int, max_batch_tokens: int) -> None:
+    def __init__(
+        self,
+        kv: KVCacheManager,
+        *,
+        max_running: int,
+        max_batch_tokens: int,
+        max_prefill_tokens: int = 0,
+    ) -> None:
         if max_running < 1 or max_batch_tokens < 1:
             raise ValueError("need max_running >= 1 and max_batch_tokens >= 1")
         self.kv = kv
         self.max_running = max_running
         self.max_batch_tokens = max_batch_tokens
+        self.max_prefill_tokens = max(max_prefill_tokens, max_batch_tokens)
         self.waiting: list[EngineRequest] = []
         self.running: list[EngineRequest] = []
         self.preemptions = 0
@@ -89,6 +99,10 @@ class Scheduler:
         # Then prompt work, best first, whether its request already runs or still waits:
         # a completion that just arrived goes before the rest of a chat's long prompt.
         pending = [r for r in self.running if r.remaining > 1] + self.waiting
+        if not out.seqs and len(pending) == 1:
+            # Alone: the whole prompt in one step (one forward, like generate()).
+            alone = pending[0]
+            budget = min(self.max_prefill_tokens, max(budget, alone.remaining))
         admitting = True
         for request in sorted(pending, key=EngineRequest.order):
             if budget <= 0:

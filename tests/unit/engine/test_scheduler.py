@@ -199,3 +199,21 @@ def test_a_failed_step_ends_only_its_requests() -> None:
     assert {r.id for r in failed} == {1, 2}
     assert all(r.error == "boom" for r in failed)
     assert not s.has_work and s.kv.num_free == s.kv.num_blocks
+
+
+def test_a_prompt_alone_is_prefilled_in_one_step() -> None:
+    s = Scheduler(KVCacheManager(64, B), max_running=8, max_batch_tokens=16, max_prefill_tokens=48)
+    s.add(make(1, 40))
+    assert shape(step(s)) == [(1, 0, 40, True)]  # one forward, like generate()
+    assert shape(step(s)) == [(1, 40, 1, True)]
+    s = Scheduler(KVCacheManager(64, B), max_running=8, max_batch_tokens=16, max_prefill_tokens=48)
+    s.add(make(2, 60))  # longer than one step may hold: the most a step takes, then the rest
+    assert shape(step(s)) == [(2, 0, 48, False)]
+    assert shape(step(s)) == [(2, 48, 12, True)]
+
+
+def test_a_prompt_that_is_not_alone_is_chunked() -> None:
+    s = Scheduler(KVCacheManager(64, B), max_running=8, max_batch_tokens=16, max_prefill_tokens=48)
+    s.add(make(1, 40))
+    s.add(make(2, 40))
+    assert shape(step(s)) == [(1, 0, 16, False)]  # two waiting: the budget is shared
