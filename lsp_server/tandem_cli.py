@@ -169,8 +169,8 @@ def _make_tiny(args: argparse.Namespace) -> int:
     out: Path = args.dir
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} exists and is not a folder", EXIT_USAGE)
-    from model_host.shapes import SHAPES
-    from model_host.tiny import main as tiny_main
+    from model_host.devtools.shapes import SHAPES
+    from model_host.devtools.tiny import main as tiny_main
 
     if args.shape not in SHAPES:
         raise CliError(

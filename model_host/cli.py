@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .backends.local import EngineConfig
 from .backends.vllm import VllmConfig
-from .loader import LoadSpec
+from .checkpoint.load import LoadSpec
 from .logsetup import announce, configure_logging
 from .rpc.address import AddressError, default_socket_path, parse_address
 from .rpc.protocol import MAX_FRAME_BYTES

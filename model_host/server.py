@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import Backend
 from .backends.local import EngineConfig
-from .loader import LoadedModel, LoadError, LoadSpec, load, load_profile
+from .checkpoint.load import LoadedModel, LoadError, LoadSpec, load, load_profile
 from .logsetup import announce
+from .methods.service import HostService
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.auth import TokenGate
 from .rpc.protocol import INFLIGHT_HEADROOM, MAX_FRAME_BYTES, LoadState
 from .rpc.session import Session
-from .service import HostService
 
 if TYPE_CHECKING:
     from .backends.vllm import VllmConfig

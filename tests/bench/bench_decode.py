@@ -7,7 +7,7 @@ warm-up, at each prompt length. The engine runs through its `Backend` interface
     python tests/bench/bench_decode.py                                  # small (58M), CPU
     python tests/bench/bench_decode.py --random-weights 7b --device cuda --prompts 512,2048,8192
 
-Shapes (`model_host/shapes.py`): tiny, mini, small (58M), 7b, 13b, 34b (Code Llama's real sizes).
+Shapes (`model_host/devtools/shapes.py`): tiny, mini, small (58M), 7b, 13b, 34b (Code Llama's real sizes).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from model_host.backends.base import GenerateRequest, Sampling
 from model_host.backends.local import EngineConfig, LocalBackend
-from model_host.shapes import SHAPES
+from model_host.devtools.shapes import SHAPES
 
 
 def build(shape: str, device: str, dtype: torch.dtype) -> LlamaForCausalLM:

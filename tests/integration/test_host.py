@@ -448,7 +448,7 @@ async def test_model_that_cannot_infill_falls_back_to_prefix(
 
 
 async def test_codellama_70b_chat_format_is_detected(tmp_path: Path, sock_dir: Path) -> None:
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     model = make_tiny(tmp_path / "tiny70b", step_piece=True)
     proc = start_host(model, f"unix:{sock_dir / 'seventy.sock'}")

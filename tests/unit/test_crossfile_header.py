@@ -6,20 +6,20 @@ from typing import Any
 
 import pytest
 
-from model_host.header import ContextSnippet, comment_marker, render_header
-from model_host.loader import LoadedModel
-from model_host.params import (
+from model_host.checkpoint.load import LoadedModel
+from model_host.checkpoint.profile import ModelProfile
+from model_host.methods.params import (
     MAX_CONTEXT_CHARS,
     MAX_CONTEXT_ITEMS,
     MAX_CONTEXT_PATH,
     MAX_CONTEXT_TEXT,
     parse_complete,
 )
-from model_host.profile import ModelProfile
-from model_host.prompts import InfillIds, infill_prompt, prefix_prompt
+from model_host.methods.service import build_complete_prompt
 from model_host.rpc.protocol import ErrorCode, RpcError
-from model_host.service import build_complete_prompt
-from model_host.tokenizer import SentencePieceTokenizer
+from model_host.text.header import ContextSnippet, comment_marker, render_header
+from model_host.text.prompts import InfillIds, infill_prompt, prefix_prompt
+from model_host.text.tokenizer import SentencePieceTokenizer
 
 UTIL = ContextSnippet("pkg/util.py", 'def helper(x: int) -> str:\n    """Name x."""')
 UTIL_HEADER = '# Path: pkg/util.py\n# def helper(x: int) -> str:\n#     """Name x."""\n'

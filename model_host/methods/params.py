@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from .header import ContextSnippet
-from .rpc.protocol import ORDERS, ROLES, ErrorCode, RpcError
+from ..rpc.protocol import ORDERS, ROLES, ErrorCode, RpcError
+from ..text.header import ContextSnippet
 
 T = TypeVar("T")
 

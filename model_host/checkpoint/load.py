@@ -28,7 +28,7 @@ class LoadSpec:
     infill: bool | None = None
     threads: int = 0  # CPU intra-op threads; 0 = automatic
     download: bool = False  # a hub id may be fetched from the Hugging Face Hub (else: cache only)
-    # A shape name (model_host.shapes): random weights of that shape instead of the
+    # A shape name (model_host.devtools.shapes): random weights of that shape instead of the
     # checkpoint's (its tokenizer is still used). For benchmarks of real sizes.
     random_weights: str | None = None
 
@@ -37,9 +37,9 @@ class LoadSpec:
 class LoadedModel:
     model: Any
     device: Any  # torch.device of the input embeddings
-    tokenizer: Any  # model_host.tokenizer.Tokenizer
+    tokenizer: Any  # model_host.text.tokenizer.Tokenizer
     hf_tokenizer: Any
-    profile: Any  # model_host.profile.ModelProfile
+    profile: Any  # model_host.checkpoint.profile.ModelProfile
 
 
 def _offline() -> bool:
@@ -91,8 +91,8 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
             "tandem-assist[local], or serve with --engine vllm"
         ) from None
 
+    from ..text.tokenizer import TokenizerLoadError, load_tokenizer
     from .profile import ProfileError, detect_profile
-    from .tokenizer import TokenizerLoadError, load_tokenizer
 
     local_only = not spec.download or _offline() or Path(spec.model).is_dir()
     where = "the local folder" if Path(spec.model).is_dir() else "the local Hugging Face cache"
@@ -168,7 +168,7 @@ def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[
     import torch
     from transformers import AutoModelForCausalLM
 
-    from .shapes import SHAPES
+    from ..devtools.shapes import SHAPES
 
     shape = SHAPES.get(shape_name)
     if shape is None:
@@ -187,8 +187,8 @@ def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
     nothing beyond sentencepiece; a `tokenizer.json`-only one, or the `template` chat
     format, needs transformers (which imports torch when torch is installed).
     """
+    from ..text.tokenizer import TokenizerLoadError, load_tokenizer
     from .profile import ProfileError, detect_profile
-    from .tokenizer import TokenizerLoadError, load_tokenizer
 
     folder = _checkpoint_dir(spec.model)
     progress("config", 0.05)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypedDict
 
-from model_host.tokenizer import STEP_PIECE, Tokenizer
+from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
 Role = Literal["system", "user", "assistant"]
 ChatFormat = Literal["llama2", "codellama-70b", "template"]

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from model_host.prompts import CHAT_FORMATS, ChatFormat, InfillIds
-from model_host.tokenizer import STEP_PIECE, Tokenizer
+from model_host.text.prompts import CHAT_FORMATS, ChatFormat, InfillIds
+from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
 # Llama 2's window, for a config that does not say (Code Llama's say 16384).
 DEFAULT_CONTEXT_WINDOW = 4096

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import __version__
-from .backends.base import (
+from .. import __version__
+from ..backends.base import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETE,
     Backend,
@@ -26,9 +26,15 @@ from .backends.base import (
     GenerateRequest,
     Sampling,
 )
-from .header import render_header
-from .loader import LoadedModel
-from .output import Clock, OutputProcessor, result
+from ..checkpoint.load import LoadedModel
+from ..rpc.messages import CancelledData, GenerateResult, HelloResult, StateNote, StreamNote
+from ..rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
+from ..rpc.session import Call, Session
+from ..stats import HostStats
+from ..text.header import render_header
+from ..text.output import Clock, OutputProcessor, result
+from ..text.prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
+from ..text.token_counts import TokenCounter
 from .params import (
     CompleteParams,
     GenerateParams,
@@ -40,12 +46,6 @@ from .params import (
 from .params import (
     field as param,
 )
-from .prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
-from .rpc.messages import CancelledData, GenerateResult, HelloResult, StateNote, StreamNote
-from .rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
-from .rpc.session import Call, Session
-from .stats import HostStats
-from .token_counts import TokenCounter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
