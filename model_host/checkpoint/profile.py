@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model_host.rpc.messages import ModelInfo
 from model_host.text.prompts import CHAT_FORMATS, ChatFormat, InfillIds
 from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
@@ -34,7 +35,7 @@ class ModelProfile:
     stop_ids: tuple[int, ...]
     infill: InfillIds | None
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> ModelInfo:
         """Plain msgpack-able facts for the handshake."""
         infill = self.infill
         return {

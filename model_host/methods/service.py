@@ -1,4 +1,4 @@
-"""The host's methods: thin handlers that parse params, build prompts and stream a backend's generations.
+"""The host's methods: load state, dispatch, and thin handlers over prompts, generation and tokens.
 
 Tokenizing (prompts, counts) runs on worker threads, never on the event loop, so one
 window counting a huge text never stalls another window's requests.
@@ -10,42 +10,24 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .. import __version__
-from ..backends.base import (
-    PRIORITY_CHAT,
-    PRIORITY_COMPLETE,
-    Backend,
-    BackendError,
-    GenerateRequest,
-    Sampling,
-)
-from ..checkpoint.load import LoadedModel
+from ..backends.base import PRIORITY_CHAT, PRIORITY_COMPLETE, Backend, BackendError
+from ..checkpoint.load import Checkpoint
 from ..rpc.messages import CancelledData, GenerateResult, HelloResult, StateNote, StreamNote
 from ..rpc.protocol import PROTOCOL_VERSION, ErrorCode, LoadState, Method, Notify, RpcError
 from ..rpc.session import Call, Session
 from ..stats import HostStats
-from ..text.header import render_header
-from ..text.output import Clock, OutputProcessor, result
-from ..text.prompts import PromptError, chat_prompt, infill_prompt, prefix_prompt
 from ..text.token_counts import TokenCounter
-from .params import (
-    CompleteParams,
-    GenerateParams,
-    as_map,
-    invalid,
-    parse_chat,
-    parse_complete,
-)
-from .params import (
-    field as param,
-)
+from . import tokens
+from .generate import Generation, Prompt
+from .params import GenerateParams, as_map, parse_chat, parse_complete
+from .params import field as param
+from .prompts import build_chat_prompt, build_complete_prompt, dry_run
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,60 +37,10 @@ TOKENIZE_THREADS = 2
 
 
 @dataclass
-class Prompt:
-    ids: list[int]
-    mode: str  # "infill" | "prefix" | "chat"
+class _Slot:
+    """A generating request's place in the queue; its generation once it has one."""
 
-
-def build_complete_prompt(lm: LoadedModel, p: CompleteParams) -> Prompt:
-    """Infill when the model can and a suffix was given; otherwise continue the prefix.
-
-    The cross-file header goes in front of the prefix text, in every order and mode, so it is
-    encoded as the prefix is (never into control ids) and sits right before the file's code.
-    """
-    profile = lm.profile
-    prefix = render_header(p.context, p.language) + p.prefix
-    if p.suffix is not None and profile.can_infill:
-        ids = infill_prompt(lm.tokenizer, prefix, p.suffix, order=p.order, ids=profile.infill)
-        return Prompt(ids, "infill")
-    return Prompt(prefix_prompt(lm.tokenizer, prefix), "prefix")
-
-
-def build_chat_prompt(lm: LoadedModel, messages: Any) -> Prompt:
-    try:
-        ids = chat_prompt(
-            lm.tokenizer, messages, lm.profile.chat_format, hf_tokenizer=lm.hf_tokenizer
-        )
-    except PromptError as exc:  # a dialog the format cannot express: the caller's mistake
-        raise invalid(str(exc)) from exc
-    return Prompt(ids, "chat")
-
-
-def render_ids(lm: LoadedModel, ids: list[int]) -> str:
-    """Prompt ids as text, control tokens shown by their piece names (for the dry run)."""
-    out: list[str] = []
-    pending = b""
-    for i in ids:
-        if lm.tokenizer.is_special(i):
-            out.append(pending.decode("utf-8", "replace"))
-            pending = b""
-            out.append(lm.tokenizer.piece(i))
-        else:
-            pending += lm.tokenizer.token_bytes(i)
-    out.append(pending.decode("utf-8", "replace"))
-    return "".join(out)
-
-
-@dataclass
-class _Running:
-    """A generation being served: the handler's task, and whether `cancel` claimed it."""
-
-    task: asyncio.Task[Any] | None
-    cancelled: bool = False
-    out: OutputProcessor | None = None
-    clock: Clock | None = None
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
+    generation: Generation | None = None
 
 
 @dataclass
@@ -120,13 +52,12 @@ class HostService:
     state: str = LoadState.STARTING
     progress: float = 0.0
     message: str = ""
-    lm: LoadedModel | None = None
+    checkpoint: Checkpoint | None = None
     backend: Backend | None = None
     stats: HostStats = field(default_factory=HostStats)
     sessions: set[Session] = field(default_factory=set)
     on_shutdown: Callable[[], None] | None = None
-    _running: dict[tuple[int, int], _Running] = field(default_factory=dict)
-    _finished: OrderedDict[tuple[int, int], None] = field(default_factory=OrderedDict)
+    generating: int = 0  # requests between their first moment and their answer
     _counter: TokenCounter | None = None
     _tokenizing: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(TOKENIZE_THREADS, "tandem-tokenize")
@@ -139,19 +70,19 @@ class HostService:
         for session in list(self.sessions):
             session.notify(Notify.STATE, note)
 
-    def ready(self, lm: LoadedModel, backend: Backend) -> None:
-        self.lm, self.backend = lm, backend
-        self._counter = TokenCounter(lm.tokenizer)
+    def ready(self, checkpoint: Checkpoint, backend: Backend) -> None:
+        self.checkpoint, self.backend = checkpoint, backend
+        self._counter = TokenCounter(checkpoint.tokenizer)
         self.set_state(LoadState.READY, 1.0, f"{self.model_name} ready")
 
-    def _need_model(self) -> LoadedModel:
-        if self.lm is None or self.state != LoadState.READY:
+    def _need_model(self) -> Checkpoint:
+        if self.checkpoint is None or self.state != LoadState.READY:
             raise RpcError(
                 ErrorCode.NOT_READY,
                 f"the model is not ready ({self.state}{': ' + self.message if self.message else ''})",
                 {"state": self.state, "progress": self.progress},
             )
-        return self.lm
+        return self.checkpoint
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         """Run CPU-heavy tokenizer work on a worker thread."""
@@ -190,6 +121,7 @@ class HostService:
     async def hello(self, call: Call, params: Any) -> HelloResult:
         # A token, if the host needs one, was checked by the session's gate (rpc/auth.py).
         as_map(params, "hello")
+        ckpt = self.checkpoint
         return {
             "protocol_version": PROTOCOL_VERSION,
             "host_version": __version__,
@@ -197,96 +129,60 @@ class HostService:
             "state": self.state,
             "progress": round(self.progress, 3),
             "engine": self.backend.name if self.backend else "",
-            "model": self.lm.profile.to_wire() if self.lm else None,
+            "model": ckpt.profile.to_wire() if ckpt else None,
             "max_message_bytes": call.session.max_frame_bytes,
         }
 
     async def complete(self, call: Call, params: Any) -> GenerateResult:
         p = parse_complete(params)
-        lm = self._need_model()
-        async with self._tracked(call) as running:
-            prompt = await self._off_loop(build_complete_prompt, lm, p)
-            out = await self._generate(
-                call,
-                running,
-                prompt,
-                p.gen,
-                strip_leading_space=False,
-                priority=PRIORITY_COMPLETE,
-                affinity=p.document,
-            )
+        ckpt = self._need_model()
+        async with self._slot(call) as slot:
+            prompt = await self._off_loop(build_complete_prompt, ckpt, p)
+            gen = self._generation(call, prompt, p.gen, False, PRIORITY_COMPLETE, p.document)
+            slot.generation = gen
+            out = await self._run(call, gen)
         out["mode"] = prompt.mode
         return out
 
     async def chat(self, call: Call, params: Any) -> GenerateResult:
         p = parse_chat(params)
-        lm = self._need_model()
-        async with self._tracked(call) as running:
-            prompt = await self._off_loop(build_chat_prompt, lm, p.messages)
-            return await self._generate(
-                call, running, prompt, p.gen, strip_leading_space=True, priority=PRIORITY_CHAT
-            )
+        ckpt = self._need_model()
+        async with self._slot(call) as slot:
+            prompt = await self._off_loop(build_chat_prompt, ckpt, p.messages)
+            gen = self._generation(call, prompt, p.gen, True, PRIORITY_CHAT, None)
+            slot.generation = gen
+            return await self._run(call, gen)
 
     async def prompt(self, call: Call, params: Any) -> dict[str, Any]:
         """Dry run: the exact ids a complete/chat request would feed the model."""
         p = as_map(params, "prompt")
         kind = param(p, "kind", str)
-        lm = self._need_model()
-        header = ""
-        if kind == "complete":
-            complete = parse_complete(p)
-            header = render_header(complete.context, complete.language)
-            prompt = await self._off_loop(build_complete_prompt, lm, complete)
-        elif kind == "chat":
-            prompt = await self._off_loop(build_chat_prompt, lm, parse_chat(p).messages)
-        else:
-            raise invalid("'kind' must be 'complete' or 'chat'")
-        return {
-            "ids": prompt.ids,
-            "pieces": [lm.tokenizer.piece(i) for i in prompt.ids],
-            "text": render_ids(lm, prompt.ids),
-            "mode": prompt.mode,
-            "tokens": len(prompt.ids),
-            "header": header,
-        }
+        ckpt = self._need_model()
+        return await self._off_loop(dry_run, ckpt, kind, p)
 
     async def tokenize(self, call: Call, params: Any) -> dict[str, Any]:
-        p = as_map(params, "tokenize")
-        text = param(p, "text", str)
-        lm = self._need_model()
-        ids = await self._off_loop(lm.tokenizer.encode, text)
-        return {"ids": ids, "pieces": [lm.tokenizer.piece(i) for i in ids]}
+        text = tokens.tokenize_text(params)
+        return await self._off_loop(tokens.tokenize, self._need_model(), text)
 
     async def count_tokens(self, call: Call, params: Any) -> dict[str, Any]:
-        p = as_map(params, "count_tokens")
-        texts = param(p, "texts", list)
-        if not all(isinstance(t, str) for t in texts):
-            raise invalid("'texts' must be an array of strings")
+        texts = tokens.count_texts(params)
         self._need_model()
         assert self._counter is not None
-        count = self._counter.count
-        return {"counts": await self._off_loop(lambda: [count(t) for t in texts])}
+        return await self._off_loop(tokens.count_tokens, self._counter, texts)
 
     async def detokenize(self, call: Call, params: Any) -> dict[str, Any]:
-        p = as_map(params, "detokenize")
-        ids = param(p, "ids", list)
-        lm = self._need_model()
-        vocab = lm.profile.vocab_size
-        if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < vocab for i in ids):
-            raise invalid(f"'ids' must be integers in [0, {vocab})")
-        return {"text": await self._off_loop(lm.tokenizer.decode, ids)}
+        ids = tokens.detokenize_ids(params)
+        ckpt = self._need_model()
+        tokens.check_ids(ids, ckpt.profile.vocab_size)
+        return await self._off_loop(tokens.detokenize, ckpt, ids)
 
     async def cancel(self, call: Call, params: Any) -> dict[str, Any]:
         target = param(as_map(params, "cancel"), "id", int)
-        key = (id(call.session), target)
-        running = self._running.get(key)
-        if running is not None:
+        found = call.session.cancel(target)
+        if found == "running":
             # From now on that request answers CANCELLED, whatever its engine does next.
-            if not running.cancelled and running.task is not None:
-                running.cancelled = True
-                running.task.cancel()
             return {"cancelled": True}
-        if key in self._finished:
+        if found == "finished":
             return {"cancelled": False, "reason": "already finished"}
         raise RpcError(
             ErrorCode.UNKNOWN_REQUEST, f"no request with id {target} is running on this connection"
@@ -294,15 +190,16 @@ class HostService:
 
     async def status(self, call: Call, params: Any) -> dict[str, Any]:
         engine = self.backend.status() if self.backend else {}
+        ckpt = self.checkpoint
         return {
             "state": self.state,
             "progress": round(self.progress, 3),
             "message": self.message,
-            "model": self.lm.profile.to_wire() if self.lm else None,
+            "model": ckpt.profile.to_wire() if ckpt else None,
             "queue_depth": engine.get("queue_depth", 0),
             "active": engine.get("active", 0),
             "decode_steps": engine.get("decode_steps", 0),
-            "requests_in_flight": len(self._running),
+            "requests_in_flight": self.generating,
             "clients": len(self.sessions),
             **self.stats.to_wire(),
             "engine": engine,
@@ -316,120 +213,76 @@ class HostService:
 
     # ---- generation ----------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def _tracked(self, call: Call) -> AsyncIterator[_Running]:
-        """Register a generating request from its first moment, so `cancel` always finds it,
-        and turn a cancel that answered true into CANCELLED, whatever came after it."""
-        if len(self._running) >= self.max_queue:
+    async def _slot(self, call: Call) -> AsyncIterator[_Slot]:
+        """Hold a place among the generating requests, and turn a `cancel` that answered
+        true into CANCELLED, whatever came after it (the session cancels the call's task)."""
+        if self.generating >= self.max_queue:
             self.stats.busy += 1
             raise RpcError(
                 ErrorCode.BUSY,
                 f"the host is busy ({self.max_queue} requests in flight); try again shortly",
-                {"in_flight": len(self._running)},
+                {"in_flight": self.generating},
             )
-        key = (id(call.session), call.msgid)
-        running = self._running[key] = _Running(asyncio.current_task())
+        self.generating += 1
+        slot = _Slot()
         try:
-            yield running
+            yield slot
         except asyncio.CancelledError:
-            if not running.cancelled:
+            if not call.cancelled:
                 self.stats.cancelled += 1  # counted all the same
                 raise  # the client went away: nobody to answer
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            raise self._cancelled(running) from None
+            raise self._cancelled(slot.generation) from None
         finally:
-            self._running.pop(key, None)
-            self._finished[key] = None
-            while len(self._finished) > 4096:
-                self._finished.popitem(last=False)
+            self.generating -= 1
+        if call.cancelled:
+            raise self._cancelled(slot.generation)
 
-    async def _generate(
+    def _generation(
         self,
         call: Call,
-        running: _Running,
         prompt: Prompt,
         gen: GenerateParams,
-        *,
         strip_leading_space: bool,
         priority: int,
-        affinity: str | None = None,
-    ) -> GenerateResult:
-        lm = self._need_model()
-        backend = self.backend
-        assert backend is not None
-        window = lm.profile.context_window
-        if len(prompt.ids) >= window:
-            raise RpcError(
-                ErrorCode.CONTEXT_OVERFLOW,
-                f"the prompt is {len(prompt.ids)} tokens; the model's context window is {window}",
-                {"prompt_tokens": len(prompt.ids), "context_window": window},
-            )
-        request = GenerateRequest(
-            prompt=tuple(prompt.ids),
-            max_tokens=min(gen.max_tokens, window - len(prompt.ids)),
-            sampling=Sampling(gen.temperature, gen.top_p, gen.seed),
-            stop_ids=frozenset(lm.profile.stop_ids),
+        affinity: str | None,
+    ) -> Generation:
+        ckpt = self._need_model()
+        assert self.backend is not None
+        return Generation(
+            self.backend,
+            ckpt,
+            prompt,
+            gen,
+            strip_leading_space=strip_leading_space,
             priority=priority,
             affinity=affinity,
+            msgid=call.msgid,
         )
-        out = running.out = OutputProcessor(
-            lm.tokenizer,
-            stops=gen.stop,
-            stop_ids=request.stop_ids,
-            strip_leading_space=strip_leading_space,
-        )
-        clock = running.clock = Clock()
-        running.prompt_tokens = len(prompt.ids)
-        finish = "length"
+
+    async def _run(self, call: Call, gen: Generation) -> GenerateResult:
+        async def stream(note: StreamNote) -> None:
+            call.session.notify(Notify.STREAM, note)
+            await call.session.drain()
+
         try:
-            async with contextlib.aclosing(backend.generate(request)) as deltas:
-                index = 0
-                async for delta in deltas:
-                    if clock.first_token is None and delta.ids:
-                        clock.first_token = time.perf_counter()
-                    if delta.cached_tokens is not None:
-                        running.cached_tokens = delta.cached_tokens
-                    text = out.feed(delta.ids)
-                    if delta.finish is not None:
-                        text += out.flush()
-                        finish = delta.finish
-                    if out.stopped:
-                        finish = "stop"
-                    if text and gen.stream:
-                        note: StreamNote = {
-                            "id": call.msgid,
-                            "text": text,
-                            "index": index,
-                            "tokens": out.generated,
-                        }
-                        call.session.notify(Notify.STREAM, note)
-                        index += 1
-                        await call.session.drain()
-                    if delta.finish is not None or out.stopped:
-                        break  # leaving the stream stops the backend (a stop string)
-            clock.finished = time.perf_counter()
+            out = await gen.run(stream)
         except BackendError:
             self.stats.failed += 1
             raise
         finally:
-            self.stats.tokens_generated += out.generated
-        if running.cancelled:
-            raise self._cancelled(running)
+            self.stats.tokens_generated += gen.generated
+        if call.cancelled:
+            return out  # _slot answers CANCELLED
         self.stats.served += 1
-        timings = clock.timings(out.generated, len(prompt.ids), running.cached_tokens)
-        self.stats.record(timings)
-        return result(out, finish_reason=finish, prompt_tokens=len(prompt.ids), timings=timings)
+        self.stats.record(out["timings"])
+        return out
 
-    def _cancelled(self, running: _Running) -> RpcError:
+    def _cancelled(self, gen: Generation | None) -> RpcError:
         self.stats.cancelled += 1
-        out = running.out
-        data: CancelledData = {
-            "generated_tokens": out.generated if out else 0,
-            "text": out.text if out else "",
-        }
-        if out is not None and running.clock is not None:
-            data["timings"] = running.clock.timings(
-                out.generated, running.prompt_tokens, running.cached_tokens
-            )
+        data: CancelledData = (
+            gen.partial() if gen is not None else {"generated_tokens": 0, "text": ""}
+        )
         return RpcError(ErrorCode.CANCELLED, "the request was cancelled", data)

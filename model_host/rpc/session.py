@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from .framing import (
     BadMessage,
@@ -38,6 +39,8 @@ READ_CHUNK = 64 * 1024
 # sockets too), and the reset can destroy the last answer the peer has yet to read.
 LINGER_S = 1.0
 LINGER_BYTES = 1024 * 1024
+# Ids of answered requests remembered, so a late cancel hears "already finished".
+FINISHED_IDS_KEPT = 4096
 
 # Admission of a peer: called with each request's method and params until it returns True
 # (the peer is in); raising RpcError refuses the peer: that error is its answer, and the
@@ -61,6 +64,7 @@ class Call:
     session: Session
     msgid: int
     method: str
+    cancelled: bool = False  # the peer cancelled it (`Session.cancel`): it answers CANCELLED
 
 
 RequestHandler = Callable[[Call, Any], Awaitable[Any]]
@@ -101,7 +105,11 @@ class Session:
     peer_max_bytes: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
-    _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    # Notifications whose params carry the id of one of our requests (`{"id": msgid, ...}`):
+    # they go to that request's `on_notify` rather than the session's.
+    tagged: frozenset[str] = frozenset()
+    _incoming: dict[int, tuple[Call, asyncio.Task[None]]] = field(default_factory=dict)
+    _finished: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _closed: asyncio.Event = field(default_factory=asyncio.Event)
     _room: asyncio.Event = field(default_factory=asyncio.Event)
     _decoder: FrameDecoder | None = None
@@ -136,7 +144,7 @@ class Session:
     ) -> tuple[int, asyncio.Future[Any]]:
         """Send a request; returns its msgid and a future for the result.
 
-        `on_notify` receives the params of `stream` notifications tagged with this id.
+        `on_notify` receives the params of `tagged` notifications that carry this id.
         """
         if self._closed.is_set():
             raise ConnectionError(f"connection to {self.name} is closed: {self.close_reason}")
@@ -291,8 +299,20 @@ class Session:
                 self.gate = None
                 if self._decoder is not None:
                     self._decoder.max_frame_bytes = self.max_frame_bytes
-        task = asyncio.create_task(self._run_handler(Call(self, msgid, method), params))
-        self._incoming[msgid] = task
+        call = Call(self, msgid, method)
+        self._incoming[msgid] = (call, asyncio.create_task(self._run_handler(call, params)))
+
+    def cancel(self, msgid: int) -> Literal["running", "finished"] | None:
+        """Cancel the peer's request `msgid` (its task); say whether it was running,
+        had already been answered, or is unknown on this connection."""
+        entry = self._incoming.get(msgid)
+        if entry is not None:
+            call, task = entry
+            if not call.cancelled:
+                call.cancelled = True
+                task.cancel()
+            return "running"
+        return "finished" if msgid in self._finished else None
 
     async def _run_handler(self, call: Call, params: Any) -> None:
         assert self.on_request is not None
@@ -301,8 +321,11 @@ class Session:
         except RpcError as exc:
             self._respond(call.msgid, exc.to_wire(), None)
         except asyncio.CancelledError:
-            # Only happens when the connection is going away: nobody to answer.
-            raise
+            if not call.cancelled:
+                raise  # the connection is going away: nobody to answer
+            # Cancelled by the peer, and the handler had nothing more to say.
+            err = RpcError(ErrorCode.CANCELLED, "the request was cancelled")
+            self._respond(call.msgid, err.to_wire(), None)
         except Exception as exc:
             log.exception("%s: %s failed", self.name, call.method)
             err = RpcError(ErrorCode.INTERNAL_ERROR, f"{call.method} failed: {exc}")
@@ -311,6 +334,9 @@ class Session:
             self._respond(call.msgid, None, result)
         finally:
             self._incoming.pop(call.msgid, None)
+            self._finished[call.msgid] = None
+            while len(self._finished) > FINISHED_IDS_KEPT:
+                self._finished.popitem(last=False)
             self._room.set()
         await self.drain()
 
@@ -339,7 +365,7 @@ class Session:
             pending.future.set_result(result)
 
     def _notified(self, method: str, params: Any) -> None:
-        if method == Notify.STREAM and isinstance(params, dict):
+        if method in self.tagged and isinstance(params, dict):
             pending = self._outgoing.get(params.get("id"))  # type: ignore[arg-type]
             if pending is not None and pending.on_notify is not None:
                 try:
@@ -378,7 +404,7 @@ class Session:
             if not pending.future.done():
                 pending.future.set_exception(ConnectionError(f"{self.name}: {reason}"))
         self._outgoing.clear()
-        tasks = list(self._incoming.values())
+        tasks = [task for _, task in self._incoming.values()]
         for task in tasks:
             task.cancel()
         if tasks:
