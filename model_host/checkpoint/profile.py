@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_host.rpc.messages import ModelInfo
+from model_host.rpc.protocol import DEFAULT_CONTEXT_WINDOW
 from model_host.text.prompts import CHAT_FORMATS, ChatFormat, InfillIds
 from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
 # Llama 2's window, for a config that does not say (Code Llama's say 16384).
-DEFAULT_CONTEXT_WINDOW = 4096
 
 # (hidden_size, num_hidden_layers) of the Code Llama sizes that were not
 # trained to infill. Meta's codellama README: "Code Llama and Code Llama -
