@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from .framing import (
     check_outgoing,
     pack,
 )
+from .pending import Pending
 from .protocol import (
     MAX_FRAME_BYTES,
     NOTIFY,
@@ -71,12 +71,6 @@ RequestHandler = Callable[[Call, Any], Awaitable[Any]]
 NotifyHandler = Callable[[str, Any], None]
 
 
-@dataclass
-class _Outgoing:
-    future: asyncio.Future[Any]
-    on_notify: Callable[[Any], None] | None = None
-
-
 @dataclass(eq=False)
 class Session:
     """Serves one peer. Both ends use it: the host answers requests, clients make them.
@@ -103,8 +97,6 @@ class Session:
     # The most we send in one message (0: our own limit, `max_frame_bytes`); a peer may tell
     # us its limit (the host does, in hello).
     peer_max_bytes: int = 0
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
     # Notifications whose params carry the id of one of our requests (`{"id": msgid, ...}`):
     # they go to that request's `on_notify` rather than the session's.
     tagged: frozenset[str] = frozenset()
@@ -115,6 +107,10 @@ class Session:
     _decoder: FrameDecoder | None = None
     _hang_up: bool = False
     close_reason: str = ""
+    _pending: Pending = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pending = Pending(self.name)
 
     # ---- sending -------------------------------------------------------------
     def _send(self, message: list[Any]) -> None:
@@ -148,13 +144,11 @@ class Session:
         """
         if self._closed.is_set():
             raise ConnectionError(f"connection to {self.name} is closed: {self.close_reason}")
-        msgid = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._outgoing[msgid] = _Outgoing(future, on_notify)
+        msgid, future = self._pending.add(on_notify)
         try:
             self._send([REQUEST, msgid, method, params])
         except (ConnectionError, EncodeError):  # closed, or a message over the limit
-            del self._outgoing[msgid]
+            self._pending.drop(msgid)
             raise
         return msgid, future
 
@@ -248,7 +242,7 @@ class Session:
             # Before admission, only a request is heard: anything else ends the connection.
             self._refuse(RpcError(ErrorCode.UNAUTHORIZED, "send hello with the token first"), None)
         elif kind == RESPONSE:
-            self._resolve(a, b, c)
+            self._pending.resolve(a, b, c)
         else:
             self._notified(a, b)
 
@@ -351,30 +345,9 @@ class Session:
             with contextlib.suppress(ConnectionError, EncodeError):
                 self._send([RESPONSE, msgid, exc.to_wire(), None])
 
-    def _resolve(self, msgid: int, error: Any, result: Any) -> None:
-        pending = self._outgoing.pop(msgid, None)
-        if pending is None:
-            # A late answer to a request we gave up on, or a peer bug: never a crash.
-            log.info("%s: response for unknown request id %s ignored", self.name, msgid)
-            return
-        if pending.future.done():
-            return
-        if error is not None:
-            pending.future.set_exception(RpcError.from_wire(error))
-        else:
-            pending.future.set_result(result)
-
     def _notified(self, method: str, params: Any) -> None:
-        if method in self.tagged and isinstance(params, dict):
-            pending = self._outgoing.get(params.get("id"))  # type: ignore[arg-type]
-            if pending is not None and pending.on_notify is not None:
-                try:
-                    pending.on_notify(params)
-                except Exception:  # one request's consumer, never the connection
-                    log.exception(
-                        "%s: stream handler for request %s failed", self.name, params["id"]
-                    )
-                return
+        if method in self.tagged and self._pending.deliver(params):
+            return
         if self.on_notify is not None:
             try:
                 self.on_notify(method, params)
@@ -384,7 +357,7 @@ class Session:
     # ---- closing -------------------------------------------------------------
     def forget(self, msgid: int) -> None:
         """Stop waiting for a request (its answer, if it ever comes, is ignored)."""
-        self._outgoing.pop(msgid, None)
+        self._pending.drop(msgid)
 
     @property
     def closed(self) -> bool:
@@ -400,10 +373,7 @@ class Session:
     async def _cleanup(self) -> None:
         self._closed.set()
         reason = self.close_reason or "connection closed"
-        for pending in self._outgoing.values():
-            if not pending.future.done():
-                pending.future.set_exception(ConnectionError(f"{self.name}: {reason}"))
-        self._outgoing.clear()
+        self._pending.fail_all(reason)
         tasks = [task for _, task in self._incoming.values()]
         for task in tasks:
             task.cancel()
