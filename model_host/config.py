@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .backends.local import EngineConfig
 from .backends.vllm import VllmConfig
 from .checkpoint.load import LoadSpec
 from .logsetup import announce
 from .rpc.address import Address, AddressError, default_socket_path, parse_address
+from .rpc.auth import TokenError, read_token
 from .rpc.protocol import MAX_FRAME_BYTES
 
 
@@ -48,7 +47,7 @@ def from_args(args: argparse.Namespace) -> HostConfig:
             "--prefill-chunk and --block-size must be positive, --kv-cache-tokens not negative"
         )
     try:
-        token = read_token(args.token, args.token_file, os.environ.get("TANDEM_TOKEN"))
+        token = read_token(args.token, args.token_file, os.environ.get("TANDEM_TOKEN"), warn=_warn)
     except TokenError as exc:
         raise ConfigError(str(exc)) from None
     vllm = None
@@ -84,48 +83,6 @@ def from_args(args: argparse.Namespace) -> HostConfig:
     )
 
 
-class TokenError(Exception):
-    """The token given cannot be used; the message says which and why."""
-
-
-def read_token(flag: str | None, path: str | None, env: str | None) -> str | None:
-    """The shared secret from --token, --token-file or TANDEM_TOKEN (the first given), or None.
-
-    An empty --token or token file is an error rather than "no token": it is how an
-    unset shell variable or a truncated file looks, and a host started that way would
-    quietly accept everyone on loopback. An empty TANDEM_TOKEN means no token.
-    """
-    if flag is not None:
-        if not flag.strip():
-            raise TokenError("--token is empty")
-        return flag
-    if path is not None:
-        return _read_token_file(Path(path))
-    return env or None
-
-
-def _read_token_file(path: Path) -> str:
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TokenError(f"--token-file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TokenError(f"cannot read --token-file {path}: {exc}") from None
-    lines = text.splitlines()
-    token = lines[0].strip() if lines else ""
-    if not token:
-        raise TokenError(f"--token-file {path} is empty (the token is its first line)")
-    if mode & 0o077:
-        # Not fatal: a file in a secrets mount may be shared on purpose; say what it means.
-        announce(
-            f"tandem-host: warning: --token-file {path} can be read by other users "
-            f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {path}",
-            logging.WARNING,
-        )
-    return token
-
-
 def _vllm_config(args: argparse.Namespace) -> VllmConfig:
     urls = tuple(u.strip() for u in (args.vllm_url or "").split(",") if u.strip())
     if not urls:
@@ -142,3 +99,7 @@ def _vllm_config(args: argparse.Namespace) -> VllmConfig:
         max_connections=args.max_queue + 2 * len(urls),
         send_priority=args.vllm_priority,
     )
+
+
+def _warn(message: str) -> None:
+    announce(f"tandem-host: warning: {message}", logging.WARNING)
