@@ -17,10 +17,12 @@ from model_host.rpc.messages import CompleteRequest
 from model_host.rpc.protocol import ErrorCode, RpcError
 
 from .config import CompletionSettings
-from .context.budget import PromptContext
+from .context.budget import CountTokens, PromptContext
 from .context.mode import CompletionMode, detect_mode
 from .context.shaping import Shaper
 from .context.sticky import StickyContexts
+from .context.syntax import DocumentSyntax
+from .cost import SuggestionCost
 from .crossfile import CrossFileContext, Header, visible_span
 from .documents import Document
 from .host import HostLink, HostUnavailable
@@ -174,19 +176,49 @@ class Completer:
                 if self._inflight[doc.uri] is asyncio.current_task():
                     del self._inflight[doc.uri]
 
-    async def plan(self, doc: Document, offset: int, cfg: CompletionSettings) -> Plan | None:
+    async def plan(
+        self,
+        doc: Document,
+        offset: int,
+        cfg: CompletionSettings,
+        cost: SuggestionCost | None = None,
+    ) -> Plan | None:
         """What we would ask the model for at `offset`: mode, budgeted context, host params.
 
         None when the model's window leaves no room for any context.
         """
+        cost = cost if cost is not None else SuggestionCost()
+        count_tokens = cost.counting(self.link.count_tokens)
+        with cost.phase("context"):
+            text, syntax, tree, mode = self._snapshot(doc, offset)
+        # Learn the context window before counting tokens; a host still starting or loading
+        # is waited for (bounded, cancelled with this request), anything else fails fast.
+        with cost.phase("host"):
+            await self.link.loaded_client(self.link.settings.request_timeout)
+        with cost.phase("context"):
+            return await self._plan(doc, offset, cfg, text, syntax, tree, mode, count_tokens)
+
+    @staticmethod
+    def _snapshot(
+        doc: Document, offset: int
+    ) -> tuple[str, DocumentSyntax | None, Tree | None, CompletionMode]:
         text = doc.text  # a snapshot: edits while we wait must not shift our offsets
         syntax = doc.syntax  # ...and its tree, taken with it (before any await)
         tree = syntax.tree.copy() if syntax is not None and syntax.text == text else None
-        mode = detect_mode(text, offset, syntax=syntax, lang=doc.lang)
+        return text, syntax, tree, detect_mode(text, offset, syntax=syntax, lang=doc.lang)
+
+    async def _plan(
+        self,
+        doc: Document,
+        offset: int,
+        cfg: CompletionSettings,
+        text: str,
+        syntax: DocumentSyntax | None,
+        tree: Tree | None,
+        mode: CompletionMode,
+        count_tokens: CountTokens,
+    ) -> Plan | None:
         max_tokens = cfg.max_tokens_line if mode.mode == "line" else cfg.max_tokens_block
-        # Learn the context window before counting tokens; a host still starting or loading
-        # is waited for (bounded, cancelled with this request), anything else fails fast.
-        await self.link.loaded_client(self.link.settings.request_timeout)
         window = self.link.context_window
         # The token cap is a safety limit the answer rarely nears (the decode stops where the
         # suggestion ends): reserve at most a quarter of the window for it; the host clips
@@ -204,7 +236,7 @@ class Completer:
             syntax=syntax,
             lang=doc.lang,
             budget_tokens=budget - header_budget,
-            count_tokens=self.link.count_tokens,
+            count_tokens=count_tokens,
             prefix_share=cfg.prefix_share,
         )
         params: CompleteRequest = {
@@ -218,13 +250,19 @@ class Completer:
             # A line suggestion is done at the newline: stop decoding there.
             "stop": ["\n"] if mode.mode == "line" else [],
         }
-        header = await self._header(doc, text, offset, ctx, header_budget)
+        header = await self._header(doc, text, offset, ctx, header_budget, count_tokens)
         if header is not None:
             params["context"], params["language"] = header.to_wire(), header.language
         return Plan(text, offset, mode, ctx, params, tree, header)
 
     async def _header(
-        self, doc: Document, text: str, offset: int, ctx: PromptContext, budget: int
+        self,
+        doc: Document,
+        text: str,
+        offset: int,
+        ctx: PromptContext,
+        budget: int,
+        count_tokens: CountTokens,
     ) -> Header | None:
         if self.crossfile is None or budget <= 0:
             return None
@@ -235,26 +273,30 @@ class Completer:
             language_id=doc.language_id or (doc.lang.name if doc.lang else ""),
             visible=visible_span(text, ctx),
             budget_tokens=budget,
-            count_tokens=self.link.count_tokens,
+            count_tokens=count_tokens,
         )
 
     async def _ask_model(
         self, doc: Document, offset: int, cfg: CompletionSettings, started: float
     ) -> Suggestion | None:
-        plan = await self.plan(doc, offset, cfg)
+        cost = SuggestionCost()
+        plan = await self.plan(doc, offset, cfg, cost)
         if plan is None:
             return None
-        raw, shaper = await self._stream(plan, doc, cfg)
-        try:
-            if not shaper.decided and raw.startswith(shaper.raw):
-                shaper.feed(raw[len(shaper.raw) :])  # a host that did not stream it all
-            shaped = shaper.result()
-        except Exception:  # a shaping bug must cost one suggestion, never the server
-            log.exception("shaping failed; no suggestion")
-            shaped = None
+        raw, shaper = await self._stream(plan, doc, cfg, cost)
+        with cost.phase("shaping"):
+            try:
+                if not shaper.decided and raw.startswith(shaper.raw):
+                    shaper.feed(raw[len(shaper.raw) :])  # a host that did not stream it all
+                shaped = shaper.result()
+            except Exception:  # a shaping bug must cost one suggestion, never the server
+                log.exception("shaping failed; no suggestion")
+                shaped = None
         latency = (time.perf_counter() - started) * 1000
         self.stats.record_latency(latency)
         if not shaped:
+            cost.finish()
+            self.stats.record_cost(cost)
             return None
         suggestion = Suggestion(
             f"s{next(_ids)}",
@@ -264,36 +306,43 @@ class Completer:
             plan.text[offset:],
         )
         self.cache.store(suggestion)
+        cost.finish()
+        self.stats.record_cost(cost)
         return suggestion
 
     async def _stream(
-        self, plan: Plan, doc: Document, cfg: CompletionSettings
+        self, plan: Plan, doc: Document, cfg: CompletionSettings, cost: SuggestionCost
     ) -> tuple[str, Shaper]:
         """Ask the host with streaming, shaping as the text arrives, and stop the decode the
         moment the suggestion is decided. Returns the host's text (what it generated before
         it stopped) and the shaper."""
-        shaper = Shaper(
-            mode=plan.mode,
-            prefix=plan.text[: plan.offset],
-            suffix=plan.text[plan.offset :],
-            lang=doc.lang,
-            max_lines=cfg.max_lines,
-            doc_tree=plan.tree,
-            parse=doc.syntax is not None,
-        )
+        with cost.phase("shaping"):
+            shaper = Shaper(
+                mode=plan.mode,
+                prefix=plan.text[: plan.offset],
+                suffix=plan.text[plan.offset :],
+                lang=doc.lang,
+                max_lines=cfg.max_lines,
+                doc_tree=plan.tree,
+                parse=doc.syntax is not None,
+            )
         decided_at: list[int | None] = []
         broken = False
+        shaping_in_stream = [0.0]  # fed while the host streams: shaping, not host time
 
         def stop_when(piece: dict[str, Any]) -> bool:
             nonlocal broken
             if broken:
                 return False
+            t0 = time.perf_counter()
             try:
                 done = shaper.feed(str(piece.get("text", "")))
             except Exception:  # never let shaping break the connection's reader
                 log.exception("shaping a streamed suggestion failed")
                 broken = True
                 return False
+            finally:
+                shaping_in_stream[0] += time.perf_counter() - t0
             if done:
                 tokens = piece.get("tokens")
                 decided_at.append(tokens if isinstance(tokens, int) else None)
@@ -302,6 +351,7 @@ class Completer:
         params: CompleteRequest = {**plan.params, "stream": True}
         generated: object  # the host's answer's, or its CANCELLED error data's
         timings: object
+        asked = time.perf_counter()
         try:
             result = await self.link.complete(params, stop_when=stop_when)
             raw, generated = str(result.get("text", "")), result.get("generated_tokens")
@@ -312,6 +362,10 @@ class Completer:
             data = exc.data if isinstance(exc.data, dict) else {}
             raw, generated = str(data.get("text", shaper.raw)), data.get("generated_tokens")
             timings = data.get("timings")
+        finally:
+            waited = time.perf_counter() - asked
+            cost.spent["shaping"] += shaping_in_stream[0]
+            cost.spent["host"] += waited - shaping_in_stream[0]
         self.stats.record_tokens(generated, decided_at[0] if decided_at else None)
         if isinstance(timings, dict):
             self.stats.record_host(timings)

@@ -65,6 +65,7 @@ RAW_METHODS: dict[str, type] = {
     tp.CHAT: RawRequest,
     tp.STATUS: RawRequest,
     tp.PROMPT: RawRequest,
+    tp.EDIT: RawRequest,
     tp.SUGGESTION_EVENT: RawNotification,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -24,6 +25,11 @@ from .config import (
 )
 from .crossfile import CrossFileContext
 from .documents import Document, DocumentStore, UnknownDocument
+from .edit import EditError
+from .edit.actions import KINDS as EDIT_ACTION_KINDS
+from .edit.actions import code_actions, has_edit_input, label
+from .edit.params import EditParams, parse_command, parse_edit
+from .edit.run import EditRunner
 from .host import HostLink, HostUnavailable
 from .indexing import IndexFeed
 from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
@@ -37,6 +43,7 @@ from .transport import BoundedLanguageServer
 log = logging.getLogger(__name__)
 
 REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
+CONNECT_WAIT_S = 1.0  # what a code action request waits for a host not yet connected
 
 
 class TandemServer(BoundedLanguageServer):
@@ -59,6 +66,7 @@ class TandemServer(BoundedLanguageServer):
         self.completer = Completer(
             self.link, self.stats, lambda: self.settings.completion, self.crossfile
         )
+        self.edits = EditRunner(self.link, lambda: self.settings.chat, self.crossfile)
         # What was wrong with the settings last given (shown once, and in tandem/status).
         self.settings_problems: list[str] = []
         self._bad_values: list[str] = []
@@ -186,6 +194,33 @@ class TandemServer(BoundedLanguageServer):
         except (HostUnavailable, RpcError) as exc:
             raise JsonRpcException(f"Tandem chat failed: {exc}", REQUEST_FAILED) from exc
 
+    async def edit(self, params: EditParams, *, stream: bool = False) -> tp.EditResult:
+        """Run an edit by instruction; its errors as JSON-RPC errors (docs/lsp.md)."""
+        doc = self.document(params.uri)
+
+        def on_chunk(chunk: tp.EditChunk) -> None:
+            self.protocol.notify(tp.EDIT_CHUNK, chunk)
+
+        try:
+            return await self.edits.run(doc, params, self.encoding, on_chunk if stream else None)
+        except EditError as exc:
+            raise JsonRpcException(exc.message, exc.code) from exc
+        except (HostUnavailable, RpcError) as exc:
+            raise JsonRpcException(f"Tandem edit failed: {exc}", REQUEST_FAILED) from exc
+
+    def workspace_edit(
+        self, uri: str, version: int, edits: list[types.TextEdit]
+    ) -> types.WorkspaceEdit:
+        """Edits of one document as a WorkspaceEdit: versioned where the client takes
+        `documentChanges` (it then refuses them for a document that changed meanwhile)."""
+        ws = self.client_capabilities.workspace
+        if ws is not None and ws.workspace_edit is not None and ws.workspace_edit.document_changes:
+            doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+            return types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(text_document=doc, edits=list(edits))]
+            )
+        return types.WorkspaceEdit(changes={uri: edits})
+
     def suggestion_position(self, doc: Document, suggestion: Suggestion) -> types.Position:
         line, character = doc.position_at(len(suggestion.before), self.encoding)
         return types.Position(line=line, character=character)
@@ -253,6 +288,7 @@ def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> N
             ls.encoding,
         )
         ls.feed.changed(doc.uri, doc.text)
+        ls.edits.changed(doc.uri)
     except UnknownDocument:
         log.warning("change for a document that is not open: %s", params.text_document.uri)
 
@@ -260,6 +296,7 @@ def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> N
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: TandemServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.docs.close(params.text_document.uri)
+    ls.edits.changed(params.text_document.uri)
     ls.completer.forget(params.text_document.uri)
     ls.feed.closed(params.text_document.uri)
 
@@ -389,6 +426,71 @@ for _command in tp.SELECTION_COMMANDS:
     _register_selection_command(_command)
 
 workspace_handlers.register(server)
+
+
+# ---- edit by instruction ------------------------------------------------------------------
+@server.feature(tp.EDIT)
+async def edit(ls: TandemServer, params: Any) -> tp.EditResult:
+    try:
+        parsed = parse_edit(params)
+    except EditError as exc:
+        raise JsonRpcInvalidParams(exc.message) from exc
+    return await ls.edit(parsed, stream=parsed.stream)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=list(EDIT_ACTION_KINDS), resolve_provider=False),
+)
+async def code_action(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Edit…, Fix, Document, Add tests, offered only while the loaded model can chat."""
+    if ls.link.model is None:
+        # Not connected yet (an editor asks as soon as it opens a file): connecting fails
+        # fast when there is no host, and a connected host has said what its model can do.
+        with contextlib.suppress(HostUnavailable, RpcError, asyncio.TimeoutError):
+            await asyncio.wait_for(ls.link.client(), CONNECT_WAIT_S)
+    if ls.edits.cannot_chat() is not None:
+        return []
+    try:
+        ls.docs.get(params.text_document.uri)
+    except UnknownDocument:
+        return []
+    return code_actions(params, edit_input=has_edit_input(ls.client_capabilities))
+
+
+@server.command(tp.CMD_EDIT)
+async def edit_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
+    """Run the edit a code action names and apply it (workspace/applyEdit)."""
+    try:
+        parsed = parse_command(args)
+    except EditError as exc:
+        raise JsonRpcInvalidParams(exc.message) from exc
+    result = await ls.edit(parsed)
+    applied = True
+    if result["edits"]:
+        edits = [
+            types.TextEdit(
+                range=types.Range(
+                    start=types.Position(**e["range"]["start"]),
+                    end=types.Position(**e["range"]["end"]),
+                ),
+                new_text=e["newText"],
+            )
+            for e in result["edits"]
+        ]
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(
+                edit=ls.workspace_edit(result["uri"], result["version"], edits),
+                label=label(parsed.instruction, parsed.preset),
+            )
+        )
+        applied = bool(answer.applied)
+        if not applied:
+            ls.tell(
+                "warning",
+                f"Tandem: the editor did not apply the edit ({answer.failure_reason or 'no reason given'})",
+            )
+    return {**result, "applied": applied}
 
 
 @server.feature(tp.PROMPT)

@@ -9,6 +9,8 @@ from typing import Any
 
 from model_host.stats import LatencyWindow
 
+from .cost import CostWindows, SuggestionCost
+
 
 @dataclass
 class SuggestionStats:
@@ -23,6 +25,8 @@ class SuggestionStats:
     # Prompt tokens the host had to compute per model call (the rest came from its cache).
     recomputed: LatencyWindow = field(default_factory=LatencyWindow)
     last_timings: dict[str, Any] | None = None
+    # This server's own wall time per model-backed suggestion, by phase (host waits apart).
+    cost: CostWindows = field(default_factory=CostWindows)
     # Tokens the model generated for suggestions, how many requests were stopped the moment
     # their suggestion was decided, and how many tokens came after that moment anyway (the
     # decode runs on while the stop travels to the host).
@@ -35,6 +39,9 @@ class SuggestionStats:
 
     def record_latency(self, ms: float) -> None:
         self.latency.add(ms)
+
+    def record_cost(self, cost: SuggestionCost) -> None:
+        self.cost.add(cost)
 
     def record_host(self, timings: Mapping[str, Any]) -> None:
         """A model call's timings as the host reported them (an older host may lack fields)."""
@@ -79,6 +86,7 @@ class SuggestionStats:
             "cacheHits": self.cache_hits,
             "empty": self.empty,
             "latencyMs": self.latency.to_wire(),
+            "serverCost": self.cost.to_wire(),
             "recomputedTokens": self.recomputed.to_wire(),
             "lastHostTimings": self.last_timings,
             "generatedTokens": self.generated_tokens,

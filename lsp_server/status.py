@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from model_host.rpc.protocol import RpcError
 
 from . import __version__
+from .edit import cannot_chat_reason
 from .host import HostUnavailable
 
 if TYPE_CHECKING:
@@ -35,7 +36,15 @@ async def server_status(ls: TandemServer) -> dict[str, Any]:
             "inFlight": ls.in_flight,
         },
         "host": host,
-        "model": host.get("model") or ls.link.model,
+        "model": _with_chat_ability(host.get("model") or ls.link.model, ls),
         "suggestions": ls.stats.to_wire(),
         "crossFile": {**ls.feed.stats(), **ls.crossfile.stats()},
     }
+
+
+def _with_chat_ability(model: Any, ls: TandemServer) -> Any:
+    """The model's facts plus `can_chat`: whether it can edit by instruction (the editors
+    offer the edit command by it), judged from what the host said of it at hello."""
+    if not isinstance(model, dict):
+        return model
+    return {**model, "can_chat": cannot_chat_reason(ls.link.model or model) is None}

@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="exit after this many seconds without clients (0: never)",
     )
+    # For tests of what clients see while a model loads: the host stays in its loading
+    # state until this file exists, so a test need not race a tiny model's fast load.
+    ap.add_argument("--test-hold-load", default=None, metavar="FILE", help=argparse.SUPPRESS)
     ap.add_argument("--log-level", default=os.environ.get("TANDEM_LOG", "info"))
     ap.add_argument(
         "--log-file",

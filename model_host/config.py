@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .backends.local import EngineConfig
 from .backends.vllm import VllmConfig
@@ -27,6 +28,7 @@ class HostConfig:
     max_queue: int = 64  # generations in flight before BUSY
     max_frame_bytes: int = MAX_FRAME_BYTES
     idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
+    hold_load: Path | None = None  # tests only: stay loading until this file exists
 
 
 class ConfigError(Exception):
@@ -80,6 +82,7 @@ def from_args(args: argparse.Namespace) -> HostConfig:
         max_queue=args.max_queue,
         max_frame_bytes=args.max_frame_bytes,
         idle_exit_s=args.idle_exit,
+        hold_load=Path(args.test_hold_load) if args.test_hold_load else None,
     )
 
 

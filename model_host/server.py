@@ -146,6 +146,8 @@ class HostServer:
             loop.call_soon_threadsafe(service.set_state, LoadState.LOADING, fraction, stage)
 
         service.set_state(LoadState.LOADING, 0.0, "starting")
+        while self.config.hold_load is not None and not self.config.hold_load.exists():
+            await asyncio.sleep(0.05)
         try:
             if self.config.vllm is not None:
                 ckpt, backend = await self._open_vllm(self.config.vllm, progress)

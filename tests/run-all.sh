@@ -43,6 +43,7 @@ step "VS Code extension: lint, types, unit tests, .vsix, end-to-end in code-serv
   npm test
   npm run -s package  # -> artifacts/tandem-vscode.vsix at the root (a release attaches it)
   TANDEM_PYTHON="$PWD/../../.venv/bin/python" TANDEM_ARTIFACTS="$PWD/../../artifacts/vscode-e2e" npm run -s e2e
+  TANDEM_PYTHON="$PWD/../../.venv/bin/python" TANDEM_ARTIFACTS="$PWD/../../artifacts/vscode-e2e-edit" npm run -s e2e:edit
 )
 test -s artifacts/tandem-vscode.vsix
 echo "VS Code extension: artifacts/tandem-vscode.vsix"

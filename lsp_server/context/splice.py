@@ -4,13 +4,59 @@ Shaping asks the syntax tree where a suggestion ends, so every candidate (and, w
 suggestion streams, every longer version of it) is parsed in place: prefix + candidate +
 the text after the cursor. Parsing starts from the document's own tree and edits it, so a
 keystroke-sized change costs a re-parse of the changed region, not of the file.
+
+A candidate still being written leaves brackets open, so each re-parse runs on to the end
+of the file in an unbalanced state. In a big file only a window is parsed (tree-sitter's
+included ranges, so byte offsets stay the document's): from the top-level node before the
+one at the cursor to the end of the first node after the cursor, as deep in the tree as
+one is, that reaches a few KiB past it (or the second top-level node after the cursor's). Both ends are node boundaries,
+so the code at the cursor parses as it does in the whole file.
 """
 
 from __future__ import annotations
 
-from tree_sitter import Language, Parser, Point, Tree
+import os
+
+from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
 from .text import encode_utf8
+
+# Top-level nodes kept before the one at the cursor; after the cursor, the window ends
+# with the first node past the hole, at the deepest level that has one, that reaches this
+# far past it, or with the second top-level node after the cursor's, whichever comes first.
+WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 2, 4096
+# Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
+WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
+
+
+def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | None:
+    """The node the window starts with and the one it ends with, around `cursor` (a hole
+    of `removed` bytes after it), or None when the window would hold the whole file."""
+    children = root.children
+    if not children:
+        return None
+    hole_end = cursor + removed
+    at = 0  # the first top-level node that ends past the hole (or the last one)
+    while at < len(children) - 1 and children[at].end_byte < max(hole_end, cursor + 1):
+        at += 1
+    first = children[max(0, at - WINDOW_BEFORE - (children[at].start_byte >= cursor))]
+    last = children[min(len(children) - 1, at + WINDOW_AFTER)]
+    node = root.descendant_for_byte_range(hole_end, hole_end)
+    while node is not None and node != root:
+        # The first node from here on at this level that reaches far enough.
+        end: Node | None = node
+        while end is not None and end.end_byte < hole_end + AFTER_BYTES:
+            end = end.next_sibling
+        if end is not None:
+            if end.end_byte < last.end_byte:
+                last = end
+            break
+        node = node.parent
+    if first.start_byte > cursor or last.end_byte < hole_end:
+        return None  # the cursor lies outside every node (blank lines at the file's end)
+    if first.start_byte == children[0].start_byte and last.end_byte >= children[-1].end_byte:
+        return None
+    return first, last
 
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
@@ -53,13 +99,25 @@ class Splice:
         self._candidate = b""
         self._tree: Tree | None = None
         self.source = b""  # what the last tree was parsed from
+        # The window's start in the document, and its end as bytes and a point counted
+        # from the end of the removed bytes (both stay put as the candidate grows).
+        self._window: tuple[Range, int, tuple[int, int]] | None = None
+        span = window(doc_tree.root_node, self.cursor, doc_removed) if WINDOWED else None
+        if span is not None:
+            first, last = span
+            start = Range(first.start_point, first.start_point, first.start_byte, first.start_byte)
+            end = self.cursor + doc_removed
+            tail = (last.end_point.row - self._cursor_point[0], last.end_point.column)
+            if tail[0] == 0:
+                tail = (0, last.end_point.column - self._removed_end_point()[1])
+            self._window = (start, last.end_byte - end, tail)
 
     @property
     def doc_tree(self) -> Tree:
         return self._doc_tree
 
     def parse(self, candidate: bytes) -> Tree:
-        """The tree of prefix + candidate + after."""
+        """The tree of prefix + candidate + after (of its window only, in a big file)."""
         if self._tree is not None and candidate == self._candidate:
             return self._tree
         if self._tree is not None and candidate.startswith(self._candidate):
@@ -82,10 +140,21 @@ class Splice:
             old_end_point=Point(*old_end_point),
             new_end_point=Point(*_point_after(self._cursor_point, candidate)),
         )
+        if self._window is not None:
+            self.parser.included_ranges = [self._window_range(candidate)]
         self.source = self.prefix + candidate + self.after
         tree = self.parser.parse(self.source, base)
         self._candidate, self._tree = candidate, tree
         return tree
+
+    def _window_range(self, candidate: bytes) -> Range:
+        """The window in the spliced text: its end moves with the candidate's length."""
+        assert self._window is not None
+        start, tail_bytes, tail = self._window
+        row, column = _point_after(self._cursor_point, candidate)
+        end_point = (row + tail[0], tail[1]) if tail[0] else (row, column + tail[1])
+        end_byte = self.cursor + len(candidate) + tail_bytes
+        return Range(start.start_point, Point(*end_point), start.start_byte, end_byte)
 
     def _removed_end_point(self) -> tuple[int, int]:
         # The removed bytes are the rest of the cursor line: no newline, same row.

@@ -24,6 +24,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -77,10 +78,16 @@ def _position(text: str, offset: int) -> types.Position:
 
 
 class Bench:
-    def __init__(self, client: LanguageClient, script: HostClient) -> None:
+    def __init__(
+        self, client: LanguageClient, script: HostClient, costs: list[dict[str, Any]] | None = None
+    ) -> None:
         self.client = client
         self.script = script
         self.version = 1
+        # Given: each model-backed suggestion's `serverCost.last` from `tandem/status`,
+        # with the client's wall time for the request as `clientMs`.
+        self.costs = costs
+        self._counted = 0
 
     def _change(self, uri: str, text: str, start: int, end: int, new: str) -> None:
         self.version += 1
@@ -96,6 +103,7 @@ class Bench:
 
     async def suggest(self, uri: str, document: str, offset: int, answer: str) -> str | None:
         await self.script.request(SCRIPT, {"text": answer})
+        asked = time.perf_counter()
         result = await self.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -105,11 +113,21 @@ class Bench:
                 ),
             )
         )
+        client_ms = (time.perf_counter() - asked) * 1000
         items = result.items if isinstance(result, types.InlineCompletionList) else result or []
-        if not items:
-            return None
-        text = items[0].insert_text
-        return text if isinstance(text, str) else text.value
+        shown = items[0].insert_text if items else None
+        text = shown if shown is None or isinstance(shown, str) else shown.value
+        if self.costs is not None:
+            await self._record_cost(client_ms, f"{uri}:{offset}:{hash(answer)}", text)
+        return text
+
+    async def _record_cost(self, client_ms: float, key: str, text: str | None) -> None:
+        assert self.costs is not None
+        status = await common.lsp_status(self.client)
+        cost = status["suggestions"]["serverCost"]
+        if cost["count"] > self._counted and cost["last"] is not None:  # a model call was made
+            self._counted = cost["count"]
+            self.costs.append({**cost["last"], "clientMs": client_ms, "key": key, "text": text})
 
     async def run_file(self, path: str, holes: list[Hole], results: Results) -> None:
         text = holes[0].text
@@ -136,7 +154,13 @@ class Bench:
         )
 
 
-async def _worker(holes: list[Hole], results: Results, tmp: Path, name: str) -> None:
+async def _worker(
+    holes: list[Hole],
+    results: Results,
+    tmp: Path,
+    name: str,
+    costs: list[dict[str, Any]] | None = None,
+) -> None:
     """One replay host and one real `tandem-lsp`, working through these holes file by file."""
     sock = tmp / f"{name}.sock"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -161,7 +185,7 @@ async def _worker(holes: list[Hole], results: Results, tmp: Path, name: str) -> 
         async with common.lsp(
             f"unix:{sock}", encoding=types.PositionEncodingKind.Utf32, env=env
         ) as client:
-            bench = Bench(client, script)
+            bench = Bench(client, script, costs)
             by_file: dict[str, list[Hole]] = defaultdict(list)
             for hole in holes:
                 by_file[hole.path].append(hole)
@@ -174,7 +198,12 @@ async def _worker(holes: list[Hole], results: Results, tmp: Path, name: str) -> 
 
 
 async def run(
-    languages: list[str], kinds: list[str], per_cell: int, seed: int, jobs: int = 2
+    languages: list[str],
+    kinds: list[str],
+    per_cell: int,
+    seed: int,
+    jobs: int = 2,
+    costs: list[dict[str, Any]] | None = None,
 ) -> Results:
     """Sample the holes, then run them through `jobs` servers side by side (by file)."""
     holes: list[Hole] = []
@@ -191,7 +220,7 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="tdm-bench-") as tmp:
         await asyncio.gather(
             *(
-                _worker(share, results, Path(tmp), f"w{i}")
+                _worker(share, results, Path(tmp), f"w{i}", costs)
                 for i, share in enumerate(shares)
                 if share
             )

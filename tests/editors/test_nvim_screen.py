@@ -217,21 +217,27 @@ def test_misspelled_settings_are_named_without_a_prompt(tmp_path: Path) -> None:
         "suggestoin": {"enabled": True},
     }
     with screen(tmp_path, opts) as nv:
-        history = [m for m in notices(nv) if "unknown" in m]
-        assert history == [
-            "Tandem: unknown option 'suggestoin' (did you mean 'suggestion'?)",
-            "Tandem: unknown setting 'settings.completion.maxTokenLine'"
-            " (did you mean 'maxTokensLine'?)",
-            "Tandem: unknown setting 'settings.host.modle' (did you mean 'model'?)",
-        ], history
-        # One line for the three, at startup, with no prompt.
-        line = shown_as_one_line(nv, "Tandem: 3 problems: " + "; ".join(m[8:] for m in history))
-        assert line.startswith("Tandem: 3 problems: unknown option 'suggestoin'")
+        # The plugin names its own misspelled option; the server names the settings it cannot
+        # use, in one message. Each misspelling is named once.
+        plugin = "Tandem: unknown option 'suggestoin' (did you mean 'suggestion'?)"
+        (tmp_path / "project" / "a.py").write_text("x = 1\n")
+        nv.command("edit a.py")  # the server starts with the first buffer it serves
+        server = told(nv, "Tandem settings:", 30)
+        for typo, hint in (
+            ("completion.maxTokenLine", "completion.maxTokensLine"),
+            ("host.modle", "host.model"),
+        ):
+            assert f"tandem.{typo}: unknown setting, ignored; did you mean {hint}?" in server
+        history = notices(nv)
+        assert plugin in history, history
+        for typo in ("suggestoin", "maxTokenLine", "modle"):
+            assert sum(typo in m for m in history) == 1, (typo, history)
+        nv.no_prompt()  # each shown as one line (a later notice replaces it), never a prompt
         nv.command("checkhealth tandem", timeout=60)
         health = nv.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)")
         warnings = [line for line in health if "WARNING" in line]
-        for m in history:
-            assert any(m[8:] in w for w in warnings), (m, health)
+        for typo in ("suggestoin", "maxTokenLine", "modle"):
+            assert sum(typo in w for w in warnings) == 1, (typo, health)
         assert not any("accepted every setting" in line for line in health), health
 
 

@@ -411,7 +411,17 @@ async def test_the_first_suggestion_waits_for_a_cold_start(
     `$/cancelRequest` or the next request for the same document still ends them."""
     lsp_client = fresh
     options = init_options(f"unix:{sock}")
-    options["host"].update({"autoStart": True, "model": str(tiny_model), "requestTimeout": 90})
+    # The host holds its load until `gate` exists: a tiny model otherwise loads before a
+    # poll of the server's status can see it loading.
+    gate = sock.parent / "load-gate"
+    options["host"].update(
+        {
+            "autoStart": True,
+            "model": str(tiny_model),
+            "requestTimeout": 90,
+            "args": ["--test-hold-load", str(gate)],
+        }
+    )
     await initialize(lsp_client, options)
     text = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    "
     uris = [(sock.parent / f"cold{n}.py").as_uri() for n in range(4)]
@@ -434,6 +444,11 @@ async def test_the_first_suggestion_waits_for_a_cold_start(
     await asyncio.sleep(0.2)
     lsp_client.protocol.notify("$/cancelRequest", types.CancelParams(id="cold-cancel"))
     newest = inline_request(lsp_client, uris[3], 5, 4)  # the next keystroke in that document
+    await asyncio.sleep(0.5)
+    assert not (first.done() or second.done() or newest.done()), (
+        "a request was answered while the model was loading"
+    )
+    gate.touch()
     assert await asyncio.wait_for(first, 90), "the first request after a cold start came back empty"
     assert await asyncio.wait_for(second, 90), (
         "a request made while the model loaded came back empty"

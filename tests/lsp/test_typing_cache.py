@@ -63,3 +63,13 @@ async def test_keystrokes_recompute_only_what_changed(
             assert recomputed[-1] <= 8, (char, recomputed)
     assert recomputed and sorted(recomputed)[len(recomputed) // 2] <= 8, recomputed
     assert (await status(client))["suggestions"]["recomputedTokens"]["p50"] <= 8
+    # The server's own time per suggestion, by phase: the phases make up the whole, and its
+    # own time is the whole less the waits on the host.
+    cost = (await status(client))["suggestions"]["serverCost"]
+    assert cost["count"] >= len(recomputed) and cost["ownMs"]["p50"] is not None
+    last = cost["last"]
+    phases = ("context", "tokens", "host", "shaping", "other")
+    assert abs(sum(last[k] for k in phases) - last["totalMs"]) < 0.01, last
+    assert abs(last["ownMs"] - (last["totalMs"] - last["tokens"] - last["host"])) < 0.01, last
+    assert last["host"] > 0 and last["tokens"] > 0 and last["context"] > 0, last
+    assert last["shaping"] > 0 and last["cpuMs"] > 0, last

@@ -7,8 +7,9 @@ import {
   type LanguageClientOptions,
   type Middleware,
   type ServerOptions,
+  type StaticFeature,
 } from 'vscode-languageclient/node';
-import { Methods, type ChatChunk } from './protocol';
+import { Methods, type ChatChunk, type EditChunk } from './protocol';
 import { SECTION, serverLaunch, toInitializationOptions } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped';
@@ -27,6 +28,20 @@ export function serverSettings(): ReturnType<typeof toInitializationOptions> {
   return toInitializationOptions(tandemSettings(), workspaceFolder());
 }
 
+/**
+ * Tells the server that this client asks the user for an edit's instruction
+ * (`experimental.tandem.editInput`), so it offers the "Tandem: Edit…" code action.
+ */
+export const editInputFeature: StaticFeature = {
+  fillClientCapabilities(capabilities): void {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, tandem: { ...(experimental.tandem as object | undefined), editInput: true } };
+  },
+  initialize(): void {},
+  getState: () => ({ kind: 'static' }),
+  clear(): void {},
+};
+
 export class TandemServer implements vscode.Disposable {
   private current: LanguageClient | undefined;
   private stateValue: ServerState = 'stopped';
@@ -35,11 +50,14 @@ export class TandemServer implements vscode.Disposable {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly chunkEmitter = new vscode.EventEmitter<ChatChunk>();
+  private readonly editChunkEmitter = new vscode.EventEmitter<EditChunk>();
 
   /** Fires when the server starts, stops or fails. */
   readonly onDidChangeState = this.stateEmitter.event;
   /** Streamed chat text (`tandem/chatChunk`). */
   readonly onChatChunk = this.chunkEmitter.event;
+  /** Streamed edit text (`tandem/editChunk`). */
+  readonly onEditChunk = this.editChunkEmitter.event;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -116,7 +134,9 @@ export class TandemServer implements vscode.Disposable {
     };
     const client = new LanguageClient(SECTION, 'Tandem', serverOptions, clientOptions);
     this.current = client;
+    client.registerFeature(editInputFeature);
     client.onNotification(Methods.chatChunk, (chunk: ChatChunk) => this.chunkEmitter.fire(chunk));
+    client.onNotification(Methods.editChunk, (chunk: EditChunk) => this.editChunkEmitter.fire(chunk));
     client.onDidChangeState((event) => {
       if (client !== this.current) {
         return;
@@ -161,5 +181,6 @@ export class TandemServer implements vscode.Disposable {
     void this.stop();
     this.stateEmitter.dispose();
     this.chunkEmitter.dispose();
+    this.editChunkEmitter.dispose();
   }
 }

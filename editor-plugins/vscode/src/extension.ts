@@ -4,8 +4,9 @@ import type { Middleware } from 'vscode-languageclient/node';
 import { ChatController } from './chat/controller';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chat/view';
 import { TandemServer } from './client';
+import { EditController } from './edit/controller';
 import { disabledBy } from './fileFilter';
-import { isSelectionCommand, type SelectionCommandArgs } from './protocol';
+import { isSelectionCommand, ServerCommands, type EditCommandArgs, type SelectionCommandArgs } from './protocol';
 import { PythonEnvironment, WALKTHROUGH } from './pythonSetup';
 import { RESTART_KEYS, SECTION } from './settings';
 import { StatusBar } from './statusBar';
@@ -71,6 +72,10 @@ export function activate(context: vscode.ExtensionContext): void {
       if (isSelectionCommand(command)) {
         return controller.runSelectionCommand(command, selectionTarget(args[0]));
       }
+      // The code actions' edit: "Tandem: Edit…" asks for its instruction here first.
+      if (command === ServerCommands.edit) {
+        return edits.codeAction(args[0] as EditCommandArgs | undefined, () => Promise.resolve(next(command, args)));
+      }
       return next(command, args);
     },
     // Ghost text off (the status-bar switch) or for this file (disableInFiles): not even asked for.
@@ -89,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const tandem = new TandemServer(output, middleware, () => python.resolve());
   server = tandem;
   const controller = new ChatController(tandem);
+  const edits = new EditController(tandem);
   const view = new ChatViewProvider(context.extensionUri, controller);
   const statusDocument = new StatusDocument();
   const statusBar = new StatusBar(tandem, statusDocument, python);
@@ -99,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     tandem,
     controller,
+    edits,
     statusDocument,
     statusBar,
     toggle,

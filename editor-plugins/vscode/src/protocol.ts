@@ -5,8 +5,12 @@ export const Methods = {
   chat: 'tandem/chat',
   /** request, client -> server: null -> StatusResult */
   status: 'tandem/status',
+  /** request, client -> server: EditParams -> EditResult (a proposal; nothing is applied) */
+  edit: 'tandem/edit',
   /** notification, server -> client: ChatChunk */
   chatChunk: 'tandem/chatChunk',
+  /** notification, server -> client: EditChunk (the raw model text of an edit, as it comes) */
+  editChunk: 'tandem/editChunk',
   /** notification, client -> server: SuggestionEvent */
   suggestionEvent: 'tandem/suggestionEvent',
 } as const;
@@ -19,6 +23,17 @@ export const ServerCommands = {
   writeTests: 'tandem.writeTests',
   didAccept: 'tandem.didAccept',
   status: 'tandem.status',
+  /** The code actions' command: EditCommandArgs; runs an edit and applies it (workspace/applyEdit). */
+  edit: 'tandem.edit',
+} as const;
+
+/** JSON-RPC error codes of `tandem/edit` (and `tandem.edit`). */
+export const EditErrorCodes = {
+  invalidParams: -32602,
+  requestCancelled: -32800,
+  contentModified: -32801,
+  /** The loaded checkpoint cannot follow instructions (a base or Python Code Llama). */
+  cannotChat: -32001,
 } as const;
 
 export type SelectionCommand =
@@ -129,4 +144,52 @@ export type SuggestionEventKind = 'shown' | 'accepted' | 'partiallyAccepted' | '
 export interface SuggestionEvent {
   id: string;
   kind: SuggestionEventKind;
+}
+
+export interface EditParams {
+  textDocument: { uri: string };
+  range: Range;
+  /** Non-empty, at most 2,000 characters. */
+  instruction: string;
+  /** The document version the client saw: a mismatch is `contentModified`. */
+  version?: number;
+  editId?: string;
+  stream?: boolean;
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+export interface EditResult {
+  editId: string;
+  uri: string;
+  version: number;
+  /** The range rewritten (the selection widened to whole lines). */
+  range: Range;
+  newText: string;
+  /** Minimal edits (a line diff), in document order; empty when nothing changes. */
+  edits: TextEdit[];
+  edit: { changes: Record<string, TextEdit[]> };
+  finishReason: string;
+  promptTokens: number;
+  generatedTokens: number;
+}
+
+export interface EditChunk {
+  editId: string;
+  text: string;
+  index: number;
+}
+
+export type EditPreset = 'fix' | 'document' | 'tests';
+
+/** The one argument of the `tandem.edit` command the code actions carry. */
+export interface EditCommandArgs {
+  uri: string;
+  range: Range;
+  instruction?: string;
+  preset?: EditPreset;
+  diagnostics?: unknown[];
 }

@@ -26,6 +26,23 @@ local function chat_chunk(_, params)
   end
 end
 
+-- editId -> function(params): who wants the `tandem/editChunk` notifications of each edit.
+local edit_listeners = {}
+
+--- Route an edit's streamed chunks to `fn` (nil stops routing them).
+---@param edit_id string
+---@param fn fun(params: {editId: string, text: string, index: integer})|nil
+function M.on_edit_chunk(edit_id, fn)
+  edit_listeners[edit_id] = fn
+end
+
+local function edit_chunk(_, params)
+  local fn = type(params) == "table" and edit_listeners[params.editId]
+  if fn then
+    fn(params)
+  end
+end
+
 -- LSP MessageType -> vim.log.levels
 local LEVELS = {
   [1] = vim.log.levels.ERROR,
@@ -79,13 +96,15 @@ function M.server_settings(settings)
 end
 
 --- The client capabilities: Neovim's own, plus inline completion (so the server
---- does not also answer textDocument/completion) and our encoding preference.
+--- does not also answer textDocument/completion), our encoding preference, and that we ask
+--- the user for an edit's instruction (so the server offers the "Tandem: Edit…" code action).
 function M.capabilities()
   local caps = vim.lsp.protocol.make_client_capabilities()
   caps.general = caps.general or {}
   caps.general.positionEncodings = vim.deepcopy(config.get().position_encodings)
   caps.textDocument = caps.textDocument or {}
   caps.textDocument.inlineCompletion = { dynamicRegistration = false }
+  caps.experimental = vim.tbl_extend("force", caps.experimental or {}, { tandem = { editInput = true } })
   return caps
 end
 
@@ -133,8 +152,15 @@ function M.start(bufnr)
     -- Answers the server's `workspace/configuration` pull for section "tandem".
     settings = { tandem = settings },
     capabilities = M.capabilities(),
+    -- The code actions' command runs here first: one without an instruction asks for it.
+    commands = {
+      [protocol.CMD_EDIT] = function(command, ctx)
+        require("tandem.edit").code_action(command, ctx)
+      end,
+    },
     handlers = {
       [protocol.CHAT_CHUNK] = chat_chunk,
+      [protocol.EDIT_CHUNK] = edit_chunk,
       ["window/showMessage"] = show_message,
       ["$/progress"] = on_progress,
     },

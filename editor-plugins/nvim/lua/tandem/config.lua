@@ -57,6 +57,15 @@ M.defaults = {
       prev = "<M-[>",
     },
   },
+  edit = {
+    -- Normal-mode keys in a buffer while an edit proposal is shown there (:TandemEdit): a key, a
+    -- list of keys, or false. Only while the proposal is pending; a mapping of the buffer's own
+    -- comes back after.
+    keymaps = {
+      accept = "ga",
+      reject = "gr",
+    },
+  },
   chat = {
     -- Where the chat split opens: "right", "left", "top", "bottom" or "tab".
     position = "right",
@@ -75,20 +84,6 @@ M.defaults = {
       close = "q",
     },
   },
-}
-
---- The server's settings (`settings = {...}`), as docs/lsp.md and the README's Configuration
---- table list them (lsp_server/config.py): section -> names, "" for top-level ones. The server
---- also takes snake_case; the README writes camelCase.
-M.SERVER_SETTINGS = {
-  [""] = { "logLevel" },
-  host = { "address", "model", "autoStart", "python", "args", "token", "requestTimeout" },
-  completion = {
-    "enable", "debounceMs", "maxTokensLine", "maxTokensBlock", "maxLines", "temperature", "topP",
-    "contextTokens", "prefixShare", "order", "fallback",
-  },
-  chat = { "maxTokens", "temperature", "topP", "systemPrompt" },
-  context = { "crossFile" },
 }
 
 -- Options that were Tandem's once and are gone, with what to do instead.
@@ -153,6 +148,8 @@ local SCHEMA = {
   ["suggestion.hl_group"] = { "string", false },
   ["suggestion.hide_during_completion"] = { "boolean", false },
   ["suggestion.keymaps"] = { "table", false },
+  edit = { "table", false },
+  ["edit.keymaps"] = { "table", false },
   chat = { "table", false },
   ["chat.position"] = {
     in_list({ "right", "left", "top", "bottom", "tab" }),
@@ -179,6 +176,9 @@ local SCHEMA = {
 }
 for _, name in ipairs({ "accept", "accept_word", "accept_line", "dismiss", "next", "prev" }) do
   SCHEMA["suggestion.keymaps." .. name] = { keymap, false, "a key (string), a list of keys or false" }
+end
+for _, name in ipairs({ "accept", "reject" }) do
+  SCHEMA["edit.keymaps." .. name] = { keymap, false, "a key (string), a list of keys or false" }
 end
 for _, name in ipairs({ "insert_block", "stop", "close" }) do
   SCHEMA["chat.keymaps." .. name] = { keymap, false, "a key (string) or false" }
@@ -266,62 +266,6 @@ local function bad_values(opts, problems)
   end
 end
 
-local function snake(name)
-  return (name:gsub("%u", function(c)
-    return "_" .. c:lower()
-  end))
-end
-
---- Server settings the server does not know (it ignores them), each a problem:
---- "unknown setting 'settings.host.modle' (did you mean 'model'?)".
----@param settings table the `settings` option
----@return string[]
-function M.check_server_settings(settings)
-  local problems = {}
-  if type(settings) ~= "table" then
-    return problems
-  end
-  local function known(section, key)
-    for _, name in ipairs(M.SERVER_SETTINGS[section] or {}) do
-      if key == name or key == snake(name) then
-        return true
-      end
-    end
-    return false
-  end
-  local top = vim.list_extend(vim.tbl_keys(M.SERVER_SETTINGS), M.SERVER_SETTINGS[""])
-  top = vim.tbl_filter(function(n)
-    return n ~= ""
-  end, top)
-  table.sort(top)
-  local keys = vim.tbl_keys(settings)
-  table.sort(keys, function(a, b)
-    return tostring(a) < tostring(b)
-  end)
-  for _, key in ipairs(keys) do
-    key = tostring(key)
-    local value = settings[key]
-    if M.SERVER_SETTINGS[key] and key ~= "" then
-      if type(value) == "table" then
-        local inner = vim.tbl_keys(value)
-        table.sort(inner, function(a, b)
-          return tostring(a) < tostring(b)
-        end)
-        for _, name in ipairs(inner) do
-          name = tostring(name)
-          if not known(key, name) then
-            problems[#problems + 1] = names.unknown("setting", name, M.SERVER_SETTINGS[key],
-              "settings." .. key .. ".")
-          end
-        end
-      end
-    elseif not known("", key) then
-      problems[#problems + 1] = names.unknown("setting", key, top, "settings.")
-    end
-  end
-  return problems
-end
-
 --- Merge the user's options over the defaults and validate them: unknown options are dropped,
 --- bad values replaced by their defaults, each problem kept in `M.problems` (one line each;
 --- `setup()` says them once, `:checkhealth tandem` lists them). Never raises.
@@ -346,7 +290,6 @@ function M.setup(user)
   bad_values(opts, problems)
   vim.list_extend(problems, M.resolve_keys(opts.suggestion.keymaps, (type(user.suggestion) == "table"
     and type(user.suggestion.keymaps) == "table") and user.suggestion.keymaps or {}))
-  vim.list_extend(problems, M.check_server_settings(opts.settings))
   M.options = opts
   M.problems = problems
   return opts, problems

@@ -88,12 +88,12 @@ local function probe(opts, cmd)
   return result, failure
 end
 
-local function report_status(s, unknown_settings)
+local function report_status(s)
   local server, host, model = s.server or {}, s.host or {}, s.model
   health.ok(string.format("server %s %s answers (position encoding %s)", server.name or "tandem-lsp",
     server.version or "?", server.positionEncoding or "?"))
   local problems = type(server.settingsProblems) == "table" and server.settingsProblems or {}
-  if #problems == 0 and unknown_settings == 0 then
+  if #problems == 0 then
     health.ok("the server accepted every setting")
   end
   for _, problem in ipairs(problems) do
@@ -120,11 +120,6 @@ local function report_status(s, unknown_settings)
   end
 end
 
--- The setup() problems that are about server settings (the rest are the plugin's options).
-local function is_server_setting(problem)
-  return problem:find("setting 'settings.", 1, true) ~= nil
-end
-
 function M.check()
   health.start("tandem")
   local too_old = require("tandem").too_old()
@@ -147,15 +142,8 @@ function M.check()
   else
     health.warn("setup() has not been called; checking with the defaults", { 'require("tandem").setup({})' })
   end
-  local unknown_settings = 0
   for _, problem in ipairs(problems) do
-    if is_server_setting(problem) then
-      unknown_settings = unknown_settings + 1
-      health.warn(problem .. "; the server ignores it",
-        { "fix it in setup({ settings = ... }); see the README's Configuration table" })
-    else
-      health.warn(problem, { "fix it in setup(); the plugin README lists every option" })
-    end
+    health.warn(problem, { "fix it in setup(); the plugin README lists every option" })
   end
   if config.options and #problems == 0 then
     health.ok("every option is known and valid")
@@ -191,7 +179,7 @@ function M.check()
     health.error("the server did not report its status: " .. tostring(err))
     return
   end
-  report_status(s, unknown_settings)
+  report_status(s)
 end
 
 return M

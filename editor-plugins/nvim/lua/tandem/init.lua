@@ -62,6 +62,27 @@ local function create_commands()
       desc = "Tandem: " .. chat().COMMANDS[spec][2] .. " the selected lines (or the file)",
     })
   end
+  cmd("TandemEdit", function(args)
+    -- No range: the cursor line. The server widens the range to whole lines.
+    local opts = { range = command_range(args) }
+    if args.args ~= "" then
+      require("tandem.edit").start(args.args, opts)
+    else
+      local where = chat().where(0, opts.range or { start = { line = args.line1 - 1 }, ["end"] = { line = args.line1 - 1 } })
+      vim.ui.input({ prompt = "Tandem: edit " .. where .. ": " }, function(instruction)
+        if instruction and vim.trim(instruction) ~= "" then
+          require("tandem.edit").start(instruction, opts)
+        end
+      end)
+    end
+  end, { nargs = "*", range = true,
+    desc = "Tandem: rewrite the selected lines (or the cursor line) by an instruction, shown as a diff" })
+  cmd("TandemEditAccept", function()
+    require("tandem.edit").accept()
+  end, { desc = "Tandem: apply the edit proposal (one undo step)" })
+  cmd("TandemEditReject", function()
+    require("tandem.edit").reject()
+  end, { desc = "Tandem: drop the edit proposal (or stop the edit)" })
   cmd("TandemInsertBlock", function()
     chat().insert_block_command()
   end, { desc = "Tandem: insert a code block from the chat" })
@@ -172,6 +193,11 @@ end
 --- For a statusline: "Tandem: loading model: … (40%)" while the model loads, else "".
 function M.statusline()
   return require("tandem.progress").statusline()
+end
+
+--- Edit by instruction: `require("tandem").edit("add error handling", { range = ... })`.
+function M.edit(instruction, opts)
+  return require("tandem.edit").start(instruction, opts)
 end
 
 M.accept = function(kind)

@@ -1,5 +1,6 @@
 --- Model loading, as the server reports it with LSP `$/progress`: one line in the command line
 --- (no prompt), a statusline string, and a fresh suggestion request once the model is ready.
+--- Also the plugin's own long requests (an edit being generated), shown the same way.
 local M = {}
 
 local levels = vim.log.levels
@@ -21,10 +22,17 @@ local function text(p)
   return s
 end
 
---- What a statusline can show: "Tandem: loading model: … (40%)" while a model loads, else "".
+-- The plugin's own requests in progress: key -> the line to show.
+local tasks = {}
+
+--- What a statusline can show: "Tandem: loading model: … (40%)" while a model loads, else a
+--- request of the plugin's in progress ("Tandem: editing add.py:2-4 (120 characters)"), else "".
 function M.statusline()
   for _, p in pairs(active) do
     return text(p)
+  end
+  for _, line in pairs(tasks) do
+    return line
   end
   return ""
 end
@@ -66,6 +74,26 @@ function M.on_progress(client_id, params)
     if v.message == READY then
       require("tandem.suggestion").model_ready(client_id)
     end
+  end
+  pcall(vim.cmd, "redrawstatus")
+end
+
+--- A request of the plugin's (key) is under way, or moved on: `line` in the statusline and,
+--- with `echo_progress`, the command line.
+function M.task(key, line)
+  tasks[key] = line
+  echo(line)
+  pcall(vim.cmd, "redrawstatus")
+end
+
+--- The request `key` is over; `line` (may be nil) says how it ended.
+function M.task_done(key, line)
+  if tasks[key] == nil then
+    return
+  end
+  tasks[key] = nil
+  if line then
+    echo(line)
   end
   pcall(vim.cmd, "redrawstatus")
 end
