@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from model_host.rpc.chat import MessagesError
+from model_host.rpc.chat import parse_messages as wire_messages
+
 from .config import ChatSettings
 from .context import MAX_CHARS_PER_TOKEN
 from .host import HostLink
@@ -43,18 +46,12 @@ class CodeContext:
 
 
 def parse_messages(raw: Any) -> list[dict[str, str]]:
-    if not isinstance(raw, list) or not raw:
-        raise ChatInputError("'messages' must be a non-empty array of {role, content}")
-    out = []
-    for i, m in enumerate(raw):
-        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
-            raise ChatInputError(f"messages[{i}] needs a role of system, user or assistant")
-        if not isinstance(m.get("content"), str):
-            raise ChatInputError(f"messages[{i}].content must be a string")
-        out.append({"role": m["role"], "content": m["content"]})
-    if out[-1]["role"] != "user":
-        raise ChatInputError("the last message must be the user's")
-    return out
+    """The dialog, checked as the host checks it (one rule for both processes)."""
+    try:
+        dialog = wire_messages(raw)
+    except MessagesError as exc:
+        raise ChatInputError(str(exc)) from None
+    return [{"role": m["role"], "content": m["content"]} for m in dialog]
 
 
 def with_code(

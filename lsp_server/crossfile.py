@@ -2,7 +2,7 @@
 
 The workspace index (`lsp_server.workspace`) picks the definitions the code at the cursor
 uses; this module sizes what it may pick, counts the header the host will render from it
-(`model_host.header`, the host's own function) with the host's tokenizer, trims whole
+(`model_host.text.header`, the host's own function) with the host's tokenizer, trims whole
 snippets from the end when the count runs over, and keeps the header sticky: the header
 sits before the prefix, so a new header costs the engine's prefix cache everything after
 it. The last header of a document is sent again, unchanged, while the names the index
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from model_host.header import render_header
 from model_host.rpc.messages import ContextItem
 from model_host.stats import LatencyWindow
+from model_host.text.header import render_header
 
 from .config import CrossFileSettings
 from .context import CountTokens, PromptContext

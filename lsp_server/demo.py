@@ -64,7 +64,7 @@ def say(line: str) -> None:
 
 def builtin_model() -> Path:
     """The tiny random checkpoint, built once into a cache folder."""
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tandem" / "tiny-model"
     if not (cache / "config.json").exists():

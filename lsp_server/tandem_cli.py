@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import json
 import os
-import stat
 import sys
 from pathlib import Path
+
+from model_host.rpc.auth import TokenError
+from model_host.rpc.auth import read_token as read_host_token
 
 from . import __version__
 
@@ -77,36 +79,15 @@ STATUS_TIMEOUT_S = 30.0
 
 
 def read_token(flag: str | None, path: str | None, env: str | None) -> str | None:
-    """The token from --token, --token-file or TANDEM_TOKEN (the first given), as
-    `tandem-host` takes its own: an empty --token or token file is a mistake (an unset
-    shell variable, a truncated file), an empty TANDEM_TOKEN means none."""
-    if flag is not None:
-        if not flag.strip():
-            raise CliError("--token is empty", EXIT_USAGE)
-        return flag
-    if path is not None:
-        try:
-            mode = os.stat(path).st_mode
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except FileNotFoundError:
-            raise CliError(f"--token-file {path} does not exist", EXIT_USAGE) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise CliError(f"cannot read --token-file {path}: {why}", EXIT_USAGE) from None
-        token = lines[0].strip() if lines else ""
-        if not token:
-            raise CliError(
-                f"--token-file {path} is empty (the token is its first line)", EXIT_USAGE
-            )
-        if mode & 0o077:
-            print(
-                f"tandem: warning: --token-file {path} can be read by other users "
-                f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {path}",
-                file=sys.stderr,
-            )
-        return token
-    return env or None
+    """The token from --token, --token-file or TANDEM_TOKEN, read as `tandem-host` reads its own."""
+    try:
+        return read_host_token(flag, path, env, warn=_warn)
+    except TokenError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def _warn(message: str) -> None:
+    print(f"tandem: warning: {message}", file=sys.stderr)
 
 
 async def _host_status(address: str, token: str | None) -> dict[str, object]:
@@ -169,8 +150,8 @@ def _make_tiny(args: argparse.Namespace) -> int:
     out: Path = args.dir
     if out.exists() and not out.is_dir():
         raise CliError(f"{out} exists and is not a folder", EXIT_USAGE)
-    from model_host.shapes import SHAPES
-    from model_host.tiny import main as tiny_main
+    from model_host.devtools.shapes import SHAPES
+    from model_host.devtools.tiny import main as tiny_main
 
     if args.shape not in SHAPES:
         raise CliError(

@@ -6,18 +6,16 @@ import argparse
 import asyncio
 import logging
 import os
-import stat
 import sys
-from pathlib import Path
 
 from . import __version__
 from .backends.local import EngineConfig
 from .backends.vllm import VllmConfig
-from .loader import LoadSpec
+from .config import ConfigError, HostConfig, from_args
 from .logsetup import announce, configure_logging
-from .rpc.address import AddressError, default_socket_path, parse_address
+from .rpc.address import default_socket_path
 from .rpc.protocol import MAX_FRAME_BYTES
-from .server import EXIT_USAGE, HostConfig, HostServer
+from .server import EXIT_USAGE, HostServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,125 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level, args.log_file)
-    default_address = args.listen is None
     try:
-        address = parse_address(args.listen or f"unix:{default_socket_path()}")
-    except AddressError as exc:
+        config = from_args(args)
+    except ConfigError as exc:
         announce(f"tandem-host: error: {exc}", logging.ERROR)
         return EXIT_USAGE
-    if args.max_active < 1 or args.max_queue < args.max_active:
-        announce("tandem-host: error: need 1 <= --max-active <= --max-queue", logging.ERROR)
-        return EXIT_USAGE
-    if args.prefill_chunk < 1 or args.block_size < 1 or args.kv_cache_tokens < 0:
-        announce(
-            "tandem-host: error: --prefill-chunk and --block-size must be positive, "
-            "--kv-cache-tokens not negative",
-            logging.ERROR,
-        )
-        return EXIT_USAGE
-    try:
-        token = read_token(args.token, args.token_file, os.environ.get("TANDEM_TOKEN"))
-    except TokenError as exc:
-        announce(f"tandem-host: error: {exc}", logging.ERROR)
-        return EXIT_USAGE
-    vllm = None
-    if args.engine == "vllm":
-        vllm = _vllm_config(args)
-        if vllm is None:
-            return EXIT_USAGE
-    elif args.vllm_url:
-        announce("tandem-host: error: --vllm-url needs --engine vllm", logging.ERROR)
-        return EXIT_USAGE
-    config = HostConfig(
-        spec=LoadSpec(
-            model=args.model,
-            dtype=args.dtype,
-            device=args.device,
-            chat_format=args.chat_format,
-            infill=None if args.infill is None else args.infill == "yes",
-            threads=args.threads,
-            random_weights=args.random_weights,
-            download=args.download,
-        ),
-        address=address,
-        default_address=default_address,
-        token=token,
-        engine=EngineConfig(
-            max_running=args.max_active,
-            max_batch_tokens=args.prefill_chunk,
-            block_size=args.block_size,
-            kv_cache_tokens=args.kv_cache_tokens,
-            prefix_cache=not args.no_prefix_cache,
-        ),
-        vllm=vllm,
-        max_queue=args.max_queue,
-        max_frame_bytes=args.max_frame_bytes,
-        idle_exit_s=args.idle_exit,
-        hold_load=Path(args.test_hold_load) if args.test_hold_load else None,
-    )
     return asyncio.run(HostServer(config).run())
-
-
-class TokenError(Exception):
-    """The token given cannot be used; the message says which and why."""
-
-
-def read_token(flag: str | None, path: str | None, env: str | None) -> str | None:
-    """The shared secret from --token, --token-file or TANDEM_TOKEN (the first given), or None.
-
-    An empty --token or token file is an error rather than "no token": it is how an
-    unset shell variable or a truncated file looks, and a host started that way would
-    quietly accept everyone on loopback. An empty TANDEM_TOKEN means no token.
-    """
-    if flag is not None:
-        if not flag.strip():
-            raise TokenError("--token is empty")
-        return flag
-    if path is not None:
-        return _read_token_file(Path(path))
-    return env or None
-
-
-def _read_token_file(path: Path) -> str:
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TokenError(f"--token-file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TokenError(f"cannot read --token-file {path}: {exc}") from None
-    lines = text.splitlines()
-    token = lines[0].strip() if lines else ""
-    if not token:
-        raise TokenError(f"--token-file {path} is empty (the token is its first line)")
-    if mode & 0o077:
-        # Not fatal: a file in a secrets mount may be shared on purpose; say what it means.
-        announce(
-            f"tandem-host: warning: --token-file {path} can be read by other users "
-            f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {path}",
-            logging.WARNING,
-        )
-    return token
-
-
-def _vllm_config(args: argparse.Namespace) -> VllmConfig | None:
-    urls = tuple(u.strip() for u in (args.vllm_url or "").split(",") if u.strip())
-    if not urls:
-        announce("tandem-host: error: --engine vllm needs --vllm-url URL[,URL...]", logging.ERROR)
-        return None
-    if min(args.vllm_timeout, args.vllm_start_timeout, args.vllm_health_interval) <= 0:
-        announce("tandem-host: error: --vllm-* times must be positive", logging.ERROR)
-        return None
-    return VllmConfig(
-        urls=urls,
-        api_key=args.vllm_api_key or None,
-        model=args.vllm_model,
-        timeout_s=args.vllm_timeout,
-        start_timeout_s=args.vllm_start_timeout,
-        health_interval_s=args.vllm_health_interval,
-        max_connections=args.max_queue + 2 * len(urls),
-        send_priority=args.vllm_priority,
-    )
 
 
 if __name__ == "__main__":

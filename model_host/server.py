@@ -12,19 +12,18 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import Backend
-from .backends.local import EngineConfig
-from .loader import LoadedModel, LoadError, LoadSpec, load, load_profile
+from .checkpoint.load import Checkpoint, LoadError, Weights, load, load_profile
+from .config import HostConfig
 from .logsetup import announce
+from .methods.service import HostService
 from .rpc.address import Address, AddressError, prepare_socket_dir
 from .rpc.auth import TokenGate
-from .rpc.protocol import INFLIGHT_HEADROOM, MAX_FRAME_BYTES, LoadState
+from .rpc.protocol import INFLIGHT_HEADROOM, LoadState
 from .rpc.session import Session
-from .service import HostService
 
 if TYPE_CHECKING:
     from .backends.vllm import VllmConfig
@@ -39,20 +38,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_LOAD_FAILED = 3
 EXIT_ADDRESS = 4
-
-
-@dataclass
-class HostConfig:
-    spec: LoadSpec
-    address: Address
-    default_address: bool = False
-    token: str | None = None
-    engine: EngineConfig = field(default_factory=EngineConfig)
-    vllm: VllmConfig | None = None  # set: generate on these vLLM servers, load no weights
-    max_queue: int = 64  # generations in flight before BUSY
-    max_frame_bytes: int = MAX_FRAME_BYTES
-    idle_exit_s: float = 0.0  # > 0: exit after this long with no client (auto-started hosts)
-    hold_load: Path | None = None  # tests only: stay loading until this file exists
 
 
 class HostServer:
@@ -165,10 +150,12 @@ class HostServer:
             await asyncio.sleep(0.05)
         try:
             if self.config.vllm is not None:
-                lm, backend = await self._open_vllm(self.config.vllm, progress)
+                ckpt, backend = await self._open_vllm(self.config.vllm, progress)
+                where = "engine vllm"
             else:
-                lm = await _in_daemon_thread(load, self.config.spec, progress)
-                backend = await _in_daemon_thread(self._open_backend, lm)
+                ckpt, weights = await _in_daemon_thread(load, self.config.spec, progress)
+                backend = await _in_daemon_thread(self._open_backend, ckpt, weights)
+                where = f"device {weights.device}"
         except LoadError as exc:
             announce(
                 f"tandem-host: error: cannot load {self.config.spec.model!r}: {exc}", logging.ERROR
@@ -177,21 +164,21 @@ class HostServer:
             await asyncio.sleep(0.1)  # let the state notification reach connected clients
             self.request_stop(EXIT_LOAD_FAILED)
             return
-        service.ready(lm, backend)
-        facts = lm.profile
+        service.ready(ckpt, backend)
+        facts = ckpt.profile
         announce(
             f"tandem-host: ready: {facts.name} (context {facts.context_window}, "
             f"infill {'yes' if facts.can_infill else 'no'}, chat {facts.chat_format}, "
-            f"{'engine vllm' if self.config.vllm else f'device {lm.device}'})"
+            f"{where})"
         )
 
     async def _open_vllm(
         self, config: VllmConfig, progress: Callable[[str, float], None]
-    ) -> tuple[LoadedModel, Backend]:
+    ) -> tuple[Checkpoint, Backend]:
         """Tokenizer and profile here, generation on vLLM: verified against it before serving."""
         from .backends.vllm import VllmBackend, VllmStartError
 
-        lm = await _in_daemon_thread(load_profile, self.config.spec, progress)
+        ckpt = await _in_daemon_thread(load_profile, self.config.spec, progress)
         said: set[str] = set()
 
         async def report(message: str) -> None:
@@ -201,24 +188,26 @@ class HostServer:
             self.service.set_state(LoadState.LOADING, 0.6, message)
 
         try:
-            backend = await VllmBackend.open(config, tokenizer=lm.tokenizer, report=report)
+            backend = await VllmBackend.open(config, tokenizer=ckpt.tokenizer, report=report)
         except VllmStartError as exc:
             raise LoadError(str(exc)) from None
-        if backend.window != lm.profile.context_window:
+        profile = ckpt.profile
+        if backend.window != profile.context_window:
             log.info(
                 "context window %d (vLLM's max_model_len) instead of the checkpoint's %d",
                 backend.window,
-                lm.profile.context_window,
+                profile.context_window,
             )
-            lm.profile = dataclasses.replace(lm.profile, context_window=backend.window)
-        return lm, backend
+            profile = dataclasses.replace(profile, context_window=backend.window)
+            ckpt = dataclasses.replace(ckpt, profile=profile)
+        return ckpt, backend
 
-    def _open_backend(self, lm: LoadedModel) -> Backend:
+    def _open_backend(self, ckpt: Checkpoint, weights: Weights) -> Backend:
         from .backends.local import LocalBackend
 
         try:
             return LocalBackend(
-                lm.model, window=lm.profile.context_window, config=self.config.engine
+                weights.model, window=ckpt.profile.context_window, config=self.config.engine
             )
         except (RuntimeError, ValueError) as exc:  # e.g. no memory for the KV cache
             raise LoadError(f"cannot start the engine: {exc}") from exc

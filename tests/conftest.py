@@ -14,7 +14,7 @@ from tests.hostproc import HostProcess, start_host
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Code Llama-shaped checkpoint (its output is noise), built once per run."""
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     return make_tiny(tmp_path_factory.mktemp("tiny") / "model")
 

@@ -21,12 +21,10 @@ from model_host.rpc.messages import (
     PromptResult,
     StatusResult,
 )
-from model_host.rpc.protocol import ErrorCode, Method, RpcError
+from model_host.rpc.protocol import DEFAULT_CONTEXT_WINDOW, ErrorCode, Method, RpcError
 
 from .connection import HostConnection, HostState
 from .reach import HostUnavailable
-
-DEFAULT_WINDOW = 4096  # tokens, for a host that has not said its model's window
 
 # The keys (and their types) each answer must carry; further keys pass through.
 _GENERATE_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -74,9 +72,9 @@ class HostLink(HostConnection):
 
     @property
     def context_window(self) -> int:
-        """The model's context window in tokens (DEFAULT_WINDOW until the host says)."""
+        """The model's context window in tokens (DEFAULT_CONTEXT_WINDOW until the host says)."""
         window = self.model.get("context_window") if self.model else None
-        return window if isinstance(window, int) and window > 0 else DEFAULT_WINDOW
+        return window if isinstance(window, int) and window > 0 else DEFAULT_CONTEXT_WINDOW
 
     @property
     def starting(self) -> bool:

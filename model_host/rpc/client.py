@@ -45,7 +45,7 @@ class HostClient:
         else:
             raise ValueError("a client connects to unix: or tcp: addresses, not stdio")
         reader, writer = await asyncio.wait_for(opener, timeout)
-        client = cls(Session(reader, writer, name=name), addr)
+        client = cls(Session(reader, writer, name=name, tagged=frozenset({Notify.STREAM})), addr)
         client.session.on_notify = client._on_notify
         client._reader_task = asyncio.create_task(client.session.run())
         return client

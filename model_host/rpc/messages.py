@@ -106,7 +106,7 @@ class CancelledData(TypedDict):
 class ChatRequest(TypedDict, total=False):
     """`chat` params as a client sends them (only `messages` is required)."""
 
-    messages: Required[Sequence[Mapping[str, str]]]  # each {role, content}; roles: protocol.ROLES
+    messages: Required[Sequence[Mapping[str, str]]]  # each {role, content}; checked by rpc/chat.py
     max_tokens: int
     temperature: float
     top_p: float

@@ -115,5 +115,7 @@ class LoadState:
     STOPPING: Final = "stopping"
 
 
-ROLES: Final = ("system", "user", "assistant")
+# The context window assumed where none is known: a checkpoint whose config does not say,
+# a host that has not said (the LSP server's budget until its hello).
+DEFAULT_CONTEXT_WINDOW: Final = 4096
 ORDERS: Final = ("psm", "spm")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from .framing import (
     BadMessage,
@@ -19,6 +19,7 @@ from .framing import (
     check_outgoing,
     pack,
 )
+from .pending import Pending
 from .protocol import (
     MAX_FRAME_BYTES,
     NOTIFY,
@@ -38,6 +39,8 @@ READ_CHUNK = 64 * 1024
 # sockets too), and the reset can destroy the last answer the peer has yet to read.
 LINGER_S = 1.0
 LINGER_BYTES = 1024 * 1024
+# Ids of answered requests remembered, so a late cancel hears "already finished".
+FINISHED_IDS_KEPT = 4096
 
 # Admission of a peer: called with each request's method and params until it returns True
 # (the peer is in); raising RpcError refuses the peer: that error is its answer, and the
@@ -61,16 +64,11 @@ class Call:
     session: Session
     msgid: int
     method: str
+    cancelled: bool = False  # the peer cancelled it (`Session.cancel`): it answers CANCELLED
 
 
 RequestHandler = Callable[[Call, Any], Awaitable[Any]]
 NotifyHandler = Callable[[str, Any], None]
-
-
-@dataclass
-class _Outgoing:
-    future: asyncio.Future[Any]
-    on_notify: Callable[[Any], None] | None = None
 
 
 @dataclass(eq=False)
@@ -99,14 +97,20 @@ class Session:
     # The most we send in one message (0: our own limit, `max_frame_bytes`); a peer may tell
     # us its limit (the host does, in hello).
     peer_max_bytes: int = 0
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _outgoing: dict[int, _Outgoing] = field(default_factory=dict)
-    _incoming: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    # Notifications whose params carry the id of one of our requests (`{"id": msgid, ...}`):
+    # they go to that request's `on_notify` rather than the session's.
+    tagged: frozenset[str] = frozenset()
+    _incoming: dict[int, tuple[Call, asyncio.Task[None]]] = field(default_factory=dict)
+    _finished: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _closed: asyncio.Event = field(default_factory=asyncio.Event)
     _room: asyncio.Event = field(default_factory=asyncio.Event)
     _decoder: FrameDecoder | None = None
     _hang_up: bool = False
     close_reason: str = ""
+    _pending: Pending = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pending = Pending(self.name)
 
     # ---- sending -------------------------------------------------------------
     def _send(self, message: list[Any]) -> None:
@@ -136,17 +140,15 @@ class Session:
     ) -> tuple[int, asyncio.Future[Any]]:
         """Send a request; returns its msgid and a future for the result.
 
-        `on_notify` receives the params of `stream` notifications tagged with this id.
+        `on_notify` receives the params of `tagged` notifications that carry this id.
         """
         if self._closed.is_set():
             raise ConnectionError(f"connection to {self.name} is closed: {self.close_reason}")
-        msgid = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._outgoing[msgid] = _Outgoing(future, on_notify)
+        msgid, future = self._pending.add(on_notify)
         try:
             self._send([REQUEST, msgid, method, params])
         except (ConnectionError, EncodeError):  # closed, or a message over the limit
-            del self._outgoing[msgid]
+            self._pending.drop(msgid)
             raise
         return msgid, future
 
@@ -240,7 +242,7 @@ class Session:
             # Before admission, only a request is heard: anything else ends the connection.
             self._refuse(RpcError(ErrorCode.UNAUTHORIZED, "send hello with the token first"), None)
         elif kind == RESPONSE:
-            self._resolve(a, b, c)
+            self._pending.resolve(a, b, c)
         else:
             self._notified(a, b)
 
@@ -291,8 +293,20 @@ class Session:
                 self.gate = None
                 if self._decoder is not None:
                     self._decoder.max_frame_bytes = self.max_frame_bytes
-        task = asyncio.create_task(self._run_handler(Call(self, msgid, method), params))
-        self._incoming[msgid] = task
+        call = Call(self, msgid, method)
+        self._incoming[msgid] = (call, asyncio.create_task(self._run_handler(call, params)))
+
+    def cancel(self, msgid: int) -> Literal["running", "finished"] | None:
+        """Cancel the peer's request `msgid` (its task); say whether it was running,
+        had already been answered, or is unknown on this connection."""
+        entry = self._incoming.get(msgid)
+        if entry is not None:
+            call, task = entry
+            if not call.cancelled:
+                call.cancelled = True
+                task.cancel()
+            return "running"
+        return "finished" if msgid in self._finished else None
 
     async def _run_handler(self, call: Call, params: Any) -> None:
         assert self.on_request is not None
@@ -301,8 +315,11 @@ class Session:
         except RpcError as exc:
             self._respond(call.msgid, exc.to_wire(), None)
         except asyncio.CancelledError:
-            # Only happens when the connection is going away: nobody to answer.
-            raise
+            if not call.cancelled:
+                raise  # the connection is going away: nobody to answer
+            # Cancelled by the peer, and the handler had nothing more to say.
+            err = RpcError(ErrorCode.CANCELLED, "the request was cancelled")
+            self._respond(call.msgid, err.to_wire(), None)
         except Exception as exc:
             log.exception("%s: %s failed", self.name, call.method)
             err = RpcError(ErrorCode.INTERNAL_ERROR, f"{call.method} failed: {exc}")
@@ -311,6 +328,9 @@ class Session:
             self._respond(call.msgid, None, result)
         finally:
             self._incoming.pop(call.msgid, None)
+            self._finished[call.msgid] = None
+            while len(self._finished) > FINISHED_IDS_KEPT:
+                self._finished.popitem(last=False)
             self._room.set()
         await self.drain()
 
@@ -325,30 +345,9 @@ class Session:
             with contextlib.suppress(ConnectionError, EncodeError):
                 self._send([RESPONSE, msgid, exc.to_wire(), None])
 
-    def _resolve(self, msgid: int, error: Any, result: Any) -> None:
-        pending = self._outgoing.pop(msgid, None)
-        if pending is None:
-            # A late answer to a request we gave up on, or a peer bug: never a crash.
-            log.info("%s: response for unknown request id %s ignored", self.name, msgid)
-            return
-        if pending.future.done():
-            return
-        if error is not None:
-            pending.future.set_exception(RpcError.from_wire(error))
-        else:
-            pending.future.set_result(result)
-
     def _notified(self, method: str, params: Any) -> None:
-        if method == Notify.STREAM and isinstance(params, dict):
-            pending = self._outgoing.get(params.get("id"))  # type: ignore[arg-type]
-            if pending is not None and pending.on_notify is not None:
-                try:
-                    pending.on_notify(params)
-                except Exception:  # one request's consumer, never the connection
-                    log.exception(
-                        "%s: stream handler for request %s failed", self.name, params["id"]
-                    )
-                return
+        if method in self.tagged and self._pending.deliver(params):
+            return
         if self.on_notify is not None:
             try:
                 self.on_notify(method, params)
@@ -358,7 +357,7 @@ class Session:
     # ---- closing -------------------------------------------------------------
     def forget(self, msgid: int) -> None:
         """Stop waiting for a request (its answer, if it ever comes, is ignored)."""
-        self._outgoing.pop(msgid, None)
+        self._pending.drop(msgid)
 
     @property
     def closed(self) -> bool:
@@ -374,11 +373,8 @@ class Session:
     async def _cleanup(self) -> None:
         self._closed.set()
         reason = self.close_reason or "connection closed"
-        for pending in self._outgoing.values():
-            if not pending.future.done():
-                pending.future.set_exception(ConnectionError(f"{self.name}: {reason}"))
-        self._outgoing.clear()
-        tasks = list(self._incoming.values())
+        self._pending.fail_all(reason)
+        tasks = [task for _, task in self._incoming.values()]
         for task in tasks:
             task.cancel()
         if tasks:

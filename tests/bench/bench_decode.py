@@ -11,7 +11,7 @@ see the same load.
     python -m tests.bench.bench_decode                                  # small (58M), CPU
     python -m tests.bench.bench_decode --random-weights 7b --device cuda --prompts 512,2048,8192
 
-Shapes (`model_host/shapes.py`): tiny, mini, small (58M), 7b, 13b, 34b (Code Llama's real sizes).
+Shapes (`model_host/devtools/shapes.py`): tiny, mini, small (58M), 7b, 13b, 34b (Code Llama's real sizes).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from model_host.backends.base import GenerateRequest, Sampling
 from model_host.backends.local import EngineConfig, LocalBackend
-from model_host.shapes import SHAPES
+from model_host.devtools.shapes import SHAPES
 from tests.bench.common import median, table
 
 

@@ -25,7 +25,7 @@ from model_host.backends.local.kv_cache import KVCacheManager
 from model_host.backends.local.request import EngineRequest
 from model_host.backends.local.runner import ModelRunner
 from model_host.backends.local.scheduler import Scheduler
-from model_host.shapes import SHAPES
+from model_host.devtools.shapes import SHAPES
 from tests.bench.common import median, table
 
 BLOCK = 16

@@ -120,7 +120,7 @@ def main() -> int:
         work = Path(tmp)
         model = args.model
         if model is None:
-            from model_host.tiny import make_tiny
+            from model_host.devtools.tiny import make_tiny
 
             model = make_tiny(work / "model", shape=args.shape)
         servers = []

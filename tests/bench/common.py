@@ -34,8 +34,8 @@ def model_dir(shape: str, context: int = 16384) -> Path:
     beside the repo), built once into .tandem-cache/bench/."""
     import dataclasses
 
-    from model_host.shapes import SHAPES
-    from model_host.tiny import make_tiny
+    from model_host.devtools.shapes import SHAPES
+    from model_host.devtools.tiny import make_tiny
 
     real = REAL_TOKENIZER if REAL_TOKENIZER.exists() else None
     out = CACHE / f"{shape}-{context}-{'real' if real else 'trained'}"
@@ -98,7 +98,7 @@ def host_args(parser: argparse.ArgumentParser) -> None:
         "--shape",
         dest="shape",
         default="small",
-        help="random-weight model shape (model_host.shapes); 7b, 13b and 34b are built in the "
+        help="random-weight model shape (model_host.devtools.shapes); 7b, 13b and 34b are built in the "
         "host's memory, never written to disk",
     )
     parser.add_argument("--context", type=int, default=16384, help="the model's context window")

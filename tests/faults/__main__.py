@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from model_host.tiny import make_tiny
+from model_host.devtools.tiny import make_tiny
 from tests.faults.modes import LONG, QUICK
 from tests.faults.suite import run
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from model_host.output import OutputProcessor
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
-from model_host.tokenizer import load_tokenizer
+from model_host.text.output import OutputProcessor
+from model_host.text.tokenizer import load_tokenizer
 from tests.hostproc import HostProcess
 
 pytestmark = pytest.mark.timeout(120)

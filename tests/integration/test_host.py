@@ -192,13 +192,13 @@ async def test_giving_up_in_the_client_cancels_on_the_host(host: HostProcess) ->
     # Every answer the host sends on this connection, by id, as it arrives: the abandoned
     # call's own answer reaches the session after the call has stopped waiting for it.
     answers: dict[int, tuple[Any, Any]] = {}
-    resolve = client.session._resolve
+    resolve = client.session._pending.resolve
 
     def record(msgid: int, error: Any, result: Any) -> None:
         answers[msgid] = (error, result)
         resolve(msgid, error, result)
 
-    client.session._resolve = record  # type: ignore[method-assign]
+    client.session._pending.resolve = record  # type: ignore[method-assign]
     pieces: list[str] = []
     streaming = asyncio.Event()
 
@@ -215,8 +215,8 @@ async def test_giving_up_in_the_client_cancels_on_the_host(host: HostProcess) ->
     }
     task = asyncio.create_task(client.call(Method.CHAT, params, on_text=on_text))
     await asyncio.wait_for(streaming.wait(), 30)
-    assert len(client.session._outgoing) == 1  # the chat: the only request waited on
-    msgid = next(iter(client.session._outgoing))
+    assert len(client.session._pending._waiting) == 1  # the chat: the only request waited on
+    msgid = next(iter(client.session._pending._waiting))
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -448,7 +448,7 @@ async def test_model_that_cannot_infill_falls_back_to_prefix(
 
 
 async def test_codellama_70b_chat_format_is_detected(tmp_path: Path, sock_dir: Path) -> None:
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     model = make_tiny(tmp_path / "tiny70b", step_piece=True)
     proc = start_host(model, f"unix:{sock_dir / 'seventy.sock'}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model_host.header import render_header
-from model_host.params import MAX_CONTEXT_ITEMS
+from model_host.methods.params import MAX_CONTEXT_ITEMS
 from model_host.rpc.protocol import ErrorCode, LoadState, Method, RpcError
+from model_host.text.header import render_header
 from tests.hostproc import HostProcess
 
 pytestmark = pytest.mark.timeout(120)

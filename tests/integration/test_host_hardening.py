@@ -64,7 +64,7 @@ async def test_nothing_over_the_limit_is_sent_either_way(tiny_model: Path, sock_
         with pytest.raises(RpcError) as err:
             await client.request(Method.COUNT_TOKENS, {"texts": ["x" * 100_000]})
         assert err.value.code == ErrorCode.FRAME_TOO_LARGE
-        assert client.session._outgoing == {}  # the refused request left nothing behind
+        assert client.session._pending._waiting == {}  # the refused request left nothing behind
         # ...and the host answers with an error rather than an answer over the limit.
         with pytest.raises(RpcError) as err:
             await client.request(Method.TOKENIZE, {"text": "word, " * 8000})

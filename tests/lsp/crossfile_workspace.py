@@ -15,9 +15,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_server.demo import plain
-from model_host.header import comment_marker
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import Method
+from model_host.text.header import comment_marker
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,9 @@ def scripted_checkpoint(out: Path) -> Path:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from model_host.shapes import Shape
-    from model_host.tiny import make_tiny
-    from model_host.tokenizer import load_tokenizer
+    from model_host.devtools.shapes import Shape
+    from model_host.devtools.tiny import make_tiny
+    from model_host.text.tokenizer import load_tokenizer
 
     model = make_tiny(
         out, shape=Shape(hidden=512, layers=8, heads=8, kv_heads=8, intermediate=1536, vocab=2000)

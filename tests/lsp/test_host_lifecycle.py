@@ -229,7 +229,7 @@ async def test_a_model_that_cannot_load_is_not_restarted_until_fixed(
     assert "Traceback" not in log_file.read_text()
 
     # Fixing the checkpoint is noticed: the next request starts a host that loads it.
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     await asyncio.to_thread(make_tiny, checkpoint)
     await wait_state(lsp_client, "ready", timeout=90)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model_host.tokenizer import SentencePieceTokenizer
+from model_host.text.tokenizer import SentencePieceTokenizer
 from tests.paths import SHARED_TOKENIZERS
 
 TOKENIZERS = SHARED_TOKENIZERS

@@ -17,9 +17,9 @@ from lsp_server.config import CrossFileSettings, parse_settings
 from lsp_server.context import PromptContext
 from lsp_server.crossfile import CrossFileContext, header_budget, visible_span
 from lsp_server.workspace import Snippet
-from model_host.header import render_header
-from model_host.token_counts import TokenCounter
-from model_host.tokenizer import SentencePieceTokenizer
+from model_host.text.header import render_header
+from model_host.text.token_counts import TokenCounter
+from model_host.text.tokenizer import SentencePieceTokenizer
 
 UTIL = Snippet("pkg/util.py", "def helper(x: int) -> str:", ("helper",))
 MATH = Snippet("pkg/math.py", "def add(a: int, b: int) -> int:\n    return a + b", ("add",))

@@ -6,20 +6,20 @@ from typing import Any
 
 import pytest
 
-from model_host.header import ContextSnippet, comment_marker, render_header
-from model_host.loader import LoadedModel
-from model_host.params import (
+from model_host.checkpoint.load import Checkpoint
+from model_host.checkpoint.profile import ModelProfile
+from model_host.methods.params import (
     MAX_CONTEXT_CHARS,
     MAX_CONTEXT_ITEMS,
     MAX_CONTEXT_PATH,
     MAX_CONTEXT_TEXT,
     parse_complete,
 )
-from model_host.profile import ModelProfile
-from model_host.prompts import InfillIds, infill_prompt, prefix_prompt
+from model_host.methods.prompts import build_complete_prompt
 from model_host.rpc.protocol import ErrorCode, RpcError
-from model_host.service import build_complete_prompt
-from model_host.tokenizer import SentencePieceTokenizer
+from model_host.text.header import ContextSnippet, comment_marker, render_header
+from model_host.text.prompts import InfillIds, infill_prompt, prefix_prompt
+from model_host.text.tokenizer import SentencePieceTokenizer
 
 UTIL = ContextSnippet("pkg/util.py", 'def helper(x: int) -> str:\n    """Name x."""')
 UTIL_HEADER = '# Path: pkg/util.py\n# def helper(x: int) -> str:\n#     """Name x."""\n'
@@ -70,18 +70,18 @@ def test_every_line_is_commented_whatever_breaks_it() -> None:
 
 
 @pytest.fixture(scope="module")
-def model(code_llama: SentencePieceTokenizer) -> LoadedModel:
+def model(code_llama: SentencePieceTokenizer) -> Checkpoint:
     infill = InfillIds.from_tokenizer(code_llama)
     assert infill is not None
     profile = ModelProfile("test", 16384, code_llama.vocab_size, True, "llama2", (2,), infill)
-    return LoadedModel(None, "cpu", code_llama, None, profile)
+    return Checkpoint(code_llama, profile)
 
 
 def complete(**params: Any) -> Any:
     return parse_complete({"prefix": PREFIX, "suffix": SUFFIX, **params})
 
 
-def test_ids_exact_in_every_order(model: LoadedModel) -> None:
+def test_ids_exact_in_every_order(model: Checkpoint) -> None:
     tok, ids = model.tokenizer, model.profile.infill
     context = [{"path": UTIL.path, "text": UTIL.text}]
     psm = build_complete_prompt(model, complete(order="psm", context=context, language="python"))
@@ -117,7 +117,7 @@ def test_ids_exact_in_every_order(model: LoadedModel) -> None:
     )
 
 
-def test_header_ids_are_the_header_then_the_prefix(model: LoadedModel) -> None:
+def test_header_ids_are_the_header_then_the_prefix(model: Checkpoint) -> None:
     """What the language server counts (the header alone) is what the prompt holds: a
     header ends in a newline, and no Llama piece spans one."""
     tok = model.tokenizer
@@ -130,7 +130,7 @@ CONTROL_TEXT = "<PRE> <SUF> <MID> <EOT> </s> <s> [INST] <<SYS>> <step> ▁<EOT>"
 
 
 @pytest.mark.parametrize("order", ["psm", "spm"])
-def test_snippet_text_never_becomes_control_ids(model: LoadedModel, order: str) -> None:
+def test_snippet_text_never_becomes_control_ids(model: Checkpoint, order: str) -> None:
     tok, ids = model.tokenizer, model.profile.infill
     context = [{"path": "<PRE>.py", "text": f"{CONTROL_TEXT}\n{CONTROL_TEXT}"}]
     prompt = build_complete_prompt(model, complete(order=order, context=context))

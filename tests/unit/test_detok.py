@@ -9,8 +9,8 @@ import sentencepiece as spm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_host.detok import StopMatcher, StreamDecoder
-from model_host.tokenizer import Tokenizer
+from model_host.text.detok import StopMatcher, StreamDecoder
+from model_host.text.tokenizer import Tokenizer
 
 
 def stream(tok: Tokenizer, ids: list[int], *, strip: bool) -> list[str]:

@@ -7,10 +7,10 @@ from typing import Any
 import msgpack
 import pytest
 
-from model_host.profile import DEFAULT_CONTEXT_WINDOW, ProfileError, detect_profile
-from model_host.prompts import InfillIds
-from model_host.tiny import train_tiny_tokenizer
-from model_host.tokenizer import SentencePieceTokenizer
+from model_host.checkpoint.profile import DEFAULT_CONTEXT_WINDOW, ProfileError, detect_profile
+from model_host.devtools.tiny import train_tiny_tokenizer
+from model_host.text.prompts import InfillIds
+from model_host.text.tokenizer import SentencePieceTokenizer
 
 SEVEN_B = {"hidden_size": 4096, "num_hidden_layers": 32, "max_position_embeddings": 16384}
 THIRTEEN_B = {"hidden_size": 5120, "num_hidden_layers": 40, "max_position_embeddings": 16384}

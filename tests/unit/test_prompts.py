@@ -12,7 +12,7 @@ import sentencepiece as spm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_host.prompts import (
+from model_host.text.prompts import (
     ChatFormat,
     InfillIds,
     Message,
@@ -21,7 +21,7 @@ from model_host.prompts import (
     infill_prompt,
     prefix_prompt,
 )
-from model_host.tokenizer import (
+from model_host.text.tokenizer import (
     HFTokenizer,
     SentencePieceTokenizer,
     Tokenizer,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from model_host.profile import detect_profile
-from model_host.prompts import InfillIds, chat_prompt, infill_prompt
-from model_host.tiny import TINY_NAME, main, make_tiny
-from model_host.tokenizer import SentencePieceTokenizer, load_tokenizer
+from model_host.checkpoint.profile import detect_profile
+from model_host.devtools.tiny import TINY_NAME, main, make_tiny
+from model_host.text.prompts import InfillIds, chat_prompt, infill_prompt
+from model_host.text.tokenizer import SentencePieceTokenizer, load_tokenizer
 
 
 def test_builds_quickly_and_deterministically(tmp_path: Path, tiny_model: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_host.token_counts import TokenCounter
-from model_host.tokenizer import SentencePieceTokenizer, load_tokenizer
+from model_host.text.token_counts import TokenCounter
+from model_host.text.tokenizer import SentencePieceTokenizer, load_tokenizer
 from tests.paths import SHARED_TOKENIZERS
 
 REAL = SHARED_TOKENIZERS / "code-llama" / "tokenizer.model"

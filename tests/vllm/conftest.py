@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model_host.shapes import SHAPES
-from model_host.tiny import _write_tokenizer_files, train_tiny_tokenizer
+from model_host.devtools.shapes import SHAPES
+from model_host.devtools.tiny import _write_tokenizer_files, train_tiny_tokenizer
 
 
 def write_tokenizer_only(out: Path, *, vocab_size: int = 2000, context: int = 2048) -> Path:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_host.tokenizer import Tokenizer
+from model_host.text.tokenizer import Tokenizer
 
 # What /v1/completions does: "ok" streams `ids` then a finish; the others fail as named.
 MODES = (

@@ -1,7 +1,7 @@
 """The real thing: vLLM's CPU build serving a tiny checkpoint, the real `tandem-host --engine vllm`, the real `tandem-lsp`.
 
 Every test runs on two checkpoints, one after the other: the head_dim-32 "mini"
-shape with the small tokenizer trained by model_host.tiny, and the same shape with
+shape with the small tokenizer trained by model_host.devtools.tiny, and the same shape with
 Code Llama's real tokenizer.model (32,016 ids, from ../shared/tokenizers; skipped
 with a reason when that folder is absent). The real one is what users serve: vLLM
 reads it through transformers, which splits whitespace differently from
@@ -34,11 +34,11 @@ from pytest_lsp import LanguageClient, client_capabilities
 
 from lsp_server.demo import plain
 from model_host.backends.vllm.replicas import preference
-from model_host.prompts import InfillIds, infill_prompt
+from model_host.devtools.shapes import CODE_LLAMA_VOCAB, SHAPES
 from model_host.rpc.client import HostClient
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
-from model_host.shapes import CODE_LLAMA_VOCAB, SHAPES
-from model_host.tokenizer import Tokenizer, load_tokenizer
+from model_host.text.prompts import InfillIds, infill_prompt
+from model_host.text.tokenizer import Tokenizer, load_tokenizer
 from tests.hostproc import ROOT, HostProcess, start_host
 from tests.lsp.conftest import SERVER, init_options
 from tests.paths import SHARED_TOKENIZERS
@@ -111,7 +111,7 @@ def build_tier_model(out: Path, tokenizer_model: Path | None = None) -> TierMode
     """
     from safetensors.torch import load_file, save_file
 
-    from model_host.tiny import make_tiny
+    from model_host.devtools.tiny import make_tiny
 
     shape = SHAPES["mini"]
     if tokenizer_model is not None:

@@ -16,9 +16,9 @@ import pytest
 from model_host.backends.base import BackendError, Delta, GenerateRequest, Sampling
 from model_host.backends.vllm import VllmBackend, VllmConfig, VllmStartError
 from model_host.backends.vllm.replicas import DOWN, READY, preference
+from model_host.devtools.tiny import train_tiny_tokenizer
 from model_host.rpc.protocol import ErrorCode, RpcError
-from model_host.tiny import train_tiny_tokenizer
-from model_host.tokenizer import SentencePieceTokenizer, Tokenizer
+from model_host.text.tokenizer import SentencePieceTokenizer, Tokenizer
 from tests.vllm.fake_vllm import FakeVllm
 
 pytestmark = pytest.mark.timeout(60)

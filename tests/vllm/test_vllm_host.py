@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from model_host.devtools.tiny import train_tiny_tokenizer
 from model_host.rpc.protocol import ErrorCode, Method, RpcError
-from model_host.tiny import train_tiny_tokenizer
-from model_host.tokenizer import SentencePieceTokenizer, Tokenizer, load_tokenizer
+from model_host.text.tokenizer import SentencePieceTokenizer, Tokenizer, load_tokenizer
 from tests.hostproc import HostProcess, run_host_cli, start_host
 from tests.vllm.conftest import write_tokenizer_only
 from tests.vllm.fake_vllm import FakeVllm

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from ...rpc.protocol import ErrorCode, RpcError
-from ...tokenizer import Tokenizer
+from ...text.tokenizer import Tokenizer
 from ..base import BackendError, BackendFinish, Delta, GenerateRequest
 from .checks import Incompatible, Vocabulary
 from .replicas import DOWN, READY, Replica, ReplicaSet, describe, normalize_url

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ...tokenizer import SPACE_SYMBOL, Tokenizer
+from ...text.tokenizer import SPACE_SYMBOL, Tokenizer
 from .stream import error_message
 
 WORD_SPREAD = 64  # ordinary pieces sampled evenly across the vocabulary

@@ -33,8 +33,8 @@ TOKENIZER = SHARED_TOKENIZERS / "code-llama" / "tokenizer.model"
 def token_counter() -> tuple[str, Callable[[str], int]]:
     """(name, count) of the tokenizer the host counts with."""
     if TOKENIZER.exists():
-        from model_host.token_counts import TokenCounter
-        from model_host.tokenizer import SentencePieceTokenizer
+        from model_host.text.token_counts import TokenCounter
+        from model_host.text.tokenizer import SentencePieceTokenizer
 
         counter = TokenCounter(SentencePieceTokenizer.from_file(TOKENIZER))
         return "code-llama", counter.count

@@ -10,7 +10,7 @@ The two rooms. **+25%**, in tokens (Code Llama's tokenizer, the host's): Tandem'
 `context.crossFile.share` 0.2 of a prompt budget (`completion.contextTokens`) of 1.25x the
 document's tokens, no floor, i.e. a quarter of what the file itself may take; every other
 method gets 25% of the tokens of the prefix and suffix the server sent, each item counted as
-the host renders it (`model_host.header.render_header`: a `Path:` line, every line commented).
+the host renders it (`model_host.text.header.render_header`: a `Path:` line, every line commented).
 **4,096**, in characters: the header gets a floor of 1,365 tokens and no share, so `select`
 may take 4,095 characters (its own measure, `len(path) + len(text) + 8` per snippet); every
 other method gets 4,096 by that measure.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_host.header import render_header
+from model_host.text.header import render_header
 from tests.bench.shaping import corpus
 
 from . import baselines as bl

@@ -38,7 +38,7 @@ def test_buckets_are_powers_of_two_then_the_maximum() -> None:
 def model() -> Any:
     from transformers import LlamaForCausalLM
 
-    from model_host.shapes import SHAPES
+    from model_host.devtools.shapes import SHAPES
 
     torch.manual_seed(0)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[DTYPE]

@@ -190,7 +190,7 @@ def test_rendered_header_fits_the_token_share(
     index_for: Make, tmp_path: Path, code_llama: object, budget_tokens: int
 ) -> None:
     """Budgets are tokens x 3 characters; dense C must still fit the tokens once rendered."""
-    from model_host.header import render_header
+    from model_host.text.header import render_header
 
     calls = "".join(f"    LZ4_compress_{i}(a, b, n, {i});\n" for i in range(40))
     main = f'#include "lz4.h"\n\nvoid run(char* a, char* b, int n) {{\n{calls}}}\n'

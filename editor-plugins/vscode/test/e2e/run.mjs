@@ -102,7 +102,7 @@ async function scenario(tmp) {
 
   const model = path.join(tmp, MODEL_NAME);
   log('building a tiny random Code Llama checkpoint');
-  await run(PYTHON, ['-m', 'model_host.tiny', model]);
+  await run(PYTHON, ['-m', 'model_host.devtools.tiny', model]);
   const address = `unix:${path.join(tmp, 'h.sock')}`;
   const host = startProcess('model host', PYTHON, ['-m', 'model_host', '--model', model, '--listen', address], {
     logFile: path.join(ARTIFACTS, 'model-host.log'),

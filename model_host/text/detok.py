@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 
-from model_host.tokenizer import Tokenizer
+from model_host.text.tokenizer import Tokenizer
 
 
 class StreamDecoder:

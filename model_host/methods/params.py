@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from .header import ContextSnippet
-from .rpc.protocol import ORDERS, ROLES, ErrorCode, RpcError
+from ..rpc.chat import ChatMessage, MessagesError
+from ..rpc.chat import parse_messages as wire_messages
+from ..rpc.protocol import ORDERS, ErrorCode, RpcError
+from ..text.header import ContextSnippet
 
 T = TypeVar("T")
 
@@ -173,25 +175,15 @@ def parse_context(p: Mapping[str, Any]) -> tuple[ContextSnippet, ...]:
 
 @dataclass(frozen=True)
 class ChatParams:
-    messages: tuple[dict[str, str], ...]
+    messages: tuple[ChatMessage, ...]
     gen: GenerateParams
 
 
-def parse_messages(p: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
-    raw = field(p, "messages", list)
-    if not raw:
-        raise invalid("'messages' must not be empty")
-    messages = []
-    for i, m in enumerate(raw):
-        if not isinstance(m, Mapping):
-            raise invalid(f"messages[{i}] must be a map with 'role' and 'content'")
-        role, content = m.get("role"), m.get("content")
-        if role not in ROLES:
-            raise invalid(f"messages[{i}].role must be one of {', '.join(ROLES)}")
-        if not isinstance(content, str):
-            raise invalid(f"messages[{i}].content must be a string")
-        messages.append({"role": role, "content": content})
-    return tuple(messages)
+def parse_messages(p: Mapping[str, Any]) -> tuple[ChatMessage, ...]:
+    try:
+        return tuple(wire_messages(field(p, "messages", list)))
+    except MessagesError as exc:
+        raise invalid(str(exc)) from None
 
 
 def parse_chat(params: Any) -> ChatParams:

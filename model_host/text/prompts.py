@@ -5,19 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple
 
-from model_host.tokenizer import STEP_PIECE, Tokenizer
+from model_host.rpc.chat import ChatMessage, MessagesError, parse_messages
+from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
-Role = Literal["system", "user", "assistant"]
 ChatFormat = Literal["llama2", "codellama-70b", "template"]
 InfillOrder = Literal["psm", "spm"]
 CHAT_FORMATS: tuple[ChatFormat, ...] = ("llama2", "codellama-70b", "template")
 
 
-class Message(TypedDict):
-    role: Role
-    content: str
+Message = ChatMessage
 
 
 class PromptError(Exception):
@@ -101,18 +99,10 @@ def chat_prompt(
 
 
 def _check_messages(messages: Sequence[Message]) -> None:
-    if not messages:
-        raise PromptError("the dialog is empty")
-    for n, m in enumerate(messages):
-        role, content = m.get("role"), m.get("content")
-        if role not in ("system", "user", "assistant"):
-            raise PromptError(f"message {n} has role {role!r}; expected system, user or assistant")
-        if not isinstance(content, str):
-            raise PromptError(f"message {n} has no text content")
-        if role == "system" and n != 0:
-            raise PromptError(f"message {n} is a system message; only the first may be")
-    if messages[-1]["role"] != "user":
-        raise PromptError(f"the last message must be from the user, not {messages[-1]['role']}")
+    try:
+        parse_messages(list(messages))
+    except MessagesError as exc:
+        raise PromptError(str(exc)) from None
 
 
 def _check_alternation(turns: Sequence[Message]) -> None:

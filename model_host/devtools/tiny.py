@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model_host.shapes import SHAPES, Shape
-from model_host.tokenizer import CODE_LLAMA_PIECES, STEP_PIECE
+from model_host.devtools.shapes import SHAPES, Shape
+from model_host.text.tokenizer import CODE_LLAMA_PIECES, STEP_PIECE
 
 TINY_NAME = "tandem-tiny-random-codellama"
 
@@ -146,7 +146,7 @@ def make_tiny(
     """Write a random `LlamaForCausalLM` plus a real tokenizer into `out_dir`.
 
     Its output is noise; it exists so that every layer above can run against
-    a real checkpoint without downloads. `shape` names one of `model_host.shapes`
+    a real checkpoint without downloads. `shape` names one of `model_host.devtools.shapes`
     (or is a Shape). The tokenizer is trained here on stdlib source with as many
     ids as the shape's vocabulary (at most 2000), unless `tokenizer_model` gives a
     SentencePiece file to use, such as Code Llama's real one. `step_piece=True`
@@ -180,7 +180,7 @@ def make_tiny(
     GenerationConfig(bos_token_id=1, eos_token_id=2).save_pretrained(out)
     (out / "README.md").write_text(
         f"# {TINY_NAME}\n\nA randomly initialised Code Llama-shaped model (seed {seed}) made by "
-        "`python -m model_host.tiny`. Its output is random noise; it is for tests only.\n"
+        "`python -m model_host.devtools.tiny`. Its output is random noise; it is for tests only.\n"
     )
     return out
 
@@ -188,7 +188,7 @@ def make_tiny(
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m model_host.tiny", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m model_host.devtools.tiny", description=__doc__)
     parser.add_argument("out_dir", type=Path, help="folder to write the checkpoint into")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--step-piece", action="store_true", help="70B-Instruct style <step>")

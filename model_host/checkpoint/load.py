@@ -1,22 +1,31 @@
-"""Loading a checkpoint (local folder or cached hub id) onto a device, with progress and clear errors."""
+"""Loading a checkpoint: its tokenizer and profile always, its weights for the in-process engine."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..text.tokenizer import Tokenizer, TokenizerLoadError, load_tokenizer
+from .find import (
+    LoadError,
+    checkpoint_dir,
+    first_line,
+    has_chat_template,
+    offline,
+    require_llama,
+    snapshot_dir,
+)
+from .profile import ModelProfile, ProfileError, detect_profile
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
-
-class LoadError(Exception):
-    """Loading failed; the message is written for the person who started the host."""
+__all__ = ["Checkpoint", "LoadError", "LoadSpec", "Weights", "load", "load_profile"]
 
 
 @dataclass(frozen=True)
@@ -28,22 +37,36 @@ class LoadSpec:
     infill: bool | None = None
     threads: int = 0  # CPU intra-op threads; 0 = automatic
     download: bool = False  # a hub id may be fetched from the Hugging Face Hub (else: cache only)
-    # A shape name (model_host.shapes): random weights of that shape instead of the
+    # A shape name (model_host.devtools.shapes): random weights of that shape instead of the
     # checkpoint's (its tokenizer is still used). For benchmarks of real sizes.
     random_weights: str | None = None
 
 
-@dataclass
-class LoadedModel:
-    model: Any
+@dataclass(frozen=True)
+class Checkpoint:
+    """What the host's methods need of a checkpoint: its tokenizer and what it can do."""
+
+    tokenizer: Tokenizer
+    profile: ModelProfile
+    # transformers' tokenizer, when one was loaded: it renders the `template` chat format.
+    hf_tokenizer: Any = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The model itself, for the in-process engine."""
+
+    model: Any  # a transformers LlamaForCausalLM, in eval mode
     device: Any  # torch.device of the input embeddings
-    tokenizer: Any  # model_host.tokenizer.Tokenizer
-    hf_tokenizer: Any
-    profile: Any  # model_host.profile.ModelProfile
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+@dataclass(frozen=True)
+class _Source:
+    """Where `load` reads from, and how to say so in an error."""
+
+    spec: LoadSpec
+    local_only: bool
+    where: str
 
 
 def resolve_dtype(name: str, cuda: bool) -> Any:
@@ -59,88 +82,32 @@ def resolve_dtype(name: str, cuda: bool) -> Any:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def _snapshot_dir(model: str, filename: str) -> Path | None:
-    """The local folder of `model` holding `filename`: the path itself, or a hub id's
-    snapshot in the local Hugging Face cache (None when neither)."""
-    if Path(model).is_dir():
-        return Path(model)
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    found = try_to_load_from_cache(model, filename)
-    return Path(found).parent if isinstance(found, str) else None
-
-
-def _require_llama(model: str, model_type: object) -> None:
-    if model_type != "llama":
-        raise LoadError(
-            f"{model!r} is a {model_type or 'unknown'!r} model; "
-            "Tandem serves Llama-architecture checkpoints (Llama 2, Code Llama)"
-        )
-
-
-def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
+def load(spec: LoadSpec, progress: Progress) -> tuple[Checkpoint, Weights]:
     """Load config, tokenizer and weights. Raises LoadError with one readable message."""
     try:
         import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+        import transformers  # noqa: F401  (needed below; say so now, not mid-load)
     except ImportError as exc:
         raise LoadError(
             f"the in-process engine needs torch and transformers ({exc}): install "
             "tandem-assist[local], or serve with --engine vllm"
         ) from None
-
-    from .profile import ProfileError, detect_profile
-    from .tokenizer import TokenizerLoadError, load_tokenizer
-
-    local_only = not spec.download or _offline() or Path(spec.model).is_dir()
-    where = "the local folder" if Path(spec.model).is_dir() else "the local Hugging Face cache"
+    is_dir = Path(spec.model).is_dir()
+    src = _Source(
+        spec,
+        local_only=not spec.download or offline() or is_dir,
+        where="the local folder" if is_dir else "the local Hugging Face cache",
+    )
     if spec.device.startswith("cuda") and not torch.cuda.is_available():
         raise LoadError(f"--device {spec.device} asked for, but torch sees no CUDA device")
     cuda = spec.device.startswith("cuda") or (spec.device == "auto" and torch.cuda.is_available())
-    dtype = resolve_dtype(spec.dtype, cuda)
 
     progress("config", 0.02)
-    try:
-        config = AutoConfig.from_pretrained(spec.model, local_files_only=local_only)
-    except Exception as exc:
-        detail = f": {_first_line(exc)}"
-        if not Path(spec.model).exists():
-            if spec.model.startswith(("/", ".", "~")) or spec.model.count("/") != 1:
-                detail = ": no such folder"  # a path, not a hub id: the hub's words are noise
-            elif local_only:
-                detail = (
-                    ": not in the local Hugging Face cache (tandem-host --download fetches hub ids)"
-                )
-        raise LoadError(f"cannot read a model config for {spec.model!r}{detail}") from exc
-    _require_llama(spec.model, getattr(config, "model_type", None))
-
+    config = _read_config(src)
     progress("tokenizer", 0.08)
-    try:
-        hf_tokenizer = AutoTokenizer.from_pretrained(spec.model, local_files_only=local_only)
-    except Exception as exc:
-        raise LoadError(f"cannot load the tokenizer from {where}: {_first_line(exc)}") from exc
-    try:
-        tok_dir = _snapshot_dir(spec.model, "tokenizer.model")
-        tokenizer = load_tokenizer(tok_dir if tok_dir else spec.model, hf_tokenizer)
-    except TokenizerLoadError as exc:
-        raise LoadError(str(exc)) from exc
-
+    tokenizer, hf_tokenizer = _read_tokenizer(src)
     progress("weights", 0.15)
-    kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": local_only}
-    if cuda:
-        kwargs["device_map"] = "auto" if spec.device == "auto" else spec.device
-    try:
-        if spec.random_weights:
-            config, model = _random_model(spec.random_weights, tokenizer.vocab_size, dtype, cuda)
-        else:
-            model = AutoModelForCausalLM.from_pretrained(spec.model, **kwargs)
-    except LoadError:
-        raise
-    except Exception as exc:
-        raise LoadError(f"cannot load the weights from {where}: {_first_line(exc)}") from exc
-    model.eval()
+    config, model = _read_weights(src, config, tokenizer.vocab_size, cuda)
     device = model.get_input_embeddings().weight.device
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads(spec.threads, model.num_parameters()))
@@ -148,7 +115,7 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     name = getattr(config, "_name_or_path", "") or spec.model
     try:
         profile = detect_profile(
-            name=str(spec.model if Path(spec.model).is_dir() else name),
+            name=str(spec.model if is_dir else name),
             config=config.to_dict(),
             tok=tokenizer,
             has_chat_template=bool(getattr(hf_tokenizer, "chat_template", None)),
@@ -158,7 +125,64 @@ def load(spec: LoadSpec, progress: Progress) -> LoadedModel:
     except ProfileError as exc:
         raise LoadError(str(exc)) from exc
     progress("ready", 1.0)
-    return LoadedModel(model, device, tokenizer, hf_tokenizer, profile)
+    return Checkpoint(tokenizer, profile, hf_tokenizer), Weights(model, device)
+
+
+def _read_config(src: _Source) -> Any:
+    from transformers import AutoConfig
+
+    model = src.spec.model
+    try:
+        config = AutoConfig.from_pretrained(model, local_files_only=src.local_only)
+    except Exception as exc:
+        detail = f": {first_line(exc)}"
+        if not Path(model).exists():
+            if model.startswith(("/", ".", "~")) or model.count("/") != 1:
+                detail = ": no such folder"  # a path, not a hub id: the hub's words are noise
+            elif src.local_only:
+                detail = (
+                    ": not in the local Hugging Face cache (tandem-host --download fetches hub ids)"
+                )
+        raise LoadError(f"cannot read a model config for {model!r}{detail}") from exc
+    require_llama(model, getattr(config, "model_type", None))
+    return config
+
+
+def _read_tokenizer(src: _Source) -> tuple[Tokenizer, Any]:
+    from transformers import AutoTokenizer
+
+    model = src.spec.model
+    try:
+        hf_tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=src.local_only)
+    except Exception as exc:
+        raise LoadError(f"cannot load the tokenizer from {src.where}: {first_line(exc)}") from exc
+    try:
+        tok_dir = snapshot_dir(model, "tokenizer.model")
+        return load_tokenizer(tok_dir if tok_dir else model, hf_tokenizer), hf_tokenizer
+    except TokenizerLoadError as exc:
+        raise LoadError(str(exc)) from exc
+
+
+def _read_weights(src: _Source, config: Any, vocab: int, cuda: bool) -> tuple[Any, Any]:
+    """(config, model): the checkpoint's weights, or random ones of a named shape."""
+    from transformers import AutoModelForCausalLM
+
+    spec = src.spec
+    dtype = resolve_dtype(spec.dtype, cuda)
+    kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": src.local_only}
+    if cuda:
+        kwargs["device_map"] = "auto" if spec.device == "auto" else spec.device
+    try:
+        if spec.random_weights:
+            config, model = _random_model(spec.random_weights, vocab, dtype, cuda)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(spec.model, **kwargs)
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError(f"cannot load the weights from {src.where}: {first_line(exc)}") from exc
+    model.eval()
+    return config, model
 
 
 def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[Any, Any]:
@@ -168,7 +192,7 @@ def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[
     import torch
     from transformers import AutoModelForCausalLM
 
-    from .shapes import SHAPES
+    from ..devtools.shapes import SHAPES
 
     shape = SHAPES.get(shape_name)
     if shape is None:
@@ -180,27 +204,24 @@ def _random_model(shape_name: str, vocab: int, dtype: Any, cuda: bool) -> tuple[
     return config, model
 
 
-def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
+def load_profile(spec: LoadSpec, progress: Progress) -> Checkpoint:
     """Config and tokenizer only, no weights and no torch: for a host whose engine is remote.
 
     A checkpoint with a SentencePiece `tokenizer.model` and no chat template needs
     nothing beyond sentencepiece; a `tokenizer.json`-only one, or the `template` chat
     format, needs transformers (which imports torch when torch is installed).
     """
-    from .profile import ProfileError, detect_profile
-    from .tokenizer import TokenizerLoadError, load_tokenizer
-
-    folder = _checkpoint_dir(spec.model)
+    folder = checkpoint_dir(spec.model)
     progress("config", 0.05)
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise LoadError(f"cannot read {folder / 'config.json'}: {_first_line(exc)}") from exc
+        raise LoadError(f"cannot read {folder / 'config.json'}: {first_line(exc)}") from exc
     if not isinstance(config, dict):
         raise LoadError(f"{folder / 'config.json'} is not a JSON object")
-    _require_llama(spec.model, config.get("model_type"))
+    require_llama(spec.model, config.get("model_type"))
     progress("tokenizer", 0.1)
-    has_template = _has_chat_template(folder)
+    has_template = has_chat_template(folder)
     hf_tokenizer = None
     try:
         if not (folder / "tokenizer.model").is_file():
@@ -219,25 +240,7 @@ def load_profile(spec: LoadSpec, progress: Progress) -> LoadedModel:
     if profile.chat_format == "template" and hf_tokenizer is None:
         hf_tokenizer = _hf_tokenizer(folder, "its chat template is rendered by transformers")
     progress("profile", 0.5)
-    return LoadedModel(None, "remote", tokenizer, hf_tokenizer, profile)
-
-
-def _checkpoint_dir(model: str) -> Path:
-    """The local folder of `model`: the path itself, or a hub id's snapshot in the local cache."""
-    found = _snapshot_dir(model, "config.json")
-    if found is None:
-        raise LoadError(f"{model!r} is neither a folder nor a hub id in the local cache")
-    return found
-
-
-def _has_chat_template(folder: Path) -> bool:
-    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
-        return True
-    try:
-        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and bool(config.get("chat_template"))
+    return Checkpoint(tokenizer, profile, hf_tokenizer)
 
 
 def _hf_tokenizer(folder: Path, why: str) -> Any:
@@ -251,7 +254,7 @@ def _hf_tokenizer(folder: Path, why: str) -> Any:
     try:
         return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except Exception as exc:  # transformers raises many kinds; all mean "unusable"
-        raise LoadError(f"cannot load the tokenizer from {folder}: {_first_line(exc)}") from exc
+        raise LoadError(f"cannot load the tokenizer from {folder}: {first_line(exc)}") from exc
 
 
 SMALL_MODEL_PARAMS = 100_000_000
@@ -266,8 +269,3 @@ def cpu_threads(requested: int, params: int) -> int:
     if requested > 0:
         return requested
     return 1 if params < SMALL_MODEL_PARAMS else torch.get_num_threads()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..rpc.messages import GenerateResult, Timings
 from .detok import StopMatcher, StreamDecoder
-from .rpc.messages import GenerateResult, Timings
 from .tokenizer import Tokenizer
 
 

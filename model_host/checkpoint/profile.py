@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from model_host.prompts import CHAT_FORMATS, ChatFormat, InfillIds
-from model_host.tokenizer import STEP_PIECE, Tokenizer
+from model_host.rpc.messages import ModelInfo
+from model_host.rpc.protocol import DEFAULT_CONTEXT_WINDOW
+from model_host.text.prompts import CHAT_FORMATS, ChatFormat, InfillIds
+from model_host.text.tokenizer import STEP_PIECE, Tokenizer
 
 # Llama 2's window, for a config that does not say (Code Llama's say 16384).
-DEFAULT_CONTEXT_WINDOW = 4096
 
 # (hidden_size, num_hidden_layers) of the Code Llama sizes that were not
 # trained to infill. Meta's codellama README: "Code Llama and Code Llama -
@@ -34,7 +35,7 @@ class ModelProfile:
     stop_ids: tuple[int, ...]
     infill: InfillIds | None
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> ModelInfo:
         """Plain msgpack-able facts for the handshake."""
         infill = self.infill
         return {

@@ -1,0 +1,1 @@
+"""A checkpoint on disk: find it, read its profile and tokenizer, load its weights."""

@@ -1,0 +1,1 @@
+"""Tools for tests and benchmarks: model shapes and tiny random checkpoints."""

@@ -1,0 +1,1 @@
+"""The text contract: tokenizer, prompt formats, detokenizing, stop strings, results; no torch."""
