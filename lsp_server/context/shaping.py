@@ -281,6 +281,9 @@ class Shaper:
             # The document lacks this block's closer: the suggestion writes it, with the
             # brackets and separator that end its line (`});`).
             at = closer.end_byte
+            if box.type not in cuts.BLOCK_BODIES:
+                # A list's statement ends on its closer's line: `import { a } from 'x';`.
+                at = min(cuts.statement_end(box, at, self._splice.source), end)
             while at < end and candidate[at - cursor : at - cursor + 1] in (b")", b"]", b";", b","):
                 at += 1
             if at == end and not final:
