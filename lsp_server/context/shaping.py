@@ -16,7 +16,7 @@ import re
 
 from tree_sitter import Tree
 
-from . import cuts, line_cuts, nodes
+from . import cuts, line_cuts, near_copy, nodes
 from .languages import LanguageSpec
 from .mode import CompletionMode
 from .splice import Splice
@@ -193,7 +193,9 @@ class Shaper:
         self._upcoming = self._upcoming_tail = b""
         self._trivial = True
         self._upcoming_column = -1
+        self._near: near_copy.Upcoming | None = None
         if body is not None and upcoming is not None:
+            self._near = near_copy.upcoming(body, cursor, self._doc_source, cuts.CLAUSES)
             self._trivial = cuts.is_trivial(upcoming)
             self._upcoming_column = upcoming.start_point.column
             tail_end = cuts.last_statement_end(body, cursor)
@@ -253,8 +255,9 @@ class Shaper:
                 layout=self.lang is not None and self.lang.block_style == "indent",
                 final=final,
             )
+        body = cuts.body_of(box, cursor)
         repeat = cuts.repeat_cut(
-            cuts.body_of(box, cursor),
+            body,
             anchor,
             end,
             self._splice.source,
@@ -265,6 +268,11 @@ class Shaper:
             column=self._upcoming_column,
             final=final,
         )
+        if repeat is None and self._near is not None:
+            source = self._splice.source
+            repeat = near_copy.near_copy_cut(
+                body, anchor, end, source, self._near, closing, final=final
+            )
         cut = repeat or closing
         if cut is None:
             return None

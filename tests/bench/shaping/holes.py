@@ -83,7 +83,7 @@ _LIST_TYPES: dict[str, frozenset[str]] = {
     "lua": frozenset({"arguments", "table_constructor", "parameters"}),
 }
 # Import/export lists: the node holding the bracketed names.
-_IMPORT_LISTS: dict[str, frozenset[str]] = {
+IMPORT_LISTS: dict[str, frozenset[str]] = {
     "python": frozenset({"import_from_statement"}),
     "javascript": frozenset({"named_imports", "export_clause"}),
     "typescript": frozenset({"named_imports", "export_clause"}),
@@ -288,7 +288,7 @@ class HoleMaker:
         for node in _walk(src.tree.root_node):
             if node.type in _LIST_TYPES[self.language] and not node.has_error:
                 self._list_holes(src, node, rng, add)
-            if node.type in _IMPORT_LISTS[self.language] and not node.has_error:
+            if node.type in IMPORT_LISTS[self.language] and not node.has_error:
                 self._import_holes(src, node, rng, add)
         self._line_holes(src, rng, add)
         return found

@@ -162,3 +162,48 @@ def test_export_brace_opened_on_the_line_is_closed_by_the_suggestion() -> None:
 def test_import_brace_closed_on_the_line_is_not_closed_again() -> None:
     marked = "import { █ } from './x';\nimport { y } from './y';\n"
     assert shape("typescript", marked, "parse, format } from './x';\n") == "parse, format"
+
+
+MID_BLOCK = [
+    (
+        "python",
+        "def f(a):\n    x = a + 1\n    █\n    y = compute(x, 10)\n    return y\n",
+        "log(x)",
+    ),
+    (
+        "javascript",
+        "function f(a) {\n  const x = a + 1;\n  █\n  const y = compute(x, 10);\n  return y;\n}\n",
+        "log(x);",
+    ),
+    (
+        "lua",
+        "local function f(a)\n  local x = a + 1\n  █\n  local y = compute(x, 10)\n  return y\nend\n",
+        "log(x)",
+    ),
+]
+NEAR_COPIES = [
+    ("renamed", lambda rest: rest.replace("y", "result")),
+    ("literal", lambda rest: rest.replace("10", "11")),
+    ("dropped", lambda rest: "\n".join(line for line in rest.split("\n") if "compute" not in line)),
+]
+
+
+@pytest.mark.parametrize(("language_id", "marked", "statement"), MID_BLOCK)
+@pytest.mark.parametrize(("edit", "change"), NEAR_COPIES, ids=[e for e, _ in NEAR_COPIES])
+def test_statement_mid_block_stops_at_a_near_copy_of_the_rest(
+    language_id: str, marked: str, statement: str, edit: str, change: object
+) -> None:
+    assert callable(change)
+    assert shape(language_id, marked, statement + change(after(marked))) == statement
+
+
+@pytest.mark.parametrize(("language_id", "marked", "statement"), MID_BLOCK)
+def test_similar_statements_in_a_row_are_not_a_copy(
+    language_id: str, marked: str, statement: str
+) -> None:
+    # The model writes two statements, the second like the document's next one but with
+    # another name and number: it is the suggestion's own, not a copy of the code below.
+    own = (
+        statement + "\n" + marked[: marked.index("█")].split("\n")[-1] + statement.replace("x", "a")
+    )
+    assert shape(language_id, marked, own + after(marked)) == own

@@ -1,0 +1,172 @@
+"""Where a block suggestion starts re-writing the statements the document already has after
+the cursor, as a model half-remembers them: a name renamed throughout, a literal changed, a
+statement left out.
+
+The exact repeat (cuts.repeat_cut) is tried first; this rule catches the copies it cannot.
+A copy must line up with the document statement by statement, at the column where the
+document's next statement stands, for up to `WINDOW` statements or through to the end of
+the body (its closer or next clause, which the candidate must reach too); within that
+stretch it may rename one name (the same way everywhere), change one literal, and leave out
+one statement. A single statement never proves a copy on its own: an edited match needs a
+second statement, or the body's end, to agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from .nodes import Cut, children_from, is_comment, leaves
+
+# Statements compared before a copy counts as proven.
+WINDOW = 3
+_NAME = re.compile(rb"[A-Za-z_]\w*\Z")
+
+Tokens = tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """The document's statements after the cursor in the body being filled."""
+
+    statements: tuple[Tokens, ...]  # the first few, as token texts
+    ends: bool  # the body ends after them (its closer or next clause comes next)
+    column: int  # where the first of them starts on its line
+
+
+def tokens(node: Node, source: bytes) -> Tokens:
+    return tuple(
+        source[leaf.start_byte : leaf.end_byte]
+        for leaf in leaves(node, node.start_byte, node.end_byte)
+        if not leaf.is_missing and not is_comment(leaf)
+    )
+
+
+def upcoming(body: Node, cursor: int, source: bytes, clauses: frozenset[str]) -> Upcoming | None:
+    """The statements of `body` after the cursor, up to one more than a window's worth."""
+    found: list[Node] = []
+    ends = True
+    for child in children_from(body, cursor):
+        if child.start_byte < cursor or is_comment(child) or child.is_missing:
+            continue
+        if not child.is_named or child.type in clauses:
+            break
+        if child.is_error:
+            return None
+        if len(found) > WINDOW:
+            ends = False
+            break
+        found.append(child)
+    if not found:
+        return None
+    statements = tuple(tokens(node, source) for node in found)
+    return Upcoming(statements, ends, found[0].start_point.column)
+
+
+class _Budget:
+    """The edits a near copy may make: one rename (the same everywhere), one literal."""
+
+    def __init__(self) -> None:
+        self.rename: tuple[bytes, bytes] | None = None
+        self.literal = False
+
+    def matches(self, written: Tokens, original: Tokens) -> bool:
+        if len(written) != len(original):
+            return False
+        rename, literal = self.rename, self.literal
+        for new, old in zip(written, original, strict=True):
+            if new == old:
+                continue
+            if _NAME.match(new) and _NAME.match(old):
+                if rename is None:
+                    rename = (old, new)
+                elif rename != (old, new):
+                    return False
+            elif not literal:
+                literal = True
+            else:
+                return False
+        self.rename, self.literal = rename, literal
+        return True
+
+
+def near_copy_cut(
+    body: Node,
+    anchor: int,
+    end: int,
+    source: bytes,
+    doc: Upcoming,
+    closing: Cut | None,
+    *,
+    final: bool,
+) -> Cut | None:
+    """Before the first statement of the candidate (after the first) from which the
+    candidate is a near copy of the document's upcoming statements."""
+    stop = closing.at if closing is not None else end
+    written = [
+        child
+        for child in children_from(body, anchor)
+        if child.start_byte >= anchor
+        and child.start_byte < stop
+        and child.is_named
+        and not is_comment(child)
+    ]
+    for first in range(1, len(written)):
+        if written[first].start_point.column != doc.column:
+            continue
+        verdict = _aligns(written[first:], doc, source, end, closing, final=final)
+        if verdict is None:
+            return None  # not enough text yet to tell
+        if verdict:
+            return Cut(written[first].start_byte, True)
+    return None
+
+
+def _aligns(
+    written: list[Node],
+    doc: Upcoming,
+    source: bytes,
+    end: int,
+    closing: Cut | None,
+    *,
+    final: bool,
+) -> bool | None:
+    """Whether `written` lines up with the document's statements within the edit budget
+    (None: the candidate stops before it can tell)."""
+    budget = _Budget()
+    dropped = False
+    i = j = compared = 0
+    statements = doc.statements
+    while j < len(statements) and compared < WINDOW:
+        if i >= len(written):
+            if closing is None and not final:
+                return None
+            # The candidate's body ended: only a left-out last statement is allowed.
+            if not dropped and j == len(statements) - 1 and doc.ends:
+                dropped = True
+                j += 1
+                break
+            return False
+        node = written[i]
+        if node.end_byte >= end and not final:
+            return None
+        text = tokens(node, source)
+        if budget.matches(text, statements[j]):
+            j += 1
+        elif not dropped and j + 1 < len(statements) and budget.matches(text, statements[j + 1]):
+            dropped = True
+            j += 2
+        else:
+            return False
+        i += 1
+        compared += 1
+    if j >= len(statements) and doc.ends:
+        # The document's body ends here: so must the candidate's.
+        if i < len(written):
+            return False
+        if closing is None and not final:
+            return None
+        compared += 1  # the candidate ends there too (its closer, or its last text)
+    return compared >= 2
