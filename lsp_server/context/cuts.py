@@ -295,9 +295,12 @@ def repeat_cut(
     trivial: bool,
     column: int,
     final: bool,
+    comments: tuple[bytes, ...] = (),
 ) -> Cut | None:
     """Before a statement of the candidate that equals the statement the document already has
-    next in this body (`upcoming`): the model re-writing the code below the cursor.
+    next in this body (`upcoming`): the model re-writing the code below the cursor. The
+    comments the document has right before that statement (`comments`), written again right
+    before the copy, are part of the repeat.
 
     The copy must stand where the original does (same `column`): a `return None` one level
     deeper is the body's own. A `trivial` statement repeats by chance too often (`return None`, `break;`), so such a
@@ -318,17 +321,46 @@ def repeat_cut(
         if child.end_byte > end or (child.end_byte == end and not final):
             return None
         if not trivial:
-            return Cut(child.start_byte, True)
+            return Cut(_back_over_comments(child, anchor, source, comments), True)
         stop = closing.at if closing is not None else end if final else None
         if stop is None:
             return None
         if _normalise(source[child.start_byte : stop]) == _normalise(upcoming_tail):
-            return Cut(child.start_byte, closing.decided if closing is not None else True)
+            at = _back_over_comments(child, anchor, source, comments)
+            return Cut(at, closing.decided if closing is not None else True)
     return None
 
 
+def comments_before(
+    doc_body: Node, cursor: int, statement: Node, source: bytes
+) -> tuple[bytes, ...]:
+    """The comments between the cursor and `statement` in the document's body, normalised."""
+    return tuple(
+        _normalise(source[child.start_byte : child.end_byte])
+        for child in children_from(doc_body, cursor)
+        if cursor <= child.start_byte < statement.start_byte and is_comment(child)
+    )
+
+
+def _back_over_comments(
+    child: Node, anchor: int, source: bytes, comments: tuple[bytes, ...]
+) -> int:
+    """Where a repeat starting at `child` starts once the comments before it that repeat the
+    document's (`comments`, the ones right before its statement) are counted in."""
+    at = child.start_byte
+    node = child.prev_sibling
+    for want in reversed(comments):
+        if node is None or not is_comment(node) or node.start_byte < anchor:
+            break
+        if _normalise(source[node.start_byte : node.end_byte]) != want:
+            break
+        at, node = node.start_byte, node.prev_sibling
+    return at
+
+
 def _normalise(code: bytes) -> bytes:
-    return b" ".join(code.split())
+    """Code compared as tokens: whitespace and a trailing list separator do not count."""
+    return b" ".join(code.split()).rstrip(b",;")
 
 
 def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> bool:

@@ -23,6 +23,7 @@ from .nodes import Cut, children_from, is_comment, leaves
 # Statements compared before a copy counts as proven.
 WINDOW = 3
 _NAME = re.compile(rb"[A-Za-z_]\w*\Z")
+_WORDS = re.compile(rb"(\W+)")
 
 Tokens = tuple[bytes, ...]
 
@@ -37,6 +38,8 @@ class Upcoming:
 
 
 def tokens(node: Node, source: bytes) -> Tokens:
+    if node.child_count == 0:
+        return (source[node.start_byte : node.end_byte],)  # a comment: one token
     return tuple(
         source[leaf.start_byte : leaf.end_byte]
         for leaf in leaves(node, node.start_byte, node.end_byte)
@@ -44,15 +47,20 @@ def tokens(node: Node, source: bytes) -> Tokens:
     )
 
 
-def upcoming(body: Node, cursor: int, source: bytes, clauses: frozenset[str]) -> Upcoming | None:
-    """The statements of `body` after the cursor, up to one more than a window's worth."""
+def upcoming(
+    body: Node, cursor: int, source: bytes, clauses: frozenset[str], closers: frozenset[str]
+) -> Upcoming | None:
+    """The statements (and comments) of `body` after the cursor, up to one more than a
+    window's worth."""
     found: list[Node] = []
     ends = True
     for child in children_from(body, cursor):
-        if child.start_byte < cursor or is_comment(child) or child.is_missing:
+        if child.start_byte < cursor or child.is_missing:
             continue
-        if not child.is_named or child.type in clauses:
+        if child.type in clauses or child.type in closers:
             break
+        if not child.is_named and not is_comment(child):
+            continue  # the separators of a list
         if child.is_error:
             return None
         if len(found) > WINDOW:
@@ -84,12 +92,34 @@ class _Budget:
                     rename = (old, new)
                 elif rename != (old, new):
                     return False
+            elif (words := _renamed_words(new, old, rename)) is not None:
+                rename = words  # a comment or string naming the renamed name
             elif not literal:
                 literal = True
             else:
                 return False
         self.rename, self.literal = rename, literal
         return True
+
+
+def _renamed_words(
+    new: bytes, old: bytes, rename: tuple[bytes, bytes] | None
+) -> tuple[bytes, bytes] | None:
+    """The rename that turns `old` into `new` word by word (one name, the same everywhere,
+    agreeing with `rename`), or None."""
+    new_words, old_words = _WORDS.split(new), _WORDS.split(old)
+    if len(new_words) != len(old_words):
+        return None
+    for new_word, old_word in zip(new_words, old_words, strict=True):
+        if new_word == old_word:
+            continue
+        if not (_NAME.match(new_word) and _NAME.match(old_word)):
+            return None
+        if rename is None:
+            rename = (old_word, new_word)
+        elif rename != (old_word, new_word):
+            return None
+    return rename
 
 
 def near_copy_cut(
@@ -108,10 +138,7 @@ def near_copy_cut(
     written = [
         child
         for child in children_from(body, anchor)
-        if child.start_byte >= anchor
-        and child.start_byte < stop
-        and child.is_named
-        and not is_comment(child)
+        if child.start_byte >= anchor and child.start_byte < stop and child.is_named
     ]
     for first in range(1, len(written)):
         if written[first].start_point.column != doc.column:

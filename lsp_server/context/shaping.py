@@ -194,13 +194,17 @@ class Shaper:
         self._trivial = True
         self._upcoming_column = -1
         self._near: near_copy.Upcoming | None = None
+        self._comments: tuple[bytes, ...] = ()
         if body is not None and upcoming is not None:
-            self._near = near_copy.upcoming(body, cursor, self._doc_source, cuts.CLAUSES)
+            self._near = near_copy.upcoming(
+                body, cursor, self._doc_source, cuts.CLAUSES, cuts.CLOSER_TOKENS
+            )
             self._trivial = cuts.is_trivial(upcoming)
             self._upcoming_column = upcoming.start_point.column
             tail_end = cuts.last_statement_end(body, cursor)
             self._upcoming = self._doc_source[upcoming.start_byte : upcoming.end_byte]
             self._upcoming_tail = self._doc_source[upcoming.start_byte : tail_end]
+            self._comments = cuts.comments_before(body, cursor, upcoming, self._doc_source)
 
     def _evaluate(self, *, final: bool) -> tuple[str, bool]:
         """(candidate text up to where the suggestion ends, whether that is decided)."""
@@ -267,6 +271,7 @@ class Shaper:
             trivial=self._trivial,
             column=self._upcoming_column,
             final=final,
+            comments=self._comments,
         )
         if repeat is None and self._near is not None:
             source = self._splice.source
