@@ -22,8 +22,12 @@ from .nodes import Cut, children_from, is_comment, leaves
 
 # Statements compared before a copy counts as proven.
 WINDOW = 3
+# A copy the stream ends in the middle of is compared as text, up to this much of it...
+PREFIX_BYTES = 4096
+# ... and must be at least this many words long to prove anything.
+PREFIX_WORDS = 12
 _NAME = re.compile(rb"[A-Za-z_]\w*\Z")
-_WORDS = re.compile(rb"(\W+)")
+_WORDS = re.compile(rb"(\W+)")  # splits into words and the runs between them
 
 Tokens = tuple[bytes, ...]
 
@@ -35,6 +39,7 @@ class Upcoming:
     statements: tuple[Tokens, ...]  # the first few, as token texts
     ends: bool  # the body ends after them (its closer or next clause comes next)
     column: int  # where the first of them starts on its line
+    words: tuple[bytes, ...]  # the body's text from the first of them on, as words
 
 
 def tokens(node: Node, source: bytes) -> Tokens:
@@ -70,7 +75,13 @@ def upcoming(
     if not found:
         return None
     statements = tuple(tokens(node, source) for node in found)
-    return Upcoming(statements, ends, found[0].start_point.column)
+    stop = body.end_byte
+    words = _words(source[found[0].start_byte : min(stop, found[0].start_byte + PREFIX_BYTES)])
+    return Upcoming(statements, ends, found[0].start_point.column, words)
+
+
+def _words(code: bytes) -> tuple[bytes, ...]:
+    return tuple(b"".join(word.split()) for word in _WORDS.split(code) if word.strip())
 
 
 class _Budget:
@@ -146,9 +157,25 @@ def near_copy_cut(
         verdict = _aligns(written[first:], doc, source, end, closing, final=final)
         if verdict is None:
             return None  # not enough text yet to tell
-        if verdict:
+        if verdict or (final and _starts_copy(source[written[first].start_byte : end], doc)):
             return Cut(written[first].start_byte, True)
     return None
+
+
+def _starts_copy(code: bytes, doc: Upcoming) -> bool:
+    """Whether `code`, where the stream ended, is the start of the document's text from its
+    next statement on (the last word may be cut short), with at most one name renamed."""
+    words = _words(code)
+    if len(words) < PREFIX_WORDS or len(words) > len(doc.words):
+        return False
+    rename: tuple[bytes, bytes] | None = None
+    for index, (new, old) in enumerate(zip(words, doc.words, strict=False)):
+        if new == old or (index == len(words) - 1 and old.startswith(new)):
+            continue
+        if not (_NAME.match(new) and _NAME.match(old)) or rename not in (None, (old, new)):
+            return False
+        rename = (old, new)
+    return True
 
 
 def _aligns(

@@ -207,3 +207,19 @@ def test_similar_statements_in_a_row_are_not_a_copy(
         statement + "\n" + marked[: marked.index("█")].split("\n")[-1] + statement.replace("x", "a")
     )
     assert shape(language_id, marked, own + after(marked)) == own
+
+
+def test_statement_mid_block_stops_where_a_copy_of_the_rest_is_cut_short() -> None:
+    marked = (
+        "function f(a) {\n  const x = a + 1;\n  █\n  const total = compute(x, first, second, third, 10, 20, 30);\n"
+        "  return total;\n}\n"
+    )
+    statement = "log(x);"
+    for copy in (after(marked), after(marked).replace("total", "sum")):
+        cut_short = copy[: copy.index("30")]
+        assert shape("javascript", marked, statement + cut_short) == statement
+
+
+def test_statement_mid_block_stops_before_repeated_comments() -> None:
+    marked = "def f(a):\n    x = a + 1\n    █\n    # Then the result.\n    y = compute(x)\n    return y\n"
+    assert shape("python", marked, "log(x)" + after(marked)) == "log(x)"
