@@ -423,6 +423,13 @@ def statement_end(box: Node, at: int, source: bytes) -> int:
         node = node.parent
     if node.end_byte > at and _same_line(source, at, node.end_byte):
         return node.end_byte
+    # The statement goes on past the line (a `;` on the next one): its tokens on this line,
+    # up to a bracket that would open more.
+    for leaf in leaves(node, at, node.end_byte):
+        if not _same_line(source, at, leaf.start_byte) or leaf.type in ("(", "[", "{"):
+            break
+        if not leaf.is_missing and not is_comment(leaf):
+            at = leaf.end_byte
     return at
 
 

@@ -14,7 +14,9 @@ second statement, or the body's end, to agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from tree_sitter import Node
 
@@ -85,17 +87,39 @@ def _words(code: bytes) -> tuple[bytes, ...]:
 
 
 class _Budget:
-    """The edits a near copy may make: one rename (the same everywhere), one literal."""
+    """The edits a near copy may make: one rename (the same everywhere), one literal, and
+    one line left out (a whole statement, or a run of tokens inside one)."""
 
     def __init__(self) -> None:
         self.rename: tuple[bytes, bytes] | None = None
         self.literal = False
+        self.dropped = False
 
-    def matches(self, written: Tokens, original: Tokens) -> bool:
-        if len(written) != len(original):
+    def matches(self, written: Tokens, original: Tokens, *, inner_drop: bool = False) -> bool:
+        if len(written) == len(original):
+            return self._pairs(zip(written, original, strict=True))
+        if not inner_drop or self.dropped or len(written) > len(original):
             return False
+        # A line left out inside a compound statement: one run of the original's tokens
+        # missing, everything else paired up.
+        pairs: list[tuple[bytes, bytes]] = []
+        missing = 0
+        matcher = SequenceMatcher(None, written, original, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "insert":
+                missing += 1
+            elif tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+                pairs.extend(zip(written[i1:i2], original[j1:j2], strict=True))
+            else:
+                return False
+        if missing != 1 or not self._pairs(pairs):
+            return False
+        self.dropped = True
+        return True
+
+    def _pairs(self, pairs: Iterable[tuple[bytes, bytes]]) -> bool:
         rename, literal = self.rename, self.literal
-        for new, old in zip(written, original, strict=True):
+        for new, old in pairs:
             if new == old:
                 continue
             if _NAME.match(new) and _NAME.match(old):
@@ -190,28 +214,43 @@ def _aligns(
     """Whether `written` lines up with the document's statements within the edit budget
     (None: the candidate stops before it can tell)."""
     budget = _Budget()
-    dropped = False
-    i = j = compared = 0
+    i = j = compared = matched = 0
     statements = doc.statements
     while j < len(statements) and compared < WINDOW:
         if i >= len(written):
-            if closing is None and not final:
-                return None
+            if closing is None:
+                if not final:
+                    return None
+                # The stream ended inside the copy: what it wrote must be proof enough.
+                return compared >= 2 or matched >= PREFIX_WORDS
             # The candidate's body ended: only a left-out last statement is allowed.
-            if not dropped and j == len(statements) - 1 and doc.ends:
-                dropped = True
+            if not budget.dropped and j == len(statements) - 1 and doc.ends:
+                budget.dropped = True
                 j += 1
                 break
             return False
         node = written[i]
-        if node.end_byte >= end and not final:
-            return None
         text = tokens(node, source)
+        if node.end_byte >= end:
+            if not final:
+                return None
+            # The stream ended inside this statement: it must start like the document's.
+            want = statements[j]
+            if len(text) > len(want) or not budget.matches(text[:-1], want[: len(text) - 1]):
+                return False
+            return compared >= 1 or len(text) >= PREFIX_WORDS
+        matched += len(text)
         if budget.matches(text, statements[j]):
             j += 1
-        elif not dropped and j + 1 < len(statements) and budget.matches(text, statements[j + 1]):
-            dropped = True
+        elif (
+            not budget.dropped
+            and j + 1 < len(statements)
+            and budget.matches(text, statements[j + 1])
+        ):
+            budget.dropped = True  # a statement left out
             j += 2
+        elif budget.matches(text, statements[j], inner_drop=True):
+            j += 1  # a line left out inside this statement
         else:
             return False
         i += 1

@@ -223,3 +223,9 @@ def test_statement_mid_block_stops_where_a_copy_of_the_rest_is_cut_short() -> No
 def test_statement_mid_block_stops_before_repeated_comments() -> None:
     marked = "def f(a):\n    x = a + 1\n    █\n    # Then the result.\n    y = compute(x)\n    return y\n"
     assert shape("python", marked, "log(x)" + after(marked)) == "log(x)"
+
+
+def test_import_brace_opened_on_the_line_without_semicolons() -> None:
+    marked = 'import { █\n;["Map", "Set"].forEach(check)\n'
+    raw = 'getGlobal } from "./utils/global"\n;["Map", "Set"].forEach(check)\n'
+    assert shape("typescript", marked, raw) == 'getGlobal } from "./utils/global"'
