@@ -92,7 +92,8 @@ def test_lua_statement_in_an_elseif_body_stops_at_the_next_statement() -> None:
     [
         (
             "javascript",
-            "function f(a) {\n  if (a > 1) {\n    return 1;\n  } else if (a < 0) {\n    █\n  } else {\n    return 3;\n  }\n}\n",
+            "function f(a) {\n  if (a > 1) {\n    return 1;\n  } else if (a < 0) {\n    █\n"
+            "  } else {\n    return 3;\n  }\n}\n",
             "const b = a * 2;\n    return b;",
         ),
         (
@@ -107,12 +108,14 @@ def test_lua_statement_in_an_elseif_body_stops_at_the_next_statement() -> None:
         ),
         (
             "go",
-            "func f(a int) int {\n\tif a > 1 {\n\t\treturn 1\n\t} else if a < 0 {\n\t\t█\n\t} else {\n\t\treturn 3\n\t}\n}\n",
+            "func f(a int) int {\n\tif a > 1 {\n\t\treturn 1\n\t} else if a < 0 {\n\t\t█\n"
+            "\t} else {\n\t\treturn 3\n\t}\n}\n",
             "b := a * 2\n\t\treturn b",
         ),
         (
             "c",
-            "int f(int a) {\n    if (a > 1) {\n        return 1;\n    } else if (a < 0) {\n        █\n    } else {\n        return 3;\n    }\n}\n",
+            "int f(int a) {\n    if (a > 1) {\n        return 1;\n    } else if (a < 0) {\n"
+            "        █\n    } else {\n        return 3;\n    }\n}\n",
             "int b = a * 2;\n        return b;",
         ),
     ],
