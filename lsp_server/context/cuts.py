@@ -52,6 +52,23 @@ CLAUSES = frozenset(
 )
 # Bodies without closers of their own (Python and Lua blocks; Go and Rust blocks too).
 BODIES = frozenset({"block"})
+# Nodes holding a block's statements, braced or not: everything else bracketed is a list.
+BLOCK_BODIES = frozenset(
+    {
+        "block",
+        "statement_block",
+        "compound_statement",
+        "class_body",
+        "declaration_list",
+        "field_declaration_list",
+        "switch_body",
+        "match_block",
+        "statement_list",
+        "enum_body",
+        "interface_body",
+        "object_type",
+    }
+)
 
 
 def _has_block_child(node: Node, cursor: int) -> bool:
@@ -88,13 +105,25 @@ def container(root: Node, cursor: int, anchor: int) -> Node | None:
             return None
         if node.start_byte < cursor and is_container(node, cursor):
             parent = node.parent
-            if node.type in BODIES and parent is not None and _closed_after(parent, cursor):
+            if (
+                node.type in BODIES
+                and parent is not None
+                and not _closes_itself(node)
+                and _closed_after(parent, cursor)
+            ):
                 # A body without brackets of its own ends where its statement's closer or
                 # next clause begins (Lua `end`, Python `else:`): that statement decides.
+                # A braced body (Rust, Go) ends at its own `}`, before any `else`.
                 return parent
             return node
         node = node.parent
     return None
+
+
+def _closes_itself(body: Node) -> bool:
+    """Whether a body has its own closing bracket (`{ … }` in Rust and Go)."""
+    last = body.child(body.child_count - 1) if body.child_count else None
+    return last is not None and last.child_count == 0 and last.type in CLOSER_TOKENS
 
 
 def _closed_after(node: Node, cursor: int) -> bool:
@@ -134,8 +163,10 @@ def closing_cut(
             if layout and previous is not None and previous.type in BODIES:
                 at = _body_end(previous, source)  # not the comments that lead the clause
             return Cut(at, _complete(first_leaf(child), end, final))
-    if not layout or box.type in ROOTS:
+    if box.type in ROOTS:
         return None
+    if not layout:
+        return _next_branch_cut(box, end, final=final)
     # The body holding the cursor ends at the first line that starts less indented.
     body = body_of(box, cursor)
     if body.end_byte >= end:
@@ -159,6 +190,24 @@ def closing_cut(
     if following.start_point.column >= first.start_point.column:
         return None
     return Cut(_body_end(body, source), _complete(following, end, final))
+
+
+def _next_branch_cut(box: Node, end: int, *, final: bool) -> Cut | None:
+    """A branch whose siblings carry the closers (Lua's `elseif … then` body: the next
+    `elseif`/`else` or the `end` belong to the `if` around it) ends where the next sibling
+    branch or the statement's closer begins."""
+    branch = box.parent if box.type in BODIES and box.parent is not None else box
+    if branch.type not in CLAUSES or branch.parent is None:
+        return None
+    for sibling in children_from(branch.parent, branch.end_byte):
+        if sibling.start_byte < branch.end_byte or sibling.is_missing or is_comment(sibling):
+            continue
+        if sibling.start_byte >= end:
+            return None
+        if sibling.type in CLAUSES or (sibling.child_count == 0 and sibling.type in CLOSER_TOKENS):
+            return Cut(sibling.start_byte, _complete(first_leaf(sibling), end, final))
+        return None
+    return None
 
 
 def _body_end(body: Node, source: bytes) -> int:
@@ -246,9 +295,12 @@ def repeat_cut(
     trivial: bool,
     column: int,
     final: bool,
+    comments: tuple[bytes, ...] = (),
 ) -> Cut | None:
     """Before a statement of the candidate that equals the statement the document already has
-    next in this body (`upcoming`): the model re-writing the code below the cursor.
+    next in this body (`upcoming`): the model re-writing the code below the cursor. The
+    comments the document has right before that statement (`comments`), written again right
+    before the copy, are part of the repeat.
 
     The copy must stand where the original does (same `column`): a `return None` one level
     deeper is the body's own. A `trivial` statement repeats by chance too often (`return None`, `break;`), so such a
@@ -269,17 +321,46 @@ def repeat_cut(
         if child.end_byte > end or (child.end_byte == end and not final):
             return None
         if not trivial:
-            return Cut(child.start_byte, True)
+            return Cut(_back_over_comments(child, anchor, source, comments), True)
         stop = closing.at if closing is not None else end if final else None
         if stop is None:
             return None
         if _normalise(source[child.start_byte : stop]) == _normalise(upcoming_tail):
-            return Cut(child.start_byte, closing.decided if closing is not None else True)
+            at = _back_over_comments(child, anchor, source, comments)
+            return Cut(at, closing.decided if closing is not None else True)
     return None
 
 
+def comments_before(
+    doc_body: Node, cursor: int, statement: Node, source: bytes
+) -> tuple[bytes, ...]:
+    """The comments between the cursor and `statement` in the document's body, normalised."""
+    return tuple(
+        _normalise(source[child.start_byte : child.end_byte])
+        for child in children_from(doc_body, cursor)
+        if cursor <= child.start_byte < statement.start_byte and is_comment(child)
+    )
+
+
+def _back_over_comments(
+    child: Node, anchor: int, source: bytes, comments: tuple[bytes, ...]
+) -> int:
+    """Where a repeat starting at `child` starts once the comments before it that repeat the
+    document's (`comments`, the ones right before its statement) are counted in."""
+    at = child.start_byte
+    node = child.prev_sibling
+    for want in reversed(comments):
+        if node is None or not is_comment(node) or node.start_byte < anchor:
+            break
+        if _normalise(source[node.start_byte : node.end_byte]) != want:
+            break
+        at, node = node.start_byte, node.prev_sibling
+    return at
+
+
 def _normalise(code: bytes) -> bytes:
-    return b" ".join(code.split())
+    """Code compared as tokens: whitespace and a trailing list separator do not count."""
+    return b" ".join(code.split()).rstrip(b",;")
 
 
 def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> bool:
@@ -287,20 +368,27 @@ def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> boo
     after the cursor. When a container around it lacks its closer, or the braces around it
     do not parse and its closer starts a line less indented than its header, the braces
     only pair up by accident (the block opened at the cursor took an outer one's closer):
-    then `box` lacks it. Unknown (no such node) counts as yes: editors close brackets."""
+    then `box` lacks it. A list opened on the cursor line (`import { ‸`) is closed only by
+    what the rest of that line holds: editors close brackets on the line they open them.
+    Otherwise unknown (no such node) counts as yes: editors close brackets."""
+    line_list = box.type not in BLOCK_BODIES and _same_line(source, box.start_byte, cursor)
     node: Node | None = doc_root.descendant_for_byte_range(box.start_byte, box.start_byte)
     while node is not None and not (node.start_byte == box.start_byte and node.type == box.type):
         if node.start_byte < box.start_byte:
-            return True
+            return not line_list or _closes_on_line(source, cursor)
         node = node.parent
     if node is None:
-        return True
+        return not line_list or _closes_on_line(source, cursor)
     closer = None
     for child in children_from(node, cursor):
         if child.start_byte >= cursor and child.child_count == 0 and child.type in CLOSER_TOKENS:
             closer = child
             break
     if closer is None or closer.is_missing:
+        return False
+    if line_list and node.has_error and not _same_line(source, cursor, closer.start_byte):
+        # The parser found its `}` only on a later line, past code it could not place: that
+        # `}` closes something else.
         return False
     outdented = starts_line(source, closer.start_byte) and leading_width(
         source, closer.start_byte
@@ -314,6 +402,35 @@ def doc_has_closer(doc_root: Node, box: Node, cursor: int, source: bytes) -> boo
             return False
         outer = outer.parent
     return True
+
+
+def _closes_on_line(source: bytes, cursor: int) -> bool:
+    """Whether the rest of the cursor line holds a closing bracket."""
+    end = source.find(b"\n", cursor)
+    rest = source[cursor : len(source) if end < 0 else end]
+    return any(char in rest for char in (b")", b"]", b"}"))
+
+
+def _same_line(source: bytes, start: int, end: int) -> bool:
+    return b"\n" not in source[start:end]
+
+
+def statement_end(box: Node, at: int, source: bytes) -> int:
+    """Where the statement holding `box` ends, when that is on the line of `at` (the closer
+    the suggestion writes): `import { a } from 'x';`, `foo({ a: 1 });`. Else `at`."""
+    node = box
+    while node.parent is not None and node.parent.type not in ROOTS | BLOCK_BODIES:
+        node = node.parent
+    if node.end_byte > at and _same_line(source, at, node.end_byte):
+        return node.end_byte
+    # The statement goes on past the line (a `;` on the next one): its tokens on this line,
+    # up to a bracket that would open more.
+    for leaf in leaves(node, at, node.end_byte):
+        if not _same_line(source, at, leaf.start_byte) or leaf.type in ("(", "[", "{"):
+            break
+        if not leaf.is_missing and not is_comment(leaf):
+            at = leaf.end_byte
+    return at
 
 
 def _owner(box: Node) -> Node:

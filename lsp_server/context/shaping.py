@@ -16,7 +16,7 @@ import re
 
 from tree_sitter import Tree
 
-from . import cuts, line_cuts, nodes
+from . import cuts, line_cuts, near_copy, nodes
 from .languages import LanguageSpec
 from .mode import CompletionMode
 from .splice import Splice
@@ -193,12 +193,18 @@ class Shaper:
         self._upcoming = self._upcoming_tail = b""
         self._trivial = True
         self._upcoming_column = -1
+        self._near: near_copy.Upcoming | None = None
+        self._comments: tuple[bytes, ...] = ()
         if body is not None and upcoming is not None:
+            self._near = near_copy.upcoming(
+                body, cursor, self._doc_source, cuts.CLAUSES, cuts.CLOSER_TOKENS
+            )
             self._trivial = cuts.is_trivial(upcoming)
             self._upcoming_column = upcoming.start_point.column
             tail_end = cuts.last_statement_end(body, cursor)
             self._upcoming = self._doc_source[upcoming.start_byte : upcoming.end_byte]
             self._upcoming_tail = self._doc_source[upcoming.start_byte : tail_end]
+            self._comments = cuts.comments_before(body, cursor, upcoming, self._doc_source)
 
     def _evaluate(self, *, final: bool) -> tuple[str, bool]:
         """(candidate text up to where the suggestion ends, whether that is decided)."""
@@ -253,8 +259,9 @@ class Shaper:
                 layout=self.lang is not None and self.lang.block_style == "indent",
                 final=final,
             )
+        body = cuts.body_of(box, cursor)
         repeat = cuts.repeat_cut(
-            cuts.body_of(box, cursor),
+            body,
             anchor,
             end,
             self._splice.source,
@@ -264,7 +271,13 @@ class Shaper:
             trivial=self._trivial,
             column=self._upcoming_column,
             final=final,
+            comments=self._comments,
         )
+        if repeat is None and self._near is not None:
+            source = self._splice.source
+            repeat = near_copy.near_copy_cut(
+                body, anchor, end, source, self._near, closing, final=final
+            )
         cut = repeat or closing
         if cut is None:
             return None
@@ -281,6 +294,9 @@ class Shaper:
             # The document lacks this block's closer: the suggestion writes it, with the
             # brackets and separator that end its line (`});`).
             at = closer.end_byte
+            if box.type not in cuts.BLOCK_BODIES:
+                # A list's statement ends on its closer's line: `import { a } from 'x';`.
+                at = min(cuts.statement_end(box, at, self._splice.source), end)
             while at < end and candidate[at - cursor : at - cursor + 1] in (b")", b"]", b";", b","):
                 at += 1
             if at == end and not final:

@@ -1,8 +1,12 @@
-"""The baseline: a simple indentation heuristic of the kind Tabby's agent ships.
+"""The baseline: the indentation heuristic Tabby ships, fed the same stops Tandem gets.
 
-Written from the behaviour of tabby-agent's postprocessing (limit the scope by indentation,
-drop a closing line the suffix already has, trim a single line that runs into the rest of
-the line, drop auto-closed characters the suffix starts with); text rules only, no syntax.
+Written from the behaviour of Tabby: its server's stop words (a newline followed by one of
+the language's top-level keywords or its line comment), then tabby-agent's postprocessing
+(limit the scope by indentation: a line indented less than the block ends it, unless that
+line both closes and opens a block, like `} else {`; drop a closing line the suffix already
+has; trim a single line that runs into the rest of the line; drop auto-closed characters the
+suffix starts with). Text rules only, no syntax. A line suggestion gets the newline stop
+Tandem's request carries.
 """
 
 from __future__ import annotations
@@ -12,6 +16,45 @@ import re
 # Tabby's "fill-in-line" mode: the cursor line goes on with more than auto-closed characters.
 _AUTO_CLOSED_ONLY = re.compile(r"^[\s)\]}'\"`;,]*$")
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
+# Tabby's per-language top-level keywords and line comment: each, after a newline, stops the
+# model.
+_TOP_LEVEL: dict[str, tuple[str, tuple[str, ...]]] = {
+    "python": ("#", ("def", "from", "class", "import")),
+    "javascript": (
+        "//",
+        (
+            "abstract",
+            "async",
+            "class",
+            "const",
+            "export",
+            "function",
+            "interface",
+            "module",
+            "package",
+            "type",
+            "var",
+            "enum",
+            "let",
+        ),
+    ),
+    "go": ("//", ("func", "interface", "struct", "package", "type", "import", "var", "const")),
+    "rust": ("//", ("fn", "trait", "impl", "enum", "pub", "extern", "static", "unsafe", "use")),
+    "c": ("//", ("struct", "union", "enum", "typedef", "static", "extern", "#include")),
+    "lua": ("--", ("function", "local")),
+}
+_TOP_LEVEL["typescript"] = _TOP_LEVEL["javascript"]
+
+
+def stop_words(language: str) -> list[str]:
+    comment, keywords = _TOP_LEVEL.get(language, ("//", ()))
+    return [f"\n{word}" for word in (*keywords, comment)]
+
+
+def cut_at_stops(raw: str, stops: list[str]) -> str:
+    """The model's text before the first stop word, as the server would end it."""
+    cut = min((i for i in (raw.find(s) for s in stops if s) if i >= 0), default=len(raw))
+    return raw[:cut]
 
 
 def _indent(line: str) -> int:
@@ -37,8 +80,12 @@ def _unpaired_closers(text: str) -> str:
     return unpaired
 
 
-def tabby_like(raw: str, prefix: str, suffix: str, language: str) -> str | None:
-    """The suggestion the heuristic shows for `raw` between `prefix` and `suffix`."""
+def tabby_like(
+    raw: str, prefix: str, suffix: str, language: str, *, line_mode: bool = False
+) -> str | None:
+    """The suggestion the heuristic shows for `raw` between `prefix` and `suffix`; a line
+    suggestion (`line_mode`) is stopped at its newline, as Tandem's is."""
+    raw = cut_at_stops(raw, ["\n"] if line_mode else stop_words(language))
     line_prefix = prefix[prefix.rfind("\n") + 1 :]
     line_suffix = suffix.split("\n", 1)[0]
     suffix_lines = suffix.split("\n")
@@ -87,23 +134,28 @@ def _drop_suffix_repeat(lines: list[str], suffix_lines: list[str]) -> list[str]:
 def _limit_scope(
     lines: list[str], prefix_lines: list[str], suffix_lines: list[str], language: str
 ) -> list[str]:
+    """tabby-agent's limitScopeByIndentation: the block ends at the first line indented less
+    than it, kept as the closing line where the context allows one; a line that both closes
+    and opens a block (`} else {`) does not end it."""
     current = prefix_lines[-1]
     reference = next((ln for ln in reversed(prefix_lines) if not _blank(ln)), "")
     ref_indent = _indent(reference)
     first_non_blank = next((i for i, ln in enumerate(lines) if not _blank(ln)), None)
     if first_non_blank is None:
         return lines
+    detect = [current + lines[0], *lines[1:]]
     completion_ref = lines[first_non_blank]
     completion_indent = (
         _indent(completion_ref) if _blank(lines[0]) else _indent(current + completion_ref)
     )
+    allow_closing = True
     if not _blank(lines[0]) and not _blank(current):
         limit = ref_indent + 1
-        allow_closing = len(lines) > 1 and _indent(lines[1]) > ref_indent
+        allow_closing = _opens(detect, 0)
     elif completion_indent > ref_indent:
-        limit, allow_closing = ref_indent + 1, True
+        limit = ref_indent + 1
     else:
-        limit, allow_closing = ref_indent, True
+        limit = ref_indent
     next_suffix = next((ln for ln in suffix_lines[1:] if not _blank(ln)), None)
     if next_suffix is not None:
         allow_closing = allow_closing and _indent(next_suffix) < limit
@@ -111,17 +163,20 @@ def _limit_scope(
         line = lines[index]
         if _blank(line) or _indent(line) >= limit:
             continue
-        opening = index + 1 < len(lines) and _indent(line) < _indent(lines[index + 1])
-        if opening:
+        if _closes(detect, index) and _opens(detect, index):
             continue
-        duplicated = next_suffix is not None and (
-            line.startswith(next_suffix) or next_suffix.startswith(line)
-        )
-        closing_ok = allow_closing and not duplicated
-        if closing_ok and (language != "python" or not _blank(lines[index - 1])):
+        if allow_closing and (language != "python" or not _blank(lines[index - 1])):
             return lines[: index + 1]
         return lines[:index]
     return lines
+
+
+def _opens(lines: list[str], index: int) -> bool:
+    return 0 <= index < len(lines) - 1 and _indent(lines[index]) < _indent(lines[index + 1])
+
+
+def _closes(lines: list[str], index: int) -> bool:
+    return 0 < index < len(lines) and _indent(lines[index - 1]) > _indent(lines[index])
 
 
 def _drop_duplicated_closing_line(

@@ -60,6 +60,12 @@ PROJECTS: tuple[Project, ...] = (
     Project("lua", "deb", "lua-inspect", "3.1.1-2", (".lua",)),
     Project("lua", "deb", "lua-busted", "2.1.1-1", (".lua",)),
 )
+# Shaping only (not a package the cross-file benchmark opens as a workspace): Neovim's
+# runtime Lua, with long `if … elseif … end` chains (filetype detection).
+SHAPING_EXTRA: tuple[Project, ...] = (
+    Project("lua", "deb", "neovim-runtime", "0.7.2-7", (".lua",)),
+)
+SHAPING_PROJECTS: tuple[Project, ...] = PROJECTS + SHAPING_EXTRA
 LANGUAGES: tuple[str, ...] = tuple(dict.fromkeys(p.language for p in PROJECTS))
 
 
@@ -145,7 +151,7 @@ def source_files(project: Project) -> list[Path]:
 
 
 def main() -> int:
-    for project in PROJECTS:
+    for project in SHAPING_PROJECTS:
         files = source_files(project)
         print(f"{project.language:11} {project.name} {project.version}: {len(files)} files")
     return 0

@@ -1,4 +1,4 @@
-"""Holes cut into real code, of the seven kinds users meet, with two over-generating answers.
+"""Holes cut into real code, of the ten kinds users meet, with three over-generating answers.
 
 A hole is a span of the original file; the document the editor holds is the file without
 it, the cursor at its start, and the right suggestion is the span itself (lines right-
@@ -7,7 +7,10 @@ models do:
 
 - "run-on": it continues with the code that already follows the cursor (the suffix);
 - "new-code": it closes what it was filling (the rest of the line's closers, the block's
-  closer line) and writes code of its own (a function from another file of the language).
+  closer line) and writes code of its own (a function from another file of the language);
+- "near-copy": it continues with the code after the cursor as a model half-remembers it:
+  one identifier renamed throughout, and one literal changed or one line dropped (never on
+  the cursor's own line, never a line that opens, closes or continues a block).
 
 Kinds (the syntax tree of the original file finds them):
   line-rest     the rest of a line, from a token inside it
@@ -17,10 +20,16 @@ Kinds (the syntax tree of the original file finds them):
   body-rest     the rest of a half-written body, cursor at the start of a later statement
   list-rest     the remaining elements of a multi-line call or literal
   mid-span      an expression in the middle of a line with code after it
+  mid-block     one statement in the middle of a block, statements before and after it
+  branch-body   the body of a branch with sibling branches: `elseif`/`else`/`elif`/`else if`,
+                `case`, `except`/`catch`/`finally`, or the body they follow
+  import-line   a line of an import/export list: an element line of a multi-line list, or
+                the rest of a one-line `import { a, b } from 'x'` after its `{`
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Iterator
@@ -39,8 +48,11 @@ KINDS: tuple[str, ...] = (
     "body-rest",
     "list-rest",
     "mid-span",
+    "mid-block",
+    "branch-body",
+    "import-line",
 )
-STYLES: tuple[str, ...] = ("run-on", "new-code")
+STYLES: tuple[str, ...] = ("run-on", "new-code", "near-copy")
 # How much of the code after the cursor a run-on model repeats.
 RUN_ON_CHARS = 600
 # Holes longer than this would not fit the default token cap of a block suggestion.
@@ -70,9 +82,25 @@ _LIST_TYPES: dict[str, frozenset[str]] = {
     "c": frozenset({"argument_list", "initializer_list", "parameter_list", "enumerator_list"}),
     "lua": frozenset({"arguments", "table_constructor", "parameters"}),
 }
+# Import/export lists: the node holding the bracketed names.
+IMPORT_LISTS: dict[str, frozenset[str]] = {
+    "python": frozenset({"import_from_statement"}),
+    "javascript": frozenset({"named_imports", "export_clause"}),
+    "typescript": frozenset({"named_imports", "export_clause"}),
+    "go": frozenset({"import_spec_list"}),
+    "rust": frozenset({"use_list"}),
+    "c": frozenset(),
+    "lua": frozenset(),
+}
+# Words that start a sibling branch: a body before or after one is a branch body.
+_BRANCH_WORDS = frozenset(
+    {"else", "elseif", "elif", "except", "catch", "finally", "case", "default"}
+)
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 _OPEN = frozenset({"(", "[", "{"})
 _CLOSE = frozenset({")", "]", "}"})
 _LUA_OPENERS = frozenset({")", "then", "do", "else", "repeat"})
+_LUA_BRANCHES = frozenset({"elseif_statement", "else_statement"})
 _TRAILING_CLOSERS = re.compile(r"[)\]};,]*$")
 
 
@@ -99,6 +127,9 @@ class Hole:
         """What the simulated model writes in this style."""
         if style == "run-on":
             return self.text[self.start : self.end] + self.text[self.end :][:RUN_ON_CHARS]
+        if style == "near-copy":
+            copy = near_copy(self.text[self.end :][:RUN_ON_CHARS], f"{self.path}:{self.start}")
+            return self.text[self.start : self.end] + copy
         return self.new_code
 
 
@@ -195,6 +226,8 @@ def _bodies(src: _Source) -> Iterator[_Body]:
             if style == "keyword" and opener.type not in _LUA_OPENERS:
                 continue
             closer = node.next_sibling if style == "keyword" else None
+            if style == "keyword" and closer is None and node.parent.type in _LUA_BRANCHES:
+                closer = node.parent.next_sibling  # the next `elseif`/`else`, or the `end`
             if style == "keyword" and (closer is None or closer.type in ("ERROR",)):
                 continue
             stmts = [c for c in node.named_children if not c.is_extra]
@@ -255,6 +288,8 @@ class HoleMaker:
         for node in _walk(src.tree.root_node):
             if node.type in _LIST_TYPES[self.language] and not node.has_error:
                 self._list_holes(src, node, rng, add)
+            if node.type in IMPORT_LISTS[self.language] and not node.has_error:
+                self._import_holes(src, node, rng, add)
         self._line_holes(src, rng, add)
         return found
 
@@ -292,6 +327,67 @@ class HoleMaker:
         if later:
             pick = rng.choice(later)
             add("body-rest", pick.start_byte, end_b, hole(pick.start_byte))
+        if _is_branch(src, body):
+            add("branch-body", stmts[0].start_byte, end_b, hole(stmts[0].start_byte))
+        # One statement with statements before and after it, alone on its lines.
+        middle = [
+            s
+            for s, after in itertools.pairwise(stmts[1:])
+            if src.starts_line(s.start_byte)
+            and src.ends_line(s.end_byte)
+            and src.starts_line(after.start_byte)
+        ]
+        if middle:
+            pick = rng.choice(middle)
+            add(
+                "mid-block",
+                pick.start_byte,
+                pick.end_byte,
+                src.text[src.char(pick.start_byte) : src.char(pick.end_byte)] + tail,
+            )
+
+    def _import_holes(self, src: _Source, node: Node, rng: random.Random, add: object) -> None:
+        """An element line of a multi-line import/export list, or the rest of a one-line one
+        from its first name (the cursor right after `import { `)."""
+        assert callable(add)
+        opener = next((c for c in node.children if c.type in _OPEN), None)
+        closer = node.children[-1] if node.child_count else None
+        if opener is None or closer is None or closer.type not in _CLOSE:
+            return
+        names = [
+            c for c in node.named_children if c.start_byte > opener.start_byte and not c.is_extra
+        ]
+        if not names:
+            return
+        fresh = "\n" + self._fresh(rng, src.indent(node.start_byte).decode(), lines=True)
+        if src.line_start(opener.start_byte) == src.line_start(closer.start_byte):
+            end_b = src.line_end(closer.end_byte)
+            while src.data[end_b - 1 : end_b] in (b" ", b"\t"):
+                end_b -= 1
+            if (
+                b"//" in src.data[closer.end_byte : end_b]
+                or b"#" in src.data[closer.end_byte : end_b]
+            ):
+                return
+            start_b = names[0].start_byte
+            add(
+                "import-line", start_b, end_b, src.text[src.char(start_b) : src.char(end_b)] + fresh
+            )
+            return
+        if not src.ends_line(opener.end_byte) or not src.starts_line(closer.start_byte):
+            return
+        lines = [n for n in names if src.starts_line(n.start_byte)]
+        if not lines:
+            return
+        pick = rng.choice(lines)
+        end_b = src.line_end(pick.start_byte)
+        while src.data[end_b - 1 : end_b] in (b" ", b"\t"):
+            end_b -= 1
+        text = src.data[pick.start_byte : end_b]
+        if b"//" in text or b"#" in text or b"/*" in text:
+            return
+        hole = src.text[src.char(pick.start_byte) : src.char(end_b)]
+        add("import-line", pick.start_byte, end_b, hole + "\n" + _closer_line(src, closer) + fresh)
 
     def _list_holes(self, src: _Source, node: Node, rng: random.Random, add: object) -> None:
         if node.child_count < 2:
@@ -426,6 +522,69 @@ class HoleMaker:
         hole = src.text[src.char(span.start_byte) : src.char(span.end_byte)]
         new_code = hole + closers + after if closers else hole + fresh
         add("mid-span", span.start_byte, span.end_byte, new_code)
+
+
+def _is_branch(src: _Source, body: _Body) -> bool:
+    """Whether the body belongs to a branch with siblings: its header line starts with a
+    branch word (`} else if (x) {`, `elseif c then`, `except E:`), or one follows it."""
+    header_line = src.data[src.line_start(body.opener_end) : body.opener_end]
+    first = _WORD.search(header_line.lstrip(b" \t}"))
+    if first is not None and first.start() == 0 and first.group().decode() in _BRANCH_WORDS:
+        return True
+    after = body.closer.end_byte if body.closer is not None else body.statements[-1].end_byte
+    if body.closer is not None and body.closer.type not in ("}", "end"):
+        after = body.closer.start_byte  # Lua: the next branch itself
+    rest = src.data[after : after + 200].lstrip()
+    word = _WORD.match(rest)
+    return word is not None and word.group().decode() in _BRANCH_WORDS
+
+
+# Words a near-copy never renames: every grammar's keywords and common builtins.
+_KEYWORDS = frozenset(
+    """and as async await break case catch class const continue def default defer del do elif
+    else elseif end enum except export extends false fn for from func function go if impl
+    import in interface let local loop match mod module new nil not or package pass pub
+    raise repeat return self static struct super switch then this throw true try type until
+    use var void while with yield None True False null undefined typeof instanceof""".split()  # noqa: SIM905
+)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w{2,}")
+_BLOCK_WORDS = re.compile(
+    r"^\s*(?:[)\]}]|else|elseif|elif|except|catch|finally|case|default|end|until)\b|"
+    r"[{(\[:]\s*$|\b(?:then|do|function|repeat)\s*$"
+)
+
+
+def near_copy(code: str, key: str) -> str:
+    """`code` as a model half-remembers it: one identifier renamed throughout, then one
+    literal changed or one line dropped. The first line (the rest of the cursor line) and
+    lines that open, close or continue a block stay as they are."""
+    rng = random.Random(key)
+    head, newline, body = code.partition("\n")
+    if not newline:
+        return code
+    names = sorted({m.group() for m in _IDENT.finditer(body)} - _KEYWORDS)
+    if names:
+        old = rng.choice(names)
+        body = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", old + "2", body)
+    lines = body.split("\n")
+    # The last line may be cut short by the copy's length: leave it alone.
+    plain = [
+        i
+        for i, line in enumerate(lines[:-1])
+        if line.strip()
+        and not _BLOCK_WORDS.search(line)
+        and sum(line.count(c) for c in "([{") == sum(line.count(c) for c in ")]}")
+    ]
+    numbers = [i for i in plain if _NUMBER.search(lines[i])]
+    if numbers and rng.random() < 0.5:
+        i = rng.choice(numbers)
+        match = _NUMBER.search(lines[i])
+        assert match is not None
+        lines[i] = lines[i][: match.start()] + str(int(match.group()) + 1) + lines[i][match.end() :]
+    elif plain:
+        del lines[rng.choice(plain)]
+    return head + newline + "\n".join(lines)
 
 
 def _innermost_pair(token: Node) -> Node | None:
