@@ -68,6 +68,8 @@ def offered(definition: Definition, key: str, found: Candidates) -> bool:
     file (exported, or anything of its own package) and worth a line."""
     if definition.kind == "field" or len(definition.name) < 2:
         return False
+    if definition.name.startswith("__"):
+        return False  # `__index`, `__init__`, `__str__`: hooks the language calls, not the code
     if definition.kind == "var" and definition.container:
         return False
     return definition.exported or key in found.package_files

@@ -203,3 +203,30 @@ def test_rendered_header_fits_the_token_share(
     assert snippets
     header = render_header([(s.path, s.text) for s in snippets], "c")
     assert len(code_llama.encode(header)) <= budget_tokens  # type: ignore[attr-defined]
+
+
+def test_a_rust_type_brings_its_constructor_from_another_file(
+    index_for: Make, tmp_path: Path
+) -> None:
+    index = index_for(
+        {
+            "Cargo.toml": '[package]\nname = "demo"\n',
+            "src/lib.rs": "mod error;\n\npub struct Error {\n    inner: u32,\n}\n",
+            "src/error.rs": "use crate::Error;\n\nimpl Error {\n"
+            "    pub fn new(code: u32) -> Self {\n        Error { inner: code }\n    }\n}\n",
+            "tests/use_it.rs": "use demo::Error;\n\nfn check(e: Error) {}\n",
+        }
+    )
+    path = tmp_path / "ws" / "tests" / "use_it.rs"
+    text = (path).read_text() + "\nfn main() {\n    let e = \n}\n"
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("let e = ") + 8,
+        visible=(0, len(text)),
+        budget_chars=4000,
+        language_id="rust",
+    )
+    by_path = {s.path: s.text for s in snippets}
+    assert "pub struct Error {" in by_path["src/lib.rs"]
+    assert "    pub fn new(code: u32) -> Self {" in by_path["src/error.rs"].split("\n")
