@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 
-from . import affinity
+from . import affinity, rust_modules
 from .model import Definition, FileRecord
 from .modules import shared_prefix
 from .ranking import Candidates, relevance
@@ -88,6 +88,8 @@ class _Collector:
                     found.extend(self.resolver.lookup(use.name, binding.key))
                 else:  # `Type::new`, `Class.create`: a member of an imported type
                     found.extend(self._members(binding, use.name))
+        if not found and use.qualifiers and self.current.endswith(".rs"):
+            found.extend(self._rust_path(use))
         local = self.local_names
         if found or (use.qualifiers and all(q in local or q in _SELF for q in use.qualifiers)):
             return found  # `Set.len`, `self.len` of the file's own: nothing to guess elsewhere
@@ -110,6 +112,19 @@ class _Collector:
         for key in self.bound_files:  # `obj.method`, receiver unknown: members of bound files
             found.extend((key, d) for d in snap.definitions_named(use.name, key) if d.container)
         return found[:2]
+
+    def _rust_path(self, use: Use) -> list[NameEntry]:
+        """`anyhow::Result`, `ast::Ast`: a qualifier that names a module (the crate by its
+        name, a child module) without a `use` of it."""
+        found: list[NameEntry] = []
+        for qualifier in use.qualifiers:
+            if qualifier in _SELF:
+                continue
+            target, rest = rust_modules.module_file(self.snap, self.current, qualifier)
+            if target is not None and target != self.current and not rest:
+                entries = self.resolver.lookup(use.name, target)
+                found.extend(e for e in entries if e[1].exported)
+        return found
 
     def _members(self, binding: Binding, name: str) -> list[NameEntry]:
         """Members called `name` of the type a binding imports, in the files defining it."""

@@ -57,7 +57,16 @@ def uses_in(shown: str, base: int, offset: int, language: str = "") -> list[Use]
             qualifiers.setdefault(following, set()).add(name)
     skip = keywords(language)
     ranked = sorted(
-        (item for item in nearest.items() if len(item[0]) > 1 and item[0] not in skip),
+        (
+            item
+            for item in nearest.items()
+            if len(item[0]) > 1 and (item[0] not in skip or _qualified(item[0], qualifiers, skip))
+        ),
         key=lambda item: (item[1], item[0]),
     )[:MAX_USES]
     return [Use(n, d, tuple(sorted(qualifiers.get(n, ()))), counts[n]) for n, d in ranked]
+
+
+def _qualified(name: str, qualifiers: dict[str, set[str]], skip: frozenset[str]) -> bool:
+    """A built-in type's name reached through a module of the workspace (`anyhow::Result`)."""
+    return name[:1].isupper() and any(q not in skip for q in qualifiers.get(name, ()))

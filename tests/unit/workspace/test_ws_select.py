@@ -230,3 +230,30 @@ def test_a_rust_type_brings_its_constructor_from_another_file(
     by_path = {s.path: s.text for s in snippets}
     assert "pub struct Error {" in by_path["src/lib.rs"]
     assert "    pub fn new(code: u32) -> Self {" in by_path["src/error.rs"].split("\n")
+
+
+def test_a_rust_path_through_the_crate_s_name(index_for: Make, tmp_path: Path) -> None:
+    index = index_for(
+        {
+            "Cargo.toml": '[package]\nname = "demo"\n',
+            "src/lib.rs": "#[macro_use]\nmod macros;\n\n"
+            + "".join(f"pub fn helper_{i}() -> u32 {{\n    {i}\n}}\n" for i in range(30))
+            + "pub type Result<T> = core::result::Result<T, ()>;\n",
+            "src/macros.rs": "#[macro_export]\nmacro_rules! demo {\n    () => {};\n}\n",
+            "tests/run.rs": "use demo::demo;\n\nfn main() -> demo::Result<()> {\n    demo!();\n}\n",
+        }
+    )
+    path = tmp_path / "ws" / "tests" / "run.rs"
+    text = path.read_text()
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("demo!();"),
+        visible=(0, len(text)),
+        budget_chars=160,
+        language_id="rust",
+    )
+    by_path = {s.path: s.text for s in snippets}
+    assert "pub type Result<T> = core::result::Result<T, ()>;" in by_path.get("src/lib.rs", ""), (
+        snippets
+    )
