@@ -128,14 +128,17 @@ def related(snap: Snapshot, found: Candidates, current: str, language: str) -> l
 
 def popular(snap: Snapshot, found: Candidates) -> list[NameEntry]:
     """The bound files' definitions whose names the most files of the workspace use: a
-    package's central types and functions, whatever the code at the cursor names."""
+    package's central types and functions (a Lua module's `M.f` too), whatever the code at
+    the cursor names."""
     popularity = snap.popularity
     scored: list[tuple[int, str, int, NameEntry]] = []
     for key in found.files[:MAX_SCORED_FILES]:
         record = snap.files.get(key)
+        module_functions = record is not None and record.language == "lua"
         for definition in record.definitions if record is not None else ():
             uses = popularity.get(definition.name, 0)
-            if uses >= MIN_POPULAR and not definition.container and offered(definition, key, found):
+            top = not definition.container or (module_functions and definition.kind == "function")
+            if uses >= MIN_POPULAR and top and offered(definition, key, found):
                 scored.append((-uses, key, definition.start_line, (key, definition)))
     scored.sort(key=lambda item: item[:3])
     return [entry for *_, entry in scored[:MAX_POPULAR]]

@@ -257,3 +257,27 @@ def test_a_rust_path_through_the_crate_s_name(index_for: Make, tmp_path: Path) -
     assert "pub type Result<T> = core::result::Result<T, ()>;" in by_path.get("src/lib.rs", ""), (
         snippets
     )
+
+
+def test_a_lua_module_s_most_used_functions_come_first(index_for: Make, tmp_path: Path) -> None:
+    utils = "local utils = {}\n" + "".join(
+        f"function utils.rare_{i}(x)\n  return x\nend\n" for i in range(30)
+    )
+    utils += "function utils.quit(code, msg)\n  os.exit(code)\nend\nreturn utils\n"
+    users = {
+        f"pl/user{i}.lua": "local utils = require 'pl.utils'\nutils.quit(1, 'no')\n"
+        for i in range(3)
+    }
+    index = index_for({"pl/utils.lua": utils, **users, "pl/main.lua": ""})
+    path = tmp_path / "ws" / "pl" / "main.lua"
+    text = "local utils = require 'pl.utils'\n\nlocal function run()\n  \nend\n"
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("  \nend") + 2,
+        visible=(0, len(text)),
+        budget_chars=240,
+        language_id="lua",
+    )
+    sent = "\n".join(s.text for s in snippets)
+    assert "function utils.quit(code, msg)" in sent, sent
