@@ -40,6 +40,7 @@ class Candidates:
     """What `collect` found for one request, in the order to offer it."""
 
     used: list[NameEntry] = field(default_factory=list)  # definitions of names in view
+    guessed: list[NameEntry] = field(default_factory=list)  # ... found without an import
     imported: list[NameEntry] = field(default_factory=list)  # imported names not in view yet
     overloads: list[NameEntry] = field(default_factory=list)  # further signatures of those
     files: list[str] = field(default_factory=list)  # bound files, nearest use first
