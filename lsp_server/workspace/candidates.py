@@ -17,7 +17,7 @@ from .modules import shared_prefix
 from .ranking import Candidates, relevance
 from .resolve import Binding, Resolver
 from .snapshot import NameEntry, Snapshot
-from .uses import Use
+from .uses import NEAR_USES, Use
 
 GLOBAL_MAX = 3  # a name matched workspace-wide only when it has this few definitions
 MAX_STAR_HITS = 2  # definitions of one name taken from glob-like imports
@@ -173,15 +173,15 @@ def collect(
     out.weights = affinity.profile([use.name for use in uses], typed)
     state = _Collector(snap, resolver, current, bindings)
     imported_only = {u.name for u in uses if u.count == 1 and u.name in state.by_local}
-    for use in uses:
+    for rank, use in enumerate(uses):
         if use.name in imported_only:
             continue  # named by an import only: taken with the imported names below
         entries, may_guess = state.resolve(use)
-        into = out.used
+        into = out.used if rank < NEAR_USES else out.far
         if may_guess:
             # Guesses go after every name the imports resolve: a far `utils.x` is surer help
             # than a near `obj.method` whose receiver's type is unknown.
-            into = out.guessed
+            into = out.guessed if rank < NEAR_USES else out.far
             entries = state.guess(use)
             if not entries and not use.qualifiers:  # not `io.write`: no workspace name
                 entries = state.workspace_wide(use.name)

@@ -41,6 +41,7 @@ class Candidates:
 
     used: list[NameEntry] = field(default_factory=list)  # definitions of names in view
     guessed: list[NameEntry] = field(default_factory=list)  # ... found without an import
+    far: list[NameEntry] = field(default_factory=list)  # ... of names far from the cursor
     imported: list[NameEntry] = field(default_factory=list)  # imported names not in view yet
     overloads: list[NameEntry] = field(default_factory=list)  # further signatures of those
     files: list[str] = field(default_factory=list)  # bound files, nearest use first

@@ -13,7 +13,8 @@ first so that many fit:
   4. definitions whose names share words with the code at the cursor or the word being typed:
      of the imported files, then of the whole workspace (same language);
   5. doc lines of (2); other definitions of the imported files (a few per file, the most
-     used names first); a Rust crate's popular macros; further overloads;
+     used names first); definitions of the names used farther from the cursor (past the
+     nearest 160); a Rust crate's popular macros; further overloads;
   6. whole small definitions of (2); the rest of the imported files' definitions;
   7. the best similar window (Jaccard over identifiers) of another open buffer.
 Everything is ordered by stable keys, so the same names give the same snippets in the same
@@ -156,6 +157,7 @@ def _pack(
     add_all(found.used, "doc")
     add_all(found.guessed, "doc")
     add_all(exports(snap, found, True), "signature")
+    add_all(found.far, "signature")
     add_all(macros(snap, resolver, language), "signature")
     add_all(found.overloads, "signature")
     add_all(found.used, "whole")

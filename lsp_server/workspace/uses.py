@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .lexical import code_only, keywords
 
-MAX_USES = 160  # distinct names considered, nearest to the cursor first
+MAX_USES = 320  # distinct names considered, nearest to the cursor first ...
+NEAR_USES = 160  # ... these first; the farther ones only in the room the ranking leaves
 SCAN_BEFORE = 16_000  # characters of code read before the cursor ...
 SCAN_AFTER = 6_000  # ... and after it
 # An identifier, and the one after it when a member operator joins them (`q.name` gives

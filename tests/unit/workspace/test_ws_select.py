@@ -281,3 +281,18 @@ def test_a_lua_module_s_most_used_functions_come_first(index_for: Make, tmp_path
     )
     sent = "\n".join(s.text for s in snippets)
     assert "function utils.quit(code, msg)" in sent, sent
+
+
+def test_a_name_used_far_from_the_cursor_still_counts(index_for: Make, tmp_path: Path) -> None:
+    utils = "".join(f"def tool_{i}(x):\n    return x\n\n\n" for i in range(40))
+    utils += "def far_helper(value, *, strict=False):\n    return value\n"
+    near = "".join(f"    local_{i} = {i}\n" for i in range(200))
+    main = (
+        "import pkg.utils as u\n\n\ndef earlier():\n    return u.far_helper(1)\n\n\n"
+        "def work():\n" + near + "    return 0\n"
+    )
+    index = index_for({"pkg/__init__.py": "", "pkg/utils.py": utils, "pkg/main.py": main})
+    path = tmp_path / "ws" / "pkg" / "main.py"
+    snippets = _select(index, path, main, main.index("    return 0"), 420)
+    sent = "\n".join(s.text for s in snippets)
+    assert "def far_helper(value, *, strict=False):" in sent, sent
