@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 DOC_DEBOUNCE_S = 0.3  # an open buffer is re-indexed once its edits pause this long ...
 DOC_MIN_INTERVAL_S = 2.0  # ... and at most this often while they go on
-PUBLISH_EVERY_S = 1.0  # while a workspace indexes, readers see progress this often ...
-PUBLISH_DUTY = 0.04  # ... or less often: publishing takes at most this share of the time
+PUBLISH_EVERY_S = 2.0  # while a workspace indexes, readers see progress this often ...
+PUBLISH_DUTY = 0.02  # ... or less often: publishing takes at most this share of the time
 # After each batch of records the indexing thread pauses for this share of the CPU time the
 # batch took it: the records arrive from worker processes, and what is left here (unpickling, the
 # builder's maps) holds the GIL that the event loop needs for requests.
