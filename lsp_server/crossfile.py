@@ -2,8 +2,8 @@
 
 The workspace index (`lsp_server.workspace`) picks the definitions the code at the cursor
 uses; this module sizes what it may pick, counts the header the host will render from it
-(`model_host.text.header`, the host's own function) with the host's tokenizer, trims whole
-snippets from the end when the count runs over, and keeps the header sticky: the header
+(`model_host.text.header`, the host's own function) with the host's tokenizer, trims it from
+the end when the count runs over (whole snippets, then the last one line by line), and keeps the header sticky: the header
 sits before the prefix, so a new header costs the engine's prefix cache everything after
 it. The last header of a document is sent again, unchanged, while the names the index
 selects are the same ones or fewer and no file it quotes has changed since.
@@ -27,7 +27,7 @@ from model_host.text.header import render_header
 
 from .config import CrossFileSettings
 from .context import CountTokens, PromptContext
-from .workspace import Snippet, WorkspaceIndex
+from .workspace import GAP, Snippet, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +270,13 @@ def _reused(header: Header) -> Header:
 async def _fit(
     snippets: Sequence[Snippet], language_id: str, budget_tokens: int, count_tokens: CountTokens
 ) -> Header:
-    """The snippets whose rendered header fits `budget_tokens`, dropping whole ones from the end.
+    """The snippets whose rendered header fits `budget_tokens`, cut from the end.
 
-    One count covers the whole header and each snippet's part, so the cut is planned from
-    the parts and checked with one more count (a few rounds at most)."""
+    Whole snippets go while the excess is at least their size; the last one left is then
+    cut line by line (whole lines only, a trailing `...` gap with them), so a partial
+    snippet still carries its first signature lines. One count covers the whole header and
+    each snippet's part, so the cut is planned from the parts and checked with one more
+    count (a few rounds at most)."""
     kept = list(snippets)
     if not kept:
         return Header((), language_id, 0, budget_tokens)
@@ -284,13 +287,43 @@ async def _fit(
         if total <= budget_tokens:
             return Header(tuple(kept), language_id, total, budget_tokens)
         over = total - budget_tokens
-        while kept and over > 0:
+        while kept and over >= sizes[-1]:
             kept.pop()
             over -= sizes.pop()
+        if kept and over > 0:
+            cut = await _cut_lines(kept[-1], over, language_id, count_tokens)
+            if cut is None:
+                kept.pop()
+                sizes.pop()
+            else:
+                kept[-1], sizes[-1] = cut
         if not kept:
             break
         (total,) = await count_tokens([render_header(_pairs(kept), language_id)])
     return Header((), language_id, 0, budget_tokens)
+
+
+async def _cut_lines(
+    snippet: Snippet, over: int, language_id: str, count_tokens: CountTokens
+) -> tuple[Snippet, int] | None:
+    """`snippet` without the last lines that make up `over` tokens, and its new size; None
+    when no line of it would be left."""
+    lines = snippet.text.split("\n")
+    rendered = render_header([(snippet.path, snippet.text)], language_id).split("\n")[:-1]
+    if len(lines) < 2 or len(rendered) != len(lines) + 1:
+        return None  # a line the renderer splits further: no line-by-line plan, drop it whole
+    counts = await count_tokens([row + "\n" for row in rendered])
+    size = sum(counts)
+    while len(lines) > 1 and (over > 0 or lines[-1] == GAP):
+        lines.pop()
+        dropped = counts.pop()
+        over -= dropped
+        size -= dropped
+    if over > 0:
+        return None
+    text = "\n".join(lines)
+    names = tuple(n for n in snippet.names if n in text) or snippet.names
+    return Snippet(snippet.path, text, names), size
 
 
 def _pairs(snippets: Sequence[Snippet]) -> list[tuple[str, str]]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import posixpath
 
-from . import affinity
+from . import affinity, rust_modules
 from .model import Definition, FileRecord
 from .modules import shared_prefix
 from .ranking import Candidates, relevance
 from .resolve import Binding, Resolver
 from .snapshot import NameEntry, Snapshot
-from .uses import Use
+from .uses import NEAR_USES, Use
 
 GLOBAL_MAX = 3  # a name matched workspace-wide only when it has this few definitions
 MAX_STAR_HITS = 2  # definitions of one name taken from glob-like imports
@@ -74,8 +74,10 @@ class _Collector:
     def near(self, key: str, distance: int) -> None:
         self.distance[key] = min(self.distance.get(key, 1 << 60), distance)
 
-    def resolve(self, use: Use) -> list[NameEntry]:
-        """The definitions a use reaches through the file's imports (empty if none)."""
+    def resolve(self, use: Use) -> tuple[list[NameEntry], bool]:
+        """The definitions a use reaches through the file's imports, else what it may name
+        (`guess`); empty if none. The flag: whether a guess may follow (not for a name the
+        file defines, nor a member of its own: `self.len`)."""
         found: list[NameEntry] = []
         for binding in self.by_local.get(use.name, ()):
             if binding.name is not None:
@@ -88,9 +90,11 @@ class _Collector:
                     found.extend(self.resolver.lookup(use.name, binding.key))
                 else:  # `Type::new`, `Class.create`: a member of an imported type
                     found.extend(self._members(binding, use.name))
+        if not found and use.qualifiers and self.current.endswith(".rs"):
+            found.extend(self._rust_path(use))
         local = self.local_names
         if found or (use.qualifiers and all(q in local or q in _SELF for q in use.qualifiers)):
-            return found  # `Set.len`, `self.len` of the file's own: nothing to guess elsewhere
+            return found, False  # `Set.len`, `self.len` of the file's own: no guess elsewhere
         for key, definition in self.star_names.get(use.name, ())[:MAX_STAR_HITS]:
             if definition.exported or key in self.package:
                 found.append((key, definition))
@@ -99,9 +103,13 @@ class _Collector:
                 entries = self.resolver.lookup(use.name, binding.key, 1)
                 found.extend(e for e in entries if e[1].exported or binding.line == -1)
                 if len(found) >= MAX_STAR_HITS:
-                    return found
-        if found or use.name in local:
-            return found  # the file defines the name: a guess elsewhere is noise
+                    return found, False
+        return found, not found and use.name not in local
+
+    def guess(self, use: Use) -> list[NameEntry]:
+        """What an unresolved use may name: a bare name exported by a module the file binds
+        whole, a member of a type of a bound file when the receiver's type is unknown."""
+        found: list[NameEntry] = []
         snap = self.snap
         if not use.qualifiers:  # `local raise = utils.raise` then `raise(...)`
             for key in self.namespaces:
@@ -110,6 +118,19 @@ class _Collector:
         for key in self.bound_files:  # `obj.method`, receiver unknown: members of bound files
             found.extend((key, d) for d in snap.definitions_named(use.name, key) if d.container)
         return found[:2]
+
+    def _rust_path(self, use: Use) -> list[NameEntry]:
+        """`anyhow::Result`, `ast::Ast`: a qualifier that names a module (the crate by its
+        name, a child module) without a `use` of it."""
+        found: list[NameEntry] = []
+        for qualifier in use.qualifiers:
+            if qualifier in _SELF:
+                continue
+            target, rest = rust_modules.module_file(self.snap, self.current, qualifier)
+            if target is not None and target != self.current and not rest:
+                entries = self.resolver.lookup(use.name, target)
+                found.extend(e for e in entries if e[1].exported)
+        return found
 
     def _members(self, binding: Binding, name: str) -> list[NameEntry]:
         """Members called `name` of the type a binding imports, in the files defining it."""
@@ -152,13 +173,19 @@ def collect(
     out.weights = affinity.profile([use.name for use in uses], typed)
     state = _Collector(snap, resolver, current, bindings)
     imported_only = {u.name for u in uses if u.count == 1 and u.name in state.by_local}
-    for use in uses:
+    for rank, use in enumerate(uses):
         if use.name in imported_only:
             continue  # named by an import only: taken with the imported names below
-        entries = state.resolve(use)
-        if not entries and use.name not in state.local_names and not use.qualifiers:
-            entries = state.workspace_wide(use.name)  # not `io.write`: that is no workspace name
-        if state.take(entries, out.used, out.overloads):
+        entries, may_guess = state.resolve(use)
+        into = out.used if rank < NEAR_USES else out.far
+        if may_guess:
+            # Guesses go after every name the imports resolve: a far `utils.x` is surer help
+            # than a near `obj.method` whose receiver's type is unknown.
+            into = out.guessed if rank < NEAR_USES else out.far
+            entries = state.guess(use)
+            if not entries and not use.qualifiers:  # not `io.write`: no workspace name
+                entries = state.workspace_wide(use.name)
+        if state.take(entries, into, out.overloads):
             for key, _ in entries:
                 state.near(key, use.distance)
         for name in (use.name, *use.qualifiers):

@@ -7,6 +7,7 @@ build it. Members are taken from the type's own file (one line each), a few per 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Iterator
 
 from .model import Definition
@@ -17,6 +18,7 @@ _CONSTRUCTORS = frozenset({"new", "__init__", "constructor", "create", "default"
 MAX_TYPES = 64  # types whose members are offered
 MAX_MEMBERS = 16  # members per type
 SMALL_CONTRACT_LINES = 40  # an interface this short offers all its members
+MAX_SCANNED = 512  # definitions of one constructor name scanned for another file's
 
 
 def _wanted(owner: Definition, member: Definition) -> bool:
@@ -52,3 +54,27 @@ def companions(snap: Snapshot, entries: Iterable[NameEntry]) -> Iterator[NameEnt
                 taken += 1
                 if taken >= MAX_MEMBERS:
                     break
+        if owner.kind in ("struct", "enum", "union", "class"):
+            yield from _constructors_elsewhere(snap, key, owner)
+
+
+def _constructors_elsewhere(snap: Snapshot, key: str, owner: Definition) -> Iterator[NameEntry]:
+    """A type's constructor defined in another file of its folder tree (a Rust `impl` in
+    error.rs for the `Error` of lib.rs)."""
+    folder = posixpath.dirname(key)
+    for name in sorted(_CONSTRUCTORS):
+        entries = snap.by_name.get(name, ())
+        if len(entries) > MAX_SCANNED:
+            continue
+        found = sorted(
+            (
+                (other, member)
+                for other, member in entries
+                if member.container == owner.name
+                and other != key
+                and member.exported
+                and other.startswith(folder + "/")
+            ),
+            key=lambda entry: (entry[0], entry[1].start_line),
+        )
+        yield from found[:1]

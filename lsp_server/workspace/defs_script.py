@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from tree_sitter import Node
@@ -289,8 +290,27 @@ def _js_member_assignment(b: Builder, node: Node, expr: Node) -> None:
 # ---- Lua ----------------------------------------------------------------------------------
 
 
+_LUA_NAMES = re.compile(r"[A-Za-z_]\w*")
+
+
 def lua(b: Builder, root: Node) -> None:
+    local_tables: set[str] = set()
+    returned: set[str] | None = None
     for node in root.named_children:
+        if node.type == "variable_declaration":
+            assignment = _first(node, "assignment_statement")
+            values = _first(assignment, "expression_list") if assignment is not None else None
+            variables = _first(assignment, "variable_list") if assignment is not None else None
+            for target, value in zip(
+                variables.named_children if variables is not None else [],
+                values.named_children if values is not None else [],
+                strict=False,
+            ):
+                if target.type == "identifier" and _is_table(value):
+                    local_tables.add(b.text(target))
+        elif node.type == "return_statement":
+            # `return M`, `return setmetatable(M, mt)`, `return { run = run }`: what it names
+            returned = (returned or set()) | set(_LUA_NAMES.findall(b.text(node)))
         if node.type == "function_declaration":
             _lua_function(b, node)
         elif node.type == "return_statement":  # `return { name = ..., f = function ... }`
@@ -305,6 +325,14 @@ def lua(b: Builder, root: Node) -> None:
             assignment = node if not local else _first(node, "assignment_statement")
             if assignment is not None:
                 _lua_assignment(b, node, assignment, local)
+    if returned is not None:  # a module: the tables it keeps to itself export nothing
+        hidden = local_tables - returned
+        b.out = [
+            replace(d, exported=False)
+            if d.exported and (d.container in hidden or (d.container is None and d.name in hidden))
+            else d
+            for d in b.out
+        ]
 
 
 def _first(node: Node, kind: str) -> Node | None:

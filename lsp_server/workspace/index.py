@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from ..context.languages import detect_language, spec_for_path
 from . import select as selection
+from .edits import body_only
 from .files import Roots, walk
 from .imports import ImportCache
 from .model import IndexSettings, Snippet
@@ -30,8 +31,15 @@ from .updates import refresh_from_disk
 
 log = logging.getLogger(__name__)
 
-DOC_DEBOUNCE_S = 0.3  # an open buffer is re-indexed once its edits pause this long
-PUBLISH_EVERY_S = 1.0  # while a workspace indexes, readers see progress this often
+DOC_DEBOUNCE_S = 0.3  # an open buffer is re-indexed once its edits pause this long ...
+DOC_MIN_INTERVAL_S = 2.0  # ... and at most this often while they go on
+PUBLISH_EVERY_S = 2.0  # while a workspace indexes, readers see progress this often ...
+PUBLISH_DUTY = 0.02  # ... or less often: publishing takes at most this share of the time
+# After each batch of records the indexing thread pauses for this share of the CPU time the
+# batch took it: the records arrive from worker processes, and what is left here (unpickling, the
+# builder's maps) holds the GIL that the event loop needs for requests.
+BATCH_PAUSE = 0.5
+BATCH_PAUSE_MAX_S = 0.02
 PROGRESS_EVERY_S = 0.25
 
 
@@ -96,6 +104,10 @@ class WorkspaceIndex:
         self._select_cache = selection.SelectCache()
         self._import_cache = ImportCache()
         self._last_progress = 0.0
+        # uri -> (the text its record was built from, when): an edit is compared to that text
+        self._indexed: dict[str, tuple[str, float]] = {}
+        self.doc_parses = 0  # open buffers' texts parsed for the index ...
+        self.doc_skips = 0  # ... and edits found not to change what it keeps
 
     # ---- the API the server calls (any thread; never blocks on indexing) --------------------
 
@@ -138,13 +150,16 @@ class WorkspaceIndex:
             doc = self._docs.get(uri)
             if doc is not None:
                 self._docs[uri] = _Doc(doc.key, doc.rel, doc.language, text)
-                self._doc_due[uri] = time.monotonic() + DOC_DEBOUNCE_S
+                now = time.monotonic()
+                last = self._indexed.get(uri, ("", -DOC_MIN_INTERVAL_S))[1]
+                self._doc_due[uri] = max(now + DOC_DEBOUNCE_S, last + DOC_MIN_INTERVAL_S)
                 self._wake()
 
     def close_document(self, uri: str) -> None:
         with self._cond:
             doc = self._docs.pop(uri, None)
             self._doc_due.pop(uri, None)
+            self._indexed.pop(uri, None)
             if doc is not None:
                 self._reverts.add(doc.key)
                 self._wake()
@@ -191,6 +206,8 @@ class WorkspaceIndex:
             "definitions": sum(len(record.definitions) for record in files.values()),
             "bytes": self._builder.bytes,
             "open_documents": len(state.windows),
+            "doc_parses": self.doc_parses,
+            "doc_skips": self.doc_skips,
             "generation": state.snapshot.generation,
         }
 
@@ -312,7 +329,8 @@ class WorkspaceIndex:
         items = [(e.key, e.rel, e.mtime_ns, e.size) for e in result.files if e.key not in open_keys]
         total, done = len(items), 0
         self._progress(0, total, force=True)
-        published = time.monotonic()
+        published, publish_s = time.monotonic(), 0.0
+        started = time.thread_time()
         for records in parse_files(items, self._settings.max_file_bytes, self._stop_run):
             with self._cond:
                 open_keys = {doc.key for doc in self._docs.values()}
@@ -321,10 +339,15 @@ class WorkspaceIndex:
                     self._builder.put(record)
             done += len(records)
             self._progress(done, total)
-            if time.monotonic() - published > PUBLISH_EVERY_S:
+            if time.monotonic() - published > max(PUBLISH_EVERY_S, publish_s / PUBLISH_DUTY):
+                began = time.perf_counter()
                 self._apply_changes()
                 self._publish()
+                publish_s = time.perf_counter() - began
                 published = time.monotonic()
+            took = time.thread_time() - started  # this thread's CPU: unpickling, putting ...
+            time.sleep(min(BATCH_PAUSE_MAX_S, took * BATCH_PAUSE))
+            started = time.thread_time()
         if not self._stop_run.is_set():
             self._publish()
             self._progress(total, total, force=True)
@@ -354,10 +377,15 @@ class WorkspaceIndex:
             reverts, self._reverts = self._reverts - open_keys, set()
             disk, self._disk_jobs = self._disk_jobs, {}
         for uri, doc in docs.items():
+            if not every_doc and self._unchanged_record(uri, doc):
+                self.doc_skips += 1
+                continue
             spec = spec_for_path(doc.key) or detect_language(doc.language)
             if spec is not None:
                 source = doc.text.encode("utf-8", "surrogatepass")
                 self._builder.put(build_record(source, doc.key, doc.rel, spec, yield_gil=True))
+                self.doc_parses += 1
+            self._indexed[uri] = (doc.text, time.monotonic())
             self._set_windows(uri, doc)
         for path, deleted in [*((key, False) for key in reverts), *disk.items()]:
             refresh_from_disk(
@@ -372,6 +400,15 @@ class WorkspaceIndex:
             closed = set(self._state.windows) - set(self._docs)
         for uri in closed:
             self._set_windows(uri, None)
+
+    def _unchanged_record(self, uri: str, doc: _Doc) -> bool:
+        """Whether the buffer's record still holds: the edits since it was built lie inside
+        one long body (typing in a function leaves its header and the imports alone)."""
+        indexed = self._indexed.get(uri)
+        record = self._builder.files.get(doc.key)
+        return (
+            indexed is not None and record is not None and body_only(indexed[0], doc.text, record)
+        )
 
     def _set_windows(self, uri: str, doc: _Doc | None) -> None:
         state = self._state

@@ -40,6 +40,8 @@ class Candidates:
     """What `collect` found for one request, in the order to offer it."""
 
     used: list[NameEntry] = field(default_factory=list)  # definitions of names in view
+    guessed: list[NameEntry] = field(default_factory=list)  # ... found without an import
+    far: list[NameEntry] = field(default_factory=list)  # ... of names far from the cursor
     imported: list[NameEntry] = field(default_factory=list)  # imported names not in view yet
     overloads: list[NameEntry] = field(default_factory=list)  # further signatures of those
     files: list[str] = field(default_factory=list)  # bound files, nearest use first
@@ -68,6 +70,8 @@ def offered(definition: Definition, key: str, found: Candidates) -> bool:
     file (exported, or anything of its own package) and worth a line."""
     if definition.kind == "field" or len(definition.name) < 2:
         return False
+    if definition.name.startswith("__"):
+        return False  # `__index`, `__init__`, `__str__`: hooks the language calls, not the code
     if definition.kind == "var" and definition.container:
         return False
     return definition.exported or key in found.package_files
@@ -126,14 +130,17 @@ def related(snap: Snapshot, found: Candidates, current: str, language: str) -> l
 
 def popular(snap: Snapshot, found: Candidates) -> list[NameEntry]:
     """The bound files' definitions whose names the most files of the workspace use: a
-    package's central types and functions, whatever the code at the cursor names."""
+    package's central types and functions (a Lua module's `M.f` too), whatever the code at
+    the cursor names."""
     popularity = snap.popularity
     scored: list[tuple[int, str, int, NameEntry]] = []
     for key in found.files[:MAX_SCORED_FILES]:
         record = snap.files.get(key)
+        module_functions = record is not None and record.language == "lua"
         for definition in record.definitions if record is not None else ():
             uses = popularity.get(definition.name, 0)
-            if uses >= MIN_POPULAR and not definition.container and offered(definition, key, found):
+            top = not definition.container or (module_functions and definition.kind == "function")
+            if uses >= MIN_POPULAR and top and offered(definition, key, found):
                 scored.append((-uses, key, definition.start_line, (key, definition)))
     scored.sort(key=lambda item: item[:3])
     return [entry for *_, entry in scored[:MAX_POPULAR]]

@@ -6,13 +6,15 @@ first so that many fit:
      written uses them (the most related to the code at the cursor first);
   2. definitions of the names used in the visible prefix and suffix, nearest to the cursor
      first, resolved through the file's imports (re-exports followed), its package's files
-     (Go, Java) or included headers (C/C++), as members of imported types and modules, else by
-     a workspace-wide match of a name rare enough to be unambiguous;
+     (Go, Java) or included headers (C/C++), as members of imported types and modules; then
+     the guesses for the names left: members of the bound files' types for a receiver of
+     unknown type, a workspace-wide match of a name rare enough to be unambiguous;
   3. what comes with the types of (1)-(2): enum members, struct fields, constructors;
   4. definitions whose names share words with the code at the cursor or the word being typed:
      of the imported files, then of the whole workspace (same language);
   5. doc lines of (2); other definitions of the imported files (a few per file, the most
-     used names first); a Rust crate's popular macros; further overloads;
+     used names first); definitions of the names used farther from the cursor (past the
+     nearest 160); a Rust crate's popular macros; further overloads;
   6. whole small definitions of (2); the rest of the imported files' definitions;
   7. the best similar window (Jaccard over identifiers) of another open buffer.
 Everything is ordered by stable keys, so the same names give the same snippets in the same
@@ -147,15 +149,19 @@ def _pack(
 
     add_all(found.imported, "signature")
     add_all(found.used, "signature")
-    add_all(companions(snap, [*found.imported, *found.used]), "signature")
+    add_all(found.guessed, "signature")
+    add_all(companions(snap, [*found.imported, *found.used, *found.guessed]), "signature")
     add_all(ranked_exports(snap, resolver, found), "signature")
     add_all(related(snap, found, current, language), "signature")
     add_all(popular(snap, found), "signature")
     add_all(found.used, "doc")
+    add_all(found.guessed, "doc")
     add_all(exports(snap, found, True), "signature")
+    add_all(found.far, "signature")
     add_all(macros(snap, resolver, language), "signature")
     add_all(found.overloads, "signature")
     add_all(found.used, "whole")
+    add_all(found.guessed, "whole")
     add_all(found.imported, "doc")
     add_all(exports(snap, found, False), "signature")
     _add_window(packer, snap, uses, neighbours, current)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .lexical import code_only, keywords
 
-MAX_USES = 160  # distinct names considered, nearest to the cursor first
+MAX_USES = 320  # distinct names considered, nearest to the cursor first ...
+NEAR_USES = 160  # ... these first; the farther ones only in the room the ranking leaves
 SCAN_BEFORE = 16_000  # characters of code read before the cursor ...
 SCAN_AFTER = 6_000  # ... and after it
 # An identifier, and the one after it when a member operator joins them (`q.name` gives
@@ -57,7 +58,16 @@ def uses_in(shown: str, base: int, offset: int, language: str = "") -> list[Use]
             qualifiers.setdefault(following, set()).add(name)
     skip = keywords(language)
     ranked = sorted(
-        (item for item in nearest.items() if len(item[0]) > 1 and item[0] not in skip),
+        (
+            item
+            for item in nearest.items()
+            if len(item[0]) > 1 and (item[0] not in skip or _qualified(item[0], qualifiers, skip))
+        ),
         key=lambda item: (item[1], item[0]),
     )[:MAX_USES]
     return [Use(n, d, tuple(sorted(qualifiers.get(n, ()))), counts[n]) for n, d in ranked]
+
+
+def _qualified(name: str, qualifiers: dict[str, set[str]], skip: frozenset[str]) -> bool:
+    """A built-in type's name reached through a module of the workspace (`anyhow::Result`)."""
+    return name[:1].isupper() and any(q not in skip for q in qualifiers.get(name, ()))

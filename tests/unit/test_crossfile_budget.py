@@ -130,6 +130,26 @@ async def test_whole_snippets_are_dropped_from_the_end_until_it_fits(counter: An
     assert await header(make()[0], counter, budget=3) is None  # not even one fits
 
 
+async def test_the_last_snippet_is_cut_by_whole_lines_to_fit(counter: Any) -> None:
+    ctx, index = make()
+    gap = Snippet("pkg/big.py", "def f0(value): ...\n...\ndef f9(value): ...", ("f0", "f9"))
+    index.answer = [UTIL, BIG]
+    first_lines = "\n".join(BIG.text.split("\n")[:5])
+    want = render_header([(UTIL.path, UTIL.text), (BIG.path, first_lines)], "python")
+    budget = (await counter([want]))[0] + 2
+    got = await header(ctx, counter, budget=budget)
+    assert got is not None and got.tokens <= budget
+    assert got.snippets[0] == UTIL and got.snippets[1].path == BIG.path
+    assert got.snippets[1].text == first_lines  # whole lines, from the top
+    assert got.snippets[1].names == ("f0",)
+    # A cut that would end on the `...` gap drops the gap with the line after it.
+    ctx, index = make()
+    index.answer = [gap]
+    one = render_header([(gap.path, "def f0(value): ...\n...")], "python")
+    got = await header(ctx, counter, budget=(await counter([one]))[0] + 1)
+    assert got is not None and got.snippets[0].text == "def f0(value): ..."
+
+
 async def test_the_header_sticks_while_the_names_stay(counter: Any) -> None:
     ctx, index = make()
     index.answer = [UTIL, MATH]

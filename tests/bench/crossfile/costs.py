@@ -17,6 +17,9 @@ big workspace indexes, and tokens recomputed per keystroke.
   the `tiny` shape, Code Llama's tokenizer), click's core.py open in the click workspace, Enter
   and a line that calls imported names typed key by key; per keystroke the host's prompt
   tokens, tokens recomputed (not from its prefix cache), time to first token; on and off.
+  Also the server's own CPU time (`/proc`) from the buffer's opening (indexed) to 2.5 s after
+  the last key (past the index's debounce and re-parse interval), per key, and how many times
+  the index parsed the typed buffer or found an edit could not change its record.
 
 Each timing figure is the median over `repeats` runs.
 """
@@ -33,7 +36,7 @@ from typing import Any
 from tests.bench.common import host, median, pct, table
 from tests.bench.shaping import corpus
 
-from .driver import Editor, recording_host, rss_kib, taken
+from .driver import Editor, cpu_ms, recording_host, rss_kib, taken
 from .workspace import materialize, package_source, synthetic
 
 INDEX_WAIT_S = 600.0
@@ -41,6 +44,7 @@ IDLE_SETTLE_S = 0.5
 SELECT_PROBES = 100
 SYNTHETIC_PROBE = "pkg000/m00050.py"
 TYPING_FILE = "click/core.py"
+TYPING_SETTLE_S = 2.5  # past the index's debounce and its re-parse interval for a buffer
 TYPING_ANCHOR = '            echo(style(message, fg="red"), err=True)\n'
 TYPED = "            raise UsageError(make_str(message), ctx=ctx)"
 
@@ -161,6 +165,8 @@ async def typing_replay(address: str, root: Path, keys: int, enable: bool) -> di
     try:
         await editor.wait_index(60)
         uri = editor.open(root / TYPING_FILE, text, "python")
+        await asyncio.sleep(TYPING_SETTLE_S)  # the opened buffer indexed
+        started_cpu = cpu_ms(editor.pid)
         document = text
         for n, char in enumerate(["\n", *TYPED[:keys]]):
             editor.change(uri, document, at, char)
@@ -178,8 +184,12 @@ async def typing_replay(address: str, root: Path, keys: int, enable: bool) -> di
             out["recomputed"].append(timings["prompt_tokens"] - timings["cached_tokens"])
             out["ttft"].append(timings["first_token_ms"])
             out["e2e"].append(e2e)
-        cross = status.get("crossFile") or {}
+        await asyncio.sleep(TYPING_SETTLE_S)  # the typed buffer's debounced re-index, if any
+        out["cpu_ms"] = cpu_ms(editor.pid) - started_cpu
+        out["keys"] = n + 1
+        cross = (await editor.status()).get("crossFile") or {}
         out["headers"] = (int(cross.get("headersSelected", 0)), int(cross.get("headersReused", 0)))
+        out["parses"] = (int(cross.get("doc_parses", 0)), int(cross.get("doc_skips", 0)))
     finally:
         await editor.stop()
     return out
@@ -299,6 +309,8 @@ def _report(
                 median([pct(r["ttft"], 95) for r in runs]),
                 median([median(r["e2e"]) for r in runs]),
                 f"{made} / {reused}" if enable else "-",
+                "{} / {}".format(*runs[-1]["parses"]) if enable else "-",
+                median([r["cpu_ms"] / r["keys"] for r in runs]),
             ]
         )
     headers = [
@@ -311,6 +323,8 @@ def _report(
         "p95",
         "e2e ms p50",
         "headers made / reused",
+        "buffer parses / skipped",
+        "server CPU ms per key",
     ]
     out.append(table(headers, rows))
     return out

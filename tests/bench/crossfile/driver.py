@@ -75,6 +75,13 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time a process has used (user + system), in milliseconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 class Editor:
     """One `tandem-lsp` with one workspace folder (or none)."""
 

@@ -225,3 +225,19 @@ def test_broken_code_still_yields_what_parsed() -> None:
     defs = extract_definitions(b"def ok(a):\n    return a\n\ndef broken(:\n    pass\n", spec)
     assert "ok" in [d.name for d in defs]
     assert extract_definitions(b"\xff\xfe garbage \x00", spec) == ()
+
+
+def test_lua_module_keeps_its_local_tables_to_itself() -> None:
+    defs = _defs(
+        "m.lua",
+        "local M = {}\nlocal ops = {\n  min = 1,\n  max = function(a) return a end,\n}\n"
+        "local mt = {}\nmt.__index = mt\nfunction M.go(x)\n  return x\nend\n"
+        "function ops.run() end\nreturn M\n",
+    )
+    assert defs[(None, "M")].exported and defs[("M", "go")].exported  # the module's API
+    for key in ((None, "ops"), ("ops", "min"), ("ops", "max"), ("ops", "run"), ("mt", "__index")):
+        assert not defs[key].exported, key
+    script = _defs("s.lua", "local cfg = { debug = true }\nfunction run() end\n")
+    assert script[("cfg", "debug")].exported  # no `return`: not a module, nothing to hide
+    wrapped = _defs("w.lua", "local M = {}\nfunction M.go() end\nreturn setmetatable(M, {})\n")
+    assert wrapped[("M", "go")].exported

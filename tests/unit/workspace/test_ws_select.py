@@ -203,3 +203,96 @@ def test_rendered_header_fits_the_token_share(
     assert snippets
     header = render_header([(s.path, s.text) for s in snippets], "c")
     assert len(code_llama.encode(header)) <= budget_tokens  # type: ignore[attr-defined]
+
+
+def test_a_rust_type_brings_its_constructor_from_another_file(
+    index_for: Make, tmp_path: Path
+) -> None:
+    index = index_for(
+        {
+            "Cargo.toml": '[package]\nname = "demo"\n',
+            "src/lib.rs": "mod error;\n\npub struct Error {\n    inner: u32,\n}\n",
+            "src/error.rs": "use crate::Error;\n\nimpl Error {\n"
+            "    pub fn new(code: u32) -> Self {\n        Error { inner: code }\n    }\n}\n",
+            "tests/use_it.rs": "use demo::Error;\n\nfn check(e: Error) {}\n",
+        }
+    )
+    path = tmp_path / "ws" / "tests" / "use_it.rs"
+    text = (path).read_text() + "\nfn main() {\n    let e = \n}\n"
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("let e = ") + 8,
+        visible=(0, len(text)),
+        budget_chars=4000,
+        language_id="rust",
+    )
+    by_path = {s.path: s.text for s in snippets}
+    assert "pub struct Error {" in by_path["src/lib.rs"]
+    assert "    pub fn new(code: u32) -> Self {" in by_path["src/error.rs"].split("\n")
+
+
+def test_a_rust_path_through_the_crate_s_name(index_for: Make, tmp_path: Path) -> None:
+    index = index_for(
+        {
+            "Cargo.toml": '[package]\nname = "demo"\n',
+            "src/lib.rs": "#[macro_use]\nmod macros;\n\n"
+            + "".join(f"pub fn helper_{i}() -> u32 {{\n    {i}\n}}\n" for i in range(30))
+            + "pub type Result<T> = core::result::Result<T, ()>;\n",
+            "src/macros.rs": "#[macro_export]\nmacro_rules! demo {\n    () => {};\n}\n",
+            "tests/run.rs": "use demo::demo;\n\nfn main() -> demo::Result<()> {\n    demo!();\n}\n",
+        }
+    )
+    path = tmp_path / "ws" / "tests" / "run.rs"
+    text = path.read_text()
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("demo!();"),
+        visible=(0, len(text)),
+        budget_chars=160,
+        language_id="rust",
+    )
+    by_path = {s.path: s.text for s in snippets}
+    assert "pub type Result<T> = core::result::Result<T, ()>;" in by_path.get("src/lib.rs", ""), (
+        snippets
+    )
+
+
+def test_a_lua_module_s_most_used_functions_come_first(index_for: Make, tmp_path: Path) -> None:
+    utils = "local utils = {}\n" + "".join(
+        f"function utils.rare_{i}(x)\n  return x\nend\n" for i in range(30)
+    )
+    utils += "function utils.quit(code, msg)\n  os.exit(code)\nend\nreturn utils\n"
+    users = {
+        f"pl/user{i}.lua": "local utils = require 'pl.utils'\nutils.quit(1, 'no')\n"
+        for i in range(3)
+    }
+    index = index_for({"pl/utils.lua": utils, **users, "pl/main.lua": ""})
+    path = tmp_path / "ws" / "pl" / "main.lua"
+    text = "local utils = require 'pl.utils'\n\nlocal function run()\n  \nend\n"
+    snippets = index.select(
+        path.as_uri(),
+        text,
+        text.index("  \nend") + 2,
+        visible=(0, len(text)),
+        budget_chars=240,
+        language_id="lua",
+    )
+    sent = "\n".join(s.text for s in snippets)
+    assert "function utils.quit(code, msg)" in sent, sent
+
+
+def test_a_name_used_far_from_the_cursor_still_counts(index_for: Make, tmp_path: Path) -> None:
+    utils = "".join(f"def tool_{i}(x):\n    return x\n\n\n" for i in range(40))
+    utils += "def far_helper(value, *, strict=False):\n    return value\n"
+    near = "".join(f"    local_{i} = {i}\n" for i in range(200))
+    main = (
+        "import pkg.utils as u\n\n\ndef earlier():\n    return u.far_helper(1)\n\n\n"
+        "def work():\n" + near + "    return 0\n"
+    )
+    index = index_for({"pkg/__init__.py": "", "pkg/utils.py": utils, "pkg/main.py": main})
+    path = tmp_path / "ws" / "pkg" / "main.py"
+    snippets = _select(index, path, main, main.index("    return 0"), 420)
+    sent = "\n".join(s.text for s in snippets)
+    assert "def far_helper(value, *, strict=False):" in sent, sent
