@@ -16,6 +16,7 @@ so the code at the cursor parses as it does in the whole file.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 
 from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
@@ -23,8 +24,10 @@ from .text import encode_utf8
 
 # Top-level nodes kept before the one at the cursor; after the cursor, the window ends
 # with the first node past the hole, at the deepest level that has one, that reaches this
-# far past it, or with the second top-level node after the cursor's, whichever comes first.
-WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 2, 4096
+# far past it, or with the top-level node that holds the hole, whichever comes first.
+WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 0, 4096
+# Candidates whose trees a Splice keeps (each shares most of its nodes with the others).
+KEPT_TREES = 8
 # Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
 WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
 
@@ -98,6 +101,9 @@ class Splice:
         self._doc_removed = doc_removed
         self._candidate = b""
         self._tree: Tree | None = None
+        # The last few candidates' trees: a cut of the candidate and the whole candidate are
+        # often checked in turn, and each tree is then parsed once.
+        self._trees: OrderedDict[bytes, Tree] = OrderedDict()
         self.source = b""  # what the last tree was parsed from
         # The window's start in the document, and its end as bytes and a point counted
         # from the end of the removed bytes (both stay put as the candidate grows).
@@ -118,13 +124,19 @@ class Splice:
 
     def parse(self, candidate: bytes) -> Tree:
         """The tree of prefix + candidate + after (of its window only, in a big file)."""
-        if self._tree is not None and candidate == self._candidate:
-            return self._tree
-        if self._tree is not None and candidate.startswith(self._candidate):
-            # The stream grew: an insertion at the end of the previous candidate.
-            base = self._tree
-            start = self.cursor + len(self._candidate)
-            start_point = _point_after(self._cursor_point, self._candidate)
+        tree = self._trees.get(candidate)
+        if tree is not None:
+            self._trees.move_to_end(candidate)
+            self._candidate, self._tree = candidate, tree
+            self.source = self.prefix + candidate + self.after
+            return tree
+        grown = self._grown_from(candidate)
+        if grown is not None:
+            # An insertion at the end of a candidate parsed before (the stream grew).
+            before, old = grown
+            base = old.copy()  # edited in place: the cached tree stays as it was
+            start = self.cursor + len(before)
+            start_point = _point_after(self._cursor_point, before)
             old_end, old_end_point = start, start_point
         else:
             base = self._doc_tree.copy()
@@ -145,7 +157,18 @@ class Splice:
         self.source = self.prefix + candidate + self.after
         tree = self.parser.parse(self.source, base)
         self._candidate, self._tree = candidate, tree
+        self._trees[candidate] = tree
+        if len(self._trees) > KEPT_TREES:
+            self._trees.popitem(last=False)
         return tree
+
+    def _grown_from(self, candidate: bytes) -> tuple[bytes, Tree] | None:
+        """The longest candidate parsed before that `candidate` extends, with its tree: the
+        last one while a suggestion streams; the whole line after a cut of it was checked."""
+        if self._tree is not None and candidate.startswith(self._candidate):
+            return self._candidate, self._tree
+        found = [(c, t) for c, t in self._trees.items() if candidate.startswith(c)]
+        return max(found, key=lambda item: len(item[0]), default=None)
 
     def _window_range(self, candidate: bytes) -> Range:
         """The window in the spliced text: its end moves with the candidate's length."""

@@ -27,7 +27,7 @@ def test_the_window_is_the_top_level_nodes_around_the_cursor() -> None:
     assert span is not None
     first, last = span
     assert first.start_byte == PY.index("def f2")  # one before the cursor's
-    assert last.end_byte == PY.index("def f5") + len(FUNCS[5].rstrip())  # two after it
+    assert last.end_byte == PY.index("def f3") + len(FUNCS[3].rstrip())  # the cursor's
     # A file of one node, or a window that would hold everything: no window.
     one = Parser(spec.ts_language()).parse(FUNCS[0].encode()).root_node
     assert splice.window(one, FUNCS[0].index("x =")) is None
@@ -44,6 +44,25 @@ def test_far_text_after_the_cursor_ends_the_window_at_a_node_past_the_cursor() -
     assert span is not None
     _, last = span
     assert cursor + splice.AFTER_BYTES <= last.end_byte < len(text.encode())
+
+
+def test_a_candidate_checked_again_is_not_parsed_again() -> None:
+    """A cut of the candidate and the whole candidate, checked in turn (as a line suggestion
+    is): a tree parsed once is handed back again, and each is the tree a fresh splice of
+    that candidate gives."""
+    spec = spec_for_language_id("python")
+    assert spec is not None
+    offset = PY.index("x * b", PY.index("def f4"))
+    prefix, after = PY[:offset], PY[offset:]
+    spliced = splice.Splice(spec.ts_language(), prefix, after)
+    trees = {}
+    for candidate in (b"(a", b"(a + 1", b"(a", b"(a + 1) ", b"(a", b"(a + 1"):
+        tree = spliced.parse(candidate)
+        assert trees.setdefault(candidate, tree) is tree
+        assert spliced.source == (prefix + candidate.decode() + after).encode()
+        fresh = splice.Splice(spec.ts_language(), prefix, after).parse(candidate)
+        assert str(tree.root_node) == str(fresh.root_node)
+    assert len(trees) == 3
 
 
 CASES = [
