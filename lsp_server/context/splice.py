@@ -20,21 +20,28 @@ from collections import OrderedDict
 
 from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
+from . import cuts
 from .text import encode_utf8
 
 # Top-level nodes kept before the one at the cursor; after the cursor, the window ends
 # with the first node past the hole, at the deepest level that has one, that reaches this
 # far past it, or with the top-level node that holds the hole, whichever comes first.
 WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 0, 4096
+# In a brace language, a node this big around the cursor (a file wrapped in one function, a
+# huge class) holds the window's start too: from the statement before the cursor's in it.
+BIG_BYTES = 16384
 # Candidates whose trees a Splice keeps (each shares most of its nodes with the others).
 KEPT_TREES = 8
 # Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
 WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
 
 
-def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | None:
+def window(
+    root: Node, cursor: int, removed: int = 0, *, inner: bool = False
+) -> tuple[Node, Node] | None:
     """The node the window starts with and the one it ends with, around `cursor` (a hole
-    of `removed` bytes after it), or None when the window would hold the whole file."""
+    of `removed` bytes after it), or None when the window would hold the whole file.
+    `inner`: the window may start inside a big node (`inner_start`)."""
     children = root.children
     if not children:
         return None
@@ -57,9 +64,33 @@ def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | Non
         node = node.parent
     if first.start_byte > cursor or last.end_byte < hole_end:
         return None  # the cursor lies outside every node (blank lines at the file's end)
+    start = inner_start(root, cursor, hole_end) if inner else None
+    if start is not None and start.start_byte > first.start_byte:
+        first = start
     if first.start_byte == children[0].start_byte and last.end_byte >= children[-1].end_byte:
         return None
     return first, last
+
+
+def inner_start(root: Node, cursor: int, hole_end: int) -> Node | None:
+    """Where the window starts inside the deepest node bigger than BIG_BYTES around the
+    cursor: at the child before the one holding the cursor. Only where the cursor lies inside
+    that child and so does the container it fills (`cuts.container`), so the nodes the cuts
+    read parse as in the whole file; braces end every statement, so the child parses alone as
+    it does in place (indentation would not: hence brace languages only)."""
+    big = root.descendant_for_byte_range(cursor, hole_end)
+    while big is not None and big != root and big.end_byte - big.start_byte <= BIG_BYTES:
+        big = big.parent
+    if big is None or big == root:
+        return None
+    child = next((c for c in big.children if c.start_byte < cursor and hole_end < c.end_byte), None)
+    if child is None:
+        return None
+    box = cuts.container(root, cursor, cursor)
+    if box is None or box.start_byte < child.start_byte or box.end_byte > child.end_byte:
+        return None
+    before = child.prev_sibling
+    return before if before is not None else child
 
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
@@ -86,9 +117,11 @@ class Splice:
         *,
         doc_tree: Tree | None = None,
         doc_removed: int = 0,
+        inner: bool = False,
     ) -> None:
         """`doc_tree`, if given, is the tree of prefix + `doc_removed` bytes + `after`: the
-        document as it is. It is edited, never re-parsed from scratch."""
+        document as it is. It is edited, never re-parsed from scratch. `inner`: a brace
+        language, whose window may start inside a big node (`inner_start`)."""
         self.parser = Parser(language)
         self.prefix = encode_utf8(prefix)
         self.after = encode_utf8(after)
@@ -108,7 +141,9 @@ class Splice:
         # The window's start in the document, and its end as bytes and a point counted
         # from the end of the removed bytes (both stay put as the candidate grows).
         self._window: tuple[Range, int, tuple[int, int]] | None = None
-        span = window(doc_tree.root_node, self.cursor, doc_removed) if WINDOWED else None
+        span = (
+            window(doc_tree.root_node, self.cursor, doc_removed, inner=inner) if WINDOWED else None
+        )
         if span is not None:
             first, last = span
             start = Range(first.start_point, first.start_point, first.start_byte, first.start_byte)

@@ -90,3 +90,53 @@ def test_shaping_in_the_window_equals_shaping_the_whole_file(
     monkeypatch.setattr(splice, "WINDOWED", False)
     assert windowed == shaped()
     assert windowed
+
+
+JS_FUNCS = [
+    f"  function f{n}(a, b) {{\n    const x = a + {n};\n    return x * b;\n  }}\n"
+    for n in range(400)
+]
+JS = "(function () {\n" + "".join(JS_FUNCS) + "})();\n"
+
+
+def test_inside_a_big_wrapper_the_window_starts_at_the_statement_before_the_cursors() -> None:
+    spec = spec_for_language_id("javascript")
+    assert spec is not None
+    root = Parser(spec.ts_language()).parse(JS.encode()).root_node
+    cursor = JS.index("return x * b", JS.index("function f200"))
+    assert len(root.children) == 1  # one top-level statement: the whole file
+    span = splice.window(root, cursor, inner=True)
+    assert span is not None
+    first, _ = span
+    assert first.start_byte == JS.index("function f199")
+    assert splice.window(root, cursor) is not None
+    assert splice.window(root, cursor)[0].start_byte == 0  # type: ignore[index]
+    # Between the wrapper's statements the container is the wrapper's body: no inner start.
+    between = JS.index("  function f201")
+    assert splice.inner_start(root, between, between) is None
+
+
+@pytest.mark.parametrize(
+    ("at", "raw"),
+    [
+        ("return x * b;\n  }\n  function f201", "return x * b;\n  }\n  function f201(a, b) {\n"),
+        ("a + 200;", "a + 200 + g(b;"),
+    ],
+)
+def test_shaping_from_inside_a_big_wrapper_equals_shaping_the_whole_file(
+    at: str, raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = spec_for_language_id("javascript")
+    offset = JS.index(at)
+    cut = len(at.partition("\n")[0]) if "\n" not in raw else len("return x * b;")
+    prefix, suffix = JS[:offset], JS[offset + cut :]
+    text = prefix + suffix
+    mode = detect_mode(text, offset, syntax=DocumentSyntax.create(text, spec), lang=spec)
+
+    def shaped() -> str | None:
+        return shape_suggestion(raw, mode=mode, prefix=prefix, suffix=suffix, lang=spec)
+
+    windowed = shaped()
+    monkeypatch.setattr(splice, "WINDOWED", False)
+    assert windowed == shaped()
+    assert windowed
