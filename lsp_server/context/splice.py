@@ -9,8 +9,11 @@ A candidate still being written leaves brackets open, so each re-parse runs on t
 of the file in an unbalanced state. In a big file only a window is parsed (tree-sitter's
 included ranges, so byte offsets stay the document's): from the top-level node before the
 one at the cursor to the end of the first node after the cursor, as deep in the tree as
-one is, that reaches a few KiB past it (or the second top-level node after the cursor's). Both ends are node boundaries,
-so the code at the cursor parses as it does in the whole file.
+one is, that reaches a few KiB past it (or the end of the top-level node holding the
+cursor). In brace languages a window inside a node of more than BIG_BYTES starts at the
+statement before the cursor's in it. Both ends are node boundaries, so the code at the
+cursor parses as it does in the whole file. The last few candidates' trees are kept: a
+candidate checked again is not parsed again.
 """
 
 from __future__ import annotations
