@@ -328,13 +328,13 @@ class Completer:
             )
         decided_at: list[int | None] = []
         broken = False
-        shaping_in_stream = [0.0]  # fed while the host streams: shaping, not host time
+        shaping_in_stream = [0.0, 0.0]  # fed while the host streams (wall, CPU): shaping
 
         def stop_when(piece: dict[str, Any]) -> bool:
             nonlocal broken
             if broken:
                 return False
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 done = shaper.feed(str(piece.get("text", "")))
             except Exception:  # never let shaping break the connection's reader
@@ -343,6 +343,7 @@ class Completer:
                 return False
             finally:
                 shaping_in_stream[0] += time.perf_counter() - t0
+                shaping_in_stream[1] += time.thread_time() - c0
             if done:
                 tokens = piece.get("tokens")
                 decided_at.append(tokens if isinstance(tokens, int) else None)
@@ -351,7 +352,7 @@ class Completer:
         params: CompleteRequest = {**plan.params, "stream": True}
         generated: object  # the host's answer's, or its CANCELLED error data's
         timings: object
-        asked = time.perf_counter()
+        asked, asked_cpu = time.perf_counter(), time.thread_time()
         try:
             result = await self.link.complete(params, stop_when=stop_when)
             raw, generated = str(result.get("text", "")), result.get("generated_tokens")
@@ -363,9 +364,10 @@ class Completer:
             raw, generated = str(data.get("text", shaper.raw)), data.get("generated_tokens")
             timings = data.get("timings")
         finally:
-            waited = time.perf_counter() - asked
-            cost.spent["shaping"] += shaping_in_stream[0]
-            cost.spent["host"] += waited - shaping_in_stream[0]
+            waited, cpu = time.perf_counter() - asked, time.thread_time() - asked_cpu
+            cost.spent["host"] += waited
+            cost.spent_cpu["host"] += cpu
+            cost.move(*shaping_in_stream, source="host", to="shaping")
         self.stats.record_tokens(generated, decided_at[0] if decided_at else None)
         if isinstance(timings, dict):
             self.stats.record_host(timings)

@@ -109,7 +109,10 @@ class Shaper:
             line = mode.mode == "line"
             removed = len(encode_utf8(self.line_suffix)) if line else 0
             after = suffix[len(self.line_suffix) :] if line else suffix
-            self._splice = Splice(language, prefix, after, doc_tree=doc_tree, doc_removed=removed)
+            brace = lang is not None and lang.block_style == "brace"
+            self._splice = Splice(
+                language, prefix, after, doc_tree=doc_tree, doc_removed=removed, inner=brace
+            )
             if doc_tree is None and line:
                 # The document's tree (with the rest of the line) for the line rules below.
                 doc_tree = self._splice.parser.parse(encode_utf8(prefix + suffix))
@@ -183,7 +186,11 @@ class Shaper:
             self._line_repeat = decode_utf8(rest[:cut]).rstrip()
             assert self._language is not None
             self._whole_line = Splice(
-                self._language, self.prefix, self.suffix, doc_tree=self._doc_tree
+                self._language,
+                self.prefix,
+                self.suffix,
+                doc_tree=self._doc_tree,
+                inner=self.lang is not None and self.lang.block_style == "brace",
             )
             return
         self._doc_source = self._splice.prefix + self._splice.after

@@ -9,29 +9,42 @@ A candidate still being written leaves brackets open, so each re-parse runs on t
 of the file in an unbalanced state. In a big file only a window is parsed (tree-sitter's
 included ranges, so byte offsets stay the document's): from the top-level node before the
 one at the cursor to the end of the first node after the cursor, as deep in the tree as
-one is, that reaches a few KiB past it (or the second top-level node after the cursor's). Both ends are node boundaries,
-so the code at the cursor parses as it does in the whole file.
+one is, that reaches a few KiB past it (or the end of the top-level node holding the
+cursor). In brace languages a window inside a node of more than BIG_BYTES starts at the
+statement before the cursor's in it. Both ends are node boundaries, so the code at the
+cursor parses as it does in the whole file. The last few candidates' trees are kept: a
+candidate checked again is not parsed again.
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 
 from tree_sitter import Language, Node, Parser, Point, Range, Tree
 
+from . import cuts
 from .text import encode_utf8
 
 # Top-level nodes kept before the one at the cursor; after the cursor, the window ends
 # with the first node past the hole, at the deepest level that has one, that reaches this
-# far past it, or with the second top-level node after the cursor's, whichever comes first.
-WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 2, 4096
+# far past it, or with the top-level node that holds the hole, whichever comes first.
+WINDOW_BEFORE, WINDOW_AFTER, AFTER_BYTES = 1, 0, 4096
+# In a brace language, a node this big around the cursor (a file wrapped in one function, a
+# huge class) holds the window's start too: from the statement before the cursor's in it.
+BIG_BYTES = 16384
+# Candidates whose trees a Splice keeps (each shares most of its nodes with the others).
+KEPT_TREES = 8
 # Benchmarks compare against parsing the whole file (`TANDEM_SHAPING_FAST=0`).
 WINDOWED = os.environ.get("TANDEM_SHAPING_FAST", "1") != "0"
 
 
-def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | None:
+def window(
+    root: Node, cursor: int, removed: int = 0, *, inner: bool = False
+) -> tuple[Node, Node] | None:
     """The node the window starts with and the one it ends with, around `cursor` (a hole
-    of `removed` bytes after it), or None when the window would hold the whole file."""
+    of `removed` bytes after it), or None when the window would hold the whole file.
+    `inner`: the window may start inside a big node (`inner_start`)."""
     children = root.children
     if not children:
         return None
@@ -54,9 +67,33 @@ def window(root: Node, cursor: int, removed: int = 0) -> tuple[Node, Node] | Non
         node = node.parent
     if first.start_byte > cursor or last.end_byte < hole_end:
         return None  # the cursor lies outside every node (blank lines at the file's end)
+    start = inner_start(root, cursor, hole_end) if inner else None
+    if start is not None and start.start_byte > first.start_byte:
+        first = start
     if first.start_byte == children[0].start_byte and last.end_byte >= children[-1].end_byte:
         return None
     return first, last
+
+
+def inner_start(root: Node, cursor: int, hole_end: int) -> Node | None:
+    """Where the window starts inside the deepest node bigger than BIG_BYTES around the
+    cursor: at the child before the one holding the cursor. Only where the cursor lies inside
+    that child and so does the container it fills (`cuts.container`), so the nodes the cuts
+    read parse as in the whole file; braces end every statement, so the child parses alone as
+    it does in place (indentation would not: hence brace languages only)."""
+    big = root.descendant_for_byte_range(cursor, hole_end)
+    while big is not None and big != root and big.end_byte - big.start_byte <= BIG_BYTES:
+        big = big.parent
+    if big is None or big == root:
+        return None
+    child = next((c for c in big.children if c.start_byte < cursor and hole_end < c.end_byte), None)
+    if child is None:
+        return None
+    box = cuts.container(root, cursor, cursor)
+    if box is None or box.start_byte < child.start_byte or box.end_byte > child.end_byte:
+        return None
+    before = child.prev_sibling
+    return before if before is not None else child
 
 
 def _point_after(base: tuple[int, int], data: bytes) -> tuple[int, int]:
@@ -83,9 +120,11 @@ class Splice:
         *,
         doc_tree: Tree | None = None,
         doc_removed: int = 0,
+        inner: bool = False,
     ) -> None:
         """`doc_tree`, if given, is the tree of prefix + `doc_removed` bytes + `after`: the
-        document as it is. It is edited, never re-parsed from scratch."""
+        document as it is. It is edited, never re-parsed from scratch. `inner`: a brace
+        language, whose window may start inside a big node (`inner_start`)."""
         self.parser = Parser(language)
         self.prefix = encode_utf8(prefix)
         self.after = encode_utf8(after)
@@ -98,11 +137,16 @@ class Splice:
         self._doc_removed = doc_removed
         self._candidate = b""
         self._tree: Tree | None = None
+        # The last few candidates' trees: a cut of the candidate and the whole candidate are
+        # often checked in turn, and each tree is then parsed once.
+        self._trees: OrderedDict[bytes, Tree] = OrderedDict()
         self.source = b""  # what the last tree was parsed from
         # The window's start in the document, and its end as bytes and a point counted
         # from the end of the removed bytes (both stay put as the candidate grows).
         self._window: tuple[Range, int, tuple[int, int]] | None = None
-        span = window(doc_tree.root_node, self.cursor, doc_removed) if WINDOWED else None
+        span = (
+            window(doc_tree.root_node, self.cursor, doc_removed, inner=inner) if WINDOWED else None
+        )
         if span is not None:
             first, last = span
             start = Range(first.start_point, first.start_point, first.start_byte, first.start_byte)
@@ -118,13 +162,19 @@ class Splice:
 
     def parse(self, candidate: bytes) -> Tree:
         """The tree of prefix + candidate + after (of its window only, in a big file)."""
-        if self._tree is not None and candidate == self._candidate:
-            return self._tree
-        if self._tree is not None and candidate.startswith(self._candidate):
-            # The stream grew: an insertion at the end of the previous candidate.
-            base = self._tree
-            start = self.cursor + len(self._candidate)
-            start_point = _point_after(self._cursor_point, self._candidate)
+        tree = self._trees.get(candidate)
+        if tree is not None:
+            self._trees.move_to_end(candidate)
+            self._candidate, self._tree = candidate, tree
+            self.source = self.prefix + candidate + self.after
+            return tree
+        grown = self._grown_from(candidate)
+        if grown is not None:
+            # An insertion at the end of a candidate parsed before (the stream grew).
+            before, old = grown
+            base = old.copy()  # edited in place: the cached tree stays as it was
+            start = self.cursor + len(before)
+            start_point = _point_after(self._cursor_point, before)
             old_end, old_end_point = start, start_point
         else:
             base = self._doc_tree.copy()
@@ -145,7 +195,18 @@ class Splice:
         self.source = self.prefix + candidate + self.after
         tree = self.parser.parse(self.source, base)
         self._candidate, self._tree = candidate, tree
+        self._trees[candidate] = tree
+        if len(self._trees) > KEPT_TREES:
+            self._trees.popitem(last=False)
         return tree
+
+    def _grown_from(self, candidate: bytes) -> tuple[bytes, Tree] | None:
+        """The longest candidate parsed before that `candidate` extends, with its tree: the
+        last one while a suggestion streams; the whole line after a cut of it was checked."""
+        if self._tree is not None and candidate.startswith(self._candidate):
+            return self._candidate, self._tree
+        found = [(c, t) for c, t in self._trees.items() if candidate.startswith(c)]
+        return max(found, key=lambda item: len(item[0]), default=None)
 
     def _window_range(self, candidate: bytes) -> Range:
         """The window in the spliced text: its end moves with the candidate's length."""

@@ -73,3 +73,9 @@ async def test_keystrokes_recompute_only_what_changed(
     assert abs(last["ownMs"] - (last["totalMs"] - last["tokens"] - last["host"])) < 0.01, last
     assert last["host"] > 0 and last["tokens"] > 0 and last["context"] > 0, last
     assert last["shaping"] > 0 and last["cpuMs"] > 0, last
+    # CPU time by phase: the phases make up the whole request's, the own ones `ownCpuMs`.
+    cpu = last["cpuPhasesMs"]
+    assert abs(sum(cpu[k] for k in phases) - last["cpuMs"]) < 0.01, last
+    assert abs(last["ownCpuMs"] - (last["cpuMs"] - cpu["tokens"] - cpu["host"])) < 0.01, last
+    assert cpu["context"] > 0 and cpu["shaping"] > 0, last
+    assert cost["ownCpuMs"]["p50"] is not None
