@@ -41,7 +41,7 @@ from typing import Any
 
 from model_host.rpc.protocol import ErrorCode, RpcError
 from model_host.rpc.session import Call
-from tests.bench.shaping.replay_host import ReplayHost, serve_unix, tokens
+from tests.bench.shaping.replay_host import TIMINGS, ReplayHost, serve_unix, tokens
 from tests.hostproc import HostProcess, spawn
 
 ANSWERS_ENV = "TANDEM_STANDIN_ANSWERS"
@@ -49,15 +49,6 @@ INSTRUCT_MODEL = "codellama/CodeLlama-7b-Instruct-hf"
 STATS = "standin.stats"
 NO_MATCH = "I have no scripted answer for that instruction."
 WINDOW = 16384
-
-_TIMINGS = {
-    "queue_ms": 0,
-    "first_token_ms": 0,
-    "total_ms": 0,
-    "tokens_per_s": 0,
-    "prompt_tokens": 0,
-    "cached_tokens": 0,
-}
 
 
 def load_answers(path: Path | None) -> list[dict[str, Any]]:
@@ -140,7 +131,7 @@ class StandinHost(ReplayHost):
             "finish_reason": reason,
             "prompt_tokens": prompt_tokens,
             "generated_tokens": len(sent),
-            "timings": dict(_TIMINGS, prompt_tokens=prompt_tokens),
+            "timings": dict(TIMINGS, prompt_tokens=prompt_tokens),
         }
 
 

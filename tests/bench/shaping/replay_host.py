@@ -26,6 +26,15 @@ from model_host.rpc.session import Call, Session
 SCRIPT = "bench.script"
 TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 WINDOW = 16384
+# A generation's timings: none measured here.
+TIMINGS = {
+    "queue_ms": 0,
+    "first_token_ms": 0,
+    "total_ms": 0,
+    "tokens_per_s": 0,
+    "prompt_tokens": 0,
+    "cached_tokens": 0,
+}
 
 
 def tokens(text: str) -> list[str]:
@@ -122,14 +131,7 @@ class ReplayHost:
             "mode": "infill",
             "prompt_tokens": 0,
             "generated_tokens": len(sent),
-            "timings": {
-                "queue_ms": 0,
-                "first_token_ms": 0,
-                "total_ms": 0,
-                "tokens_per_s": 0,
-                "prompt_tokens": 0,
-                "cached_tokens": 0,
-            },
+            "timings": dict(TIMINGS),
         }
 
 
