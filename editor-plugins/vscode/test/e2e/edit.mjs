@@ -7,7 +7,7 @@
 /* global getComputedStyle */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PLUGIN, PYTHON, ROOT, closeWorkbench, openWorkbench, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { PLUGIN, PYTHON, ROOT, closeWorkbench, loadWorkbench, openBrowser, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
 import { run, sleep, startProcess, waitFor } from './procs.mjs';
 import { ensureTools } from './tools.mjs';
 import { openFile, statusBarText } from './workbench.mjs';
@@ -164,9 +164,10 @@ async function scenario(tmp) {
   writeFileSync(file, ORIGINAL);
 
   const port = await startCodeServer(profile, ARTIFACTS, log);
-  const { browser, page: opened } = await openWorkbench(port, workspace, { file: 'main.py', log });
+  const { browser, page: opened } = await openBrowser(port, { log });
   page = opened;
   try {
+    await loadWorkbench(page, port, workspace, 'main.py');
     await openFile(page, 'main.py');
     // The stand-in's status names its model "replay" (its hello: the Instruct checkpoint).
     const status = await waitFor(() => statusBarText(page, /Instruct|replay/), 90_000, 'the status bar to show the stand-in model');

@@ -70,11 +70,8 @@ export async function startCodeServer(profile, artifacts, log) {
   return port;
 }
 
-/**
- * Headless Chromium on the workbench of the code-server at `port`, `workspace` open, once its
- * explorer lists `file`. `clipboard`: the page may read and write the clipboard.
- */
-export async function openWorkbench(port, workspace, { file, clipboard = false, log }) {
+/** Headless Chromium with a page for the code-server at `port`; `clipboard`: the page may read and write the clipboard. */
+export async function openBrowser(port, { clipboard = false, log }) {
   const { chromium } = await import('playwright-core');
   // playwright-core gives the browser a fresh, empty profile directory of its own.
   const browser = await chromium.launch({
@@ -89,14 +86,18 @@ export async function openWorkbench(port, workspace, { file, clipboard = false, 
     }
     const page = await context.newPage();
     page.on('pageerror', (error) => log(`page error: ${error.message}`));
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).waitFor({ timeout: 60_000 });
     return { browser, page };
   } catch (error) {
     await browser.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Loads the workbench of the code-server at `port` with `workspace` open; waits until its explorer lists `file`. */
+export async function loadWorkbench(page, port, workspace, file) {
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).waitFor({ timeout: 60_000 });
 }
 
 /** The last screenshot (if the page is still there), the browser closed, VS Code's logs (the Tandem output channel among them) kept. */

@@ -5,7 +5,7 @@
 //   TANDEM_PYTHON=…/python TANDEM_ARTIFACTS=… TANDEM_CHROMIUM=/usr/bin/chromium npm run e2e
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PLUGIN, PYTHON, closeWorkbench, openWorkbench, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { PLUGIN, PYTHON, closeWorkbench, loadWorkbench, openBrowser, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
 import { run, sleep, startProcess, waitFor } from './procs.mjs';
 import { ensureTools } from './tools.mjs';
 import { dialogVisible, focusedEditorText, ghostText, openFile, pickRow, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
@@ -149,9 +149,10 @@ async function scenario(tmp) {
   const port = await startCodeServer(profile, ARTIFACTS, log);
 
   // -- the browser ------------------------------------------------------------------------------
-  const { browser, page: opened } = await openWorkbench(port, workspace, { file: 'main.py', clipboard: true, log });
+  const { browser, page: opened } = await openBrowser(port, { clipboard: true, log });
   page = opened;
   try {
+    await loadWorkbench(page, port, workspace, 'main.py');
     log('workbench loaded');
     await screenshot('workbench');
 
