@@ -5,11 +5,10 @@
 //
 //   npm run e2e:edit       (from editor-plugins/vscode; same environment variables as `npm run e2e`)
 /* global getComputedStyle */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PLUGIN, PYTHON, ROOT, closeWorkbench, loadWorkbench, openBrowser, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
-import { run, sleep, startProcess, waitFor } from './procs.mjs';
-import { ensureTools } from './tools.mjs';
+import { PLUGIN, PYTHON, ROOT, Screenshots, closeWorkbench, loadWorkbench, openBrowser, prepare, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { sleep, startProcess, waitFor } from './procs.mjs';
 import { openFile, statusBarText } from './workbench.mjs';
 
 const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e-edit'));
@@ -25,16 +24,10 @@ const ANSWERS = [
 
 const t0 = Date.now();
 const log = (message) => console.log(`[e2e-edit ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}`);
-let shots = 0;
+const shots = new Screenshots(ARTIFACTS, log);
 let page;
 
-async function screenshot(name) {
-  if (page) {
-    shots += 1;
-    const file = path.join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file });
-  }
-}
+const screenshot = (name) => shots.take(page, name);
 
 /** The editor's text for `file` after Ctrl+S (waits for the disk to hold something other than `previous`, if given). */
 async function saved(file, previous) {
@@ -117,12 +110,7 @@ async function propose(instruction, expectAdded, { pressKey = true } = {}) {
 }
 
 async function scenario(tmp) {
-  await ensureTools(log);
-  if (!existsSync(PYTHON)) {
-    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
-  }
-  log('building the .vsix (npm run package)');
-  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+  await prepare(log);
 
   const answers = path.join(tmp, 'answers.json');
   writeFileSync(answers, JSON.stringify(ANSWERS));
@@ -280,5 +268,5 @@ await runScenario({
   artifacts: ARTIFACTS,
   t0,
   scenario,
-  passed: () => `Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Show Diff opened a diff editor, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots} screenshots in ${ARTIFACTS})`,
+  passed: () => `Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Show Diff opened a diff editor, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots.count} screenshots in ${ARTIFACTS})`,
 });

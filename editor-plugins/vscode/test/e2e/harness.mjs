@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, run, startProcess, stopAll } from './procs.mjs';
-import { CODE_SERVER, NODE24 } from './tools.mjs';
+import { CODE_SERVER, NODE24, ensureTools } from './tools.mjs';
 
 export const PLUGIN = path.resolve(import.meta.dirname, '..', '..');
 export const ROOT = path.resolve(PLUGIN, '..', '..');
@@ -13,6 +13,35 @@ export const PYTHON = path.resolve(PLUGIN, process.env.TANDEM_PYTHON ?? '../../.
 export const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
 export const VSIX = path.join(ROOT, 'artifacts', 'tandem-vscode.vsix'); // where `npm run package` writes it
 const WATCHDOG_MS = 9.5 * 60_000;
+
+/** The tools installed (on first use), the interpreter there, the .vsix built (`npm run package`). */
+export async function prepare(log) {
+  await ensureTools(log);
+  if (!existsSync(PYTHON)) {
+    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
+  }
+  log('building the .vsix (npm run package)');
+  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+}
+
+/** Numbered screenshots (`01-name.png`, …) in `artifacts`. */
+export class Screenshots {
+  constructor(artifacts, log) {
+    this.artifacts = artifacts;
+    this.log = log;
+    this.count = 0;
+  }
+
+  /** A screenshot of `page`, if there is one yet. */
+  async take(page, name) {
+    if (page) {
+      this.count += 1;
+      const file = path.join(this.artifacts, `${String(this.count).padStart(2, '0')}-${name}.png`);
+      await page.screenshot({ path: file });
+      this.log(`screenshot ${path.relative(process.cwd(), file)}`);
+    }
+  }
+}
 
 /**
  * A code-server profile of its own under `tmp` (user data, extensions, home, an empty workspace)

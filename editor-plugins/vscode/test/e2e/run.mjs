@@ -5,9 +5,8 @@
 //   TANDEM_PYTHON=…/python TANDEM_ARTIFACTS=… TANDEM_CHROMIUM=/usr/bin/chromium npm run e2e
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PLUGIN, PYTHON, closeWorkbench, loadWorkbench, openBrowser, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { PLUGIN, PYTHON, Screenshots, closeWorkbench, loadWorkbench, openBrowser, prepare, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
 import { run, sleep, startProcess, waitFor } from './procs.mjs';
-import { ensureTools } from './tools.mjs';
 import { dialogVisible, focusedEditorText, ghostText, openFile, pickRow, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
 
 const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e'));
@@ -16,17 +15,10 @@ const MODEL_NAME = 'tandem-tiny';
 
 const t0 = Date.now();
 const log = (message) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}`);
-let shots = 0;
+const shots = new Screenshots(ARTIFACTS, log);
 let page;
 
-async function screenshot(name) {
-  if (page) {
-    shots += 1;
-    const file = path.join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file });
-    log(`screenshot ${path.relative(process.cwd(), file)}`);
-  }
-}
+const screenshot = (name) => shots.take(page, name);
 
 /** Keeps only visible ASCII: the tiny model's random text may hold characters the editor draws differently. */
 function visible(text) {
@@ -88,12 +80,7 @@ async function closeStatus(page) {
 
 async function scenario(tmp) {
   // -- tools, package, model host ------------------------------------------------------------
-  await ensureTools(log);
-  if (!existsSync(PYTHON)) {
-    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
-  }
-  log('building the .vsix (npm run package)');
-  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+  await prepare(log);
 
   const model = path.join(tmp, MODEL_NAME);
   log('building a tiny random Code Llama checkpoint');
@@ -401,5 +388,5 @@ await runScenario({
   artifacts: ARTIFACTS,
   t0,
   scenario,
-  passed: () => `workspace venv found, ghost text accepted with Tab, status document, chat answer streamed, code block inserted on its own lines/copied, Explain Selection streamed, server restarted, completions switch, disableInFiles, Python setup, walkthrough (${shots} screenshots in ${ARTIFACTS})`,
+  passed: () => `workspace venv found, ghost text accepted with Tab, status document, chat answer streamed, code block inserted on its own lines/copied, Explain Selection streamed, server restarted, completions switch, disableInFiles, Python setup, walkthrough (${shots.count} screenshots in ${ARTIFACTS})`,
 });
