@@ -65,14 +65,16 @@ def with_code(
     if ctx is not None and ctx.code.strip():
         parts = [out[-1]["content"]]
         if ctx.definitions:
-            quoted = (f"{d.path}:\n{_fenced(d.text, ctx.language)}" for d in ctx.definitions)
+            quoted = (f"{d.path}:\n{fenced(d.text, ctx.language)}" for d in ctx.definitions)
             parts.append("\n\n".join([DEFINITIONS_NOTE, *quoted]))
-        parts.append(_fenced(ctx.code, ctx.language))
+        parts.append(fenced(ctx.code, ctx.language))
         out[-1]["content"] = "\n\n".join(parts)
     return out
 
 
-def _fenced(code: str, language: str) -> str:
+def fenced(code: str, language: str) -> str:
+    """`code` as a Markdown block tagged `language`, its fence longer than any run of
+    backticks inside it."""
     fence = "```"
     while fence in code:
         fence += "`"

@@ -62,6 +62,22 @@ class HostProcess:
         return self.proc.returncode
 
 
+def spawn(command: list[str], address: str, env: dict[str, str]) -> HostProcess:
+    """Start `command` (a host that will serve on `address`) with its stderr collected."""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    host = HostProcess(proc, address)
+    threading.Thread(target=host._pump, daemon=True).start()
+    return host
+
+
 def start_host(
     model: Path | str,
     address: str,
@@ -74,17 +90,7 @@ def start_host(
     """`tandem-host --model MODEL --listen ADDRESS EXTRA...`, `env` set over this process's."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
     command = [sys.executable, *python_args, "-m", "model_host", "--model", str(model)]
-    proc = subprocess.Popen(
-        [*command, "--listen", address, *extra],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    host = HostProcess(proc, address)
-    threading.Thread(target=host._pump, daemon=True).start()
+    host = spawn([*command, "--listen", address, *extra], address, env)
     if wait_ready:
         try:
             live = host.wait_line("listening on", timeout).split("listening on ", 1)[1]

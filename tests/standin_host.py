@@ -33,35 +33,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
-from model_host.rpc.protocol import ErrorCode, Notify, RpcError
-from model_host.rpc.session import Call, Session
-from tests.bench.shaping.replay_host import ReplayHost, tokens
-from tests.hostproc import HostProcess
-from tests.paths import ROOT
+from model_host.rpc.protocol import ErrorCode, RpcError
+from model_host.rpc.session import Call
+from tests.bench.shaping.replay_host import TIMINGS, ReplayHost, serve_unix, tokens
+from tests.hostproc import HostProcess, spawn
 
 ANSWERS_ENV = "TANDEM_STANDIN_ANSWERS"
 INSTRUCT_MODEL = "codellama/CodeLlama-7b-Instruct-hf"
 STATS = "standin.stats"
 NO_MATCH = "I have no scripted answer for that instruction."
 WINDOW = 16384
-
-_TIMINGS = {
-    "queue_ms": 0,
-    "first_token_ms": 0,
-    "total_ms": 0,
-    "tokens_per_s": 0,
-    "prompt_tokens": 0,
-    "cached_tokens": 0,
-}
 
 
 def load_answers(path: Path | None) -> list[dict[str, Any]]:
@@ -132,30 +119,11 @@ class StandinHost(ReplayHost):
         limit = int(p.get("max_tokens", 512))
         if len(pieces) > limit:
             pieces, reason = pieces[:limit], "length"
-        key = (id(call.session), call.msgid)
-        self.running.add(key)
-        sent: list[str] = []
         try:
-            for index, piece in enumerate(pieces):
-                if key in self.cancelled:
-                    self.cancelled_chats += 1
-                    raise RpcError(
-                        ErrorCode.CANCELLED,
-                        "the request was cancelled",
-                        {"generated_tokens": index, "text": "".join(sent)},
-                    )
-                sent.append(piece)
-                if p.get("stream"):
-                    note = {"id": call.msgid, "text": piece, "index": index, "tokens": index + 1}
-                    call.session.notify(Notify.STREAM, note)
-                    await call.session.drain()
-                await asyncio.sleep(delay)  # one "decode step": a cancel can come in between
-        except asyncio.CancelledError:  # the connection went away mid-answer
+            sent = await self.stream(call, p, pieces, delay)
+        except (RpcError, asyncio.CancelledError):  # cancelled, or the connection went away
             self.cancelled_chats += 1
             raise
-        finally:
-            self.running.discard(key)
-            self.cancelled.discard(key)
         self.served += 1
         prompt_tokens = self._prompt({"kind": "chat", "messages": messages})["tokens"]
         return {
@@ -163,24 +131,14 @@ class StandinHost(ReplayHost):
             "finish_reason": reason,
             "prompt_tokens": prompt_tokens,
             "generated_tokens": len(sent),
-            "timings": dict(_TIMINGS, prompt_tokens=prompt_tokens),
+            "timings": dict(TIMINGS, prompt_tokens=prompt_tokens),
         }
 
 
 async def serve(path: str, answers: Path | None, model_name: str) -> None:
     host = StandinHost(answers, model_name)
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(reader, writer, on_request=host.handle, name="standin client")
-        await session.run()
-
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-    server = await asyncio.start_unix_server(on_connect, path, limit=64 * 1024 * 1024)
-    print(f"standin-host: listening on unix:{path} ({model_name})", file=sys.stderr, flush=True)
-    print("tandem-host: ready", file=sys.stderr, flush=True)
-    async with server:
-        await server.serve_forever()
+    banner = f"standin-host: listening on unix:{path} ({model_name})"
+    await serve_unix(path, host, "standin client", banner, "tandem-host: ready")
 
 
 def start_standin(
@@ -190,17 +148,7 @@ def start_standin(
     command = [sys.executable, "-m", "tests.standin_host", address, "--model-name", model_name]
     if answers is not None:
         command += ["--answers", str(answers)]
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    host = HostProcess(proc, address)
-    threading.Thread(target=host._pump, daemon=True).start()
+    host = spawn(command, address, {**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         host.wait_line("tandem-host: ready", 30)
     except BaseException:

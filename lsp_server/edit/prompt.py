@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..chat import CodeContext, with_code
+from ..chat import CodeContext, fenced, with_code
 from ..config import ChatSettings
 from ..context import LanguageSpec, build_context
 from ..host import HostLink
@@ -85,20 +85,13 @@ def edit_messages(
     if subject.problems:
         head.append("\n".join([DIAGNOSTICS_NOTE, *(f"- {p}" for p in subject.problems)]))
     if before.strip():
-        head.append(f"The code before the selection (do not repeat it):\n{_fence(before, lang)}")
+        head.append(f"The code before the selection (do not repeat it):\n{fenced(before, lang)}")
     if after.strip():
-        head.append(f"The code after the selection (do not repeat it):\n{_fence(after, lang)}")
+        head.append(f"The code after the selection (do not repeat it):\n{fenced(after, lang)}")
     head.append("The selected code is the last code block below.")
     messages = with_code([{"role": "user", "content": "\n\n".join(head)}], ctx, system_prompt)
     messages[-1]["content"] += f"\n\n{ANSWER_RULES}\nInstruction: {subject.instruction}"
     return messages
-
-
-def _fence(code: str, language: str) -> str:
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
 
 
 async def build_prompt(

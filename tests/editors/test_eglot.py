@@ -42,21 +42,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def applied_item(answers: list[Any], first: int, end: int | None = None) -> dict[str, Any]:
-    """The item of the last non-empty answer in answers[first:end] (the one inserted)."""
-    for answer in reversed(answers[first:end]):
-        items = answer if isinstance(answer, list) else (answer or {}).get("items") or []
-        if items:
-            assert len(items) == 1
-            return dict(items[0])
-    raise AssertionError(f"no completion answer had an item: {answers[first:]}")
-
-
-@pytest.mark.timeout(240)
-def test_eglot_completion_keeps_the_typed_word(host: HostProcess, tmp_path: Path) -> None:
+def run_eglot(
+    script: Path, tmp_path: Path, host_address: str, **env: str
+) -> tuple[dict[str, Any], str]:
+    """Run `emacs --batch -l SCRIPT` in `tmp_path` against `tandem-lsp` on the host at
+    `host_address` (`env` adds TANDEM_* settings); the script's result, and the end of the
+    server's log for messages."""
     out = tmp_path / "result.json"
     server_log = tmp_path / "server.log"
-    options = {"host": {"address": host.address, "autoStart": False}}
+    options = {"host": {"address": host_address, "autoStart": False}}
     env = {
         **os.environ,
         "HOME": str(tmp_path),  # no user init, no package cache of ours
@@ -67,10 +61,11 @@ def test_eglot_completion_keeps_the_typed_word(host: HostProcess, tmp_path: Path
         "TANDEM_INIT_OPTIONS": json.dumps(options),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "HF_HUB_OFFLINE": "1",
+        **env,
     }
     assert EMACS is not None
     proc = subprocess.run(
-        [EMACS, "--batch", "-l", str(SCRIPT)],
+        [EMACS, "--batch", "-l", str(script)],
         cwd=tmp_path,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -83,6 +78,22 @@ def test_eglot_completion_keeps_the_typed_word(host: HostProcess, tmp_path: Path
     assert out.exists(), f"emacs wrote no result ({proc.returncode}):\n{proc.stderr[-3000:]}\n{log}"
     r = json.loads(out.read_text())
     assert r.get("ok") is True, f"{r.get('error')}\n{proc.stderr[-3000:]}\n{log}"
+    return r, log
+
+
+def applied_item(answers: list[Any], first: int, end: int | None = None) -> dict[str, Any]:
+    """The item of the last non-empty answer in answers[first:end] (the one inserted)."""
+    for answer in reversed(answers[first:end]):
+        items = answer if isinstance(answer, list) else (answer or {}).get("items") or []
+        if items:
+            assert len(items) == 1
+            return dict(items[0])
+    raise AssertionError(f"no completion answer had an item: {answers[first:]}")
+
+
+@pytest.mark.timeout(240)
+def test_eglot_completion_keeps_the_typed_word(host: HostProcess, tmp_path: Path) -> None:
+    r, _ = run_eglot(SCRIPT, tmp_path, host.address)
     assert r["server"] == "tandem-lsp"
 
     # Mid-word: the word stays once, the whole suggestion follows it.

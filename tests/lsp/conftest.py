@@ -83,6 +83,19 @@ async def client(
     await lsp_client.shutdown_session()
 
 
+async def initialize(
+    lsp_client: LanguageClient, options: dict[str, Any], client: str = "visual-studio-code"
+) -> types.InitializeResult:
+    """Start `lsp_client`'s session as `client` would, with `options` as initializationOptions."""
+    return await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client),
+            initialization_options=options,
+            root_uri=ROOT.as_uri(),
+        )
+    )
+
+
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait until `check()` holds (a notification arrived, say); fail after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout

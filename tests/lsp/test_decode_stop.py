@@ -25,12 +25,11 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from lsp_server.demo import plain
 from tests.hostproc import HostProcess, start_host
-from tests.lsp.conftest import SERVER, init_options
-from tests.paths import ROOT
+from tests.lsp.conftest import SERVER, init_options, initialize
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -95,13 +94,7 @@ def slow_host(tmp_path_factory: pytest.TempPathFactory, sock_dir: Path) -> Itera
 async def client(lsp_client: LanguageClient, slow_host: HostProcess) -> AsyncIterator[None]:
     options = init_options(slow_host.address, maxTokensLine=LINE_CAP)  # greedy
     options["completion"]["maxTokensBlock"] = BLOCK_CAP
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            initialization_options=options,
-            root_uri=ROOT.as_uri(),
-        )
-    )
+    await initialize(lsp_client, options)
     yield
     await lsp_client.shutdown_session()
 

@@ -164,6 +164,26 @@ class Editor:
         }
         return plain(await self.client.protocol.send_request_async("tandem/edit", params))
 
+    async def actions(
+        self,
+        uri: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        diagnostics: list[types.Diagnostic] | None = None,
+        only: list[types.CodeActionKind] | None = None,
+    ) -> list[types.Command | types.CodeAction] | None:
+        """The code actions offered on `start`..`end` (line, character) with `diagnostics`."""
+        return await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=start[0], character=start[1]),
+                    end=types.Position(line=end[0], character=end[1]),
+                ),
+                context=types.CodeActionContext(diagnostics=diagnostics or [], only=only),
+            )
+        )
+
 
 async def start_editor(
     lsp_client: LanguageClient, name: str, edit_input: bool, address: str
@@ -426,15 +446,7 @@ async def test_no_host_is_request_failed_with_the_reason(hostless_client: Langua
         await ed.edit(uri, (0, 0), (1, 0), "leave it as it is")
     assert err.value.code == -32803 and "model host" in err.value.message
     # And no code actions are offered without a model that can chat.
-    actions = await hostless_client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
-            ),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await ed.actions(uri, (0, 0), (1, 0))
     assert not actions
 
 
@@ -523,15 +535,7 @@ async def test_a_model_that_cannot_chat_is_told_and_offers_no_actions(
     assert err.value.code == CANNOT_CHAT
     assert "CodeLlama-7b-Python-hf is a base/Python checkpoint" in err.value.message
     assert "codellama/CodeLlama-7b-Instruct-hf" in err.value.message
-    actions = await base_client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=5, character=0), end=types.Position(line=7, character=0)
-            ),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await ed.actions(uri, (5, 0), (7, 0))
     assert not actions
     status = plain(await base_client.protocol.send_request_async("tandem/status", {}))
     assert status["model"]["can_chat"] is False
@@ -546,16 +550,7 @@ async def test_code_actions_are_registered_and_offered(client: LanguageClient) -
     status = plain(await client.protocol.send_request_async("tandem/status", {}))
     assert status["model"]["can_chat"] is True
     uri = ed.open("actions.py", BOX, "python")
-    selection = types.Range(
-        start=types.Position(line=5, character=0), end=types.Position(line=7, character=0)
-    )
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=selection,
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await ed.actions(uri, (5, 0), (7, 0))
     assert actions is not None
     titles = [a.title for a in actions]  # type: ignore[union-attr]
     presets = ["Tandem: Fix", "Tandem: Document", "Tandem: Add tests"]
@@ -564,16 +559,7 @@ async def test_code_actions_are_registered_and_offered(client: LanguageClient) -
         assert isinstance(action, types.CodeAction) and action.command is not None
         assert action.command.command == "tandem.edit"
     # A cursor with no problem reported: nothing to offer.
-    cursor = types.Range(
-        start=types.Position(line=5, character=3), end=types.Position(line=5, character=3)
-    )
-    assert not await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=cursor,
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    assert not await ed.actions(uri, (5, 3), (5, 3))
 
 
 async def test_fix_on_a_diagnostic_is_applied_with_its_message_in_the_prompt(
@@ -587,16 +573,7 @@ async def test_fix_on_a_diagnostic_is_applied_with_its_message_in_the_prompt(
         ),
         message="Box has no attribute 'h'; did you mean 'height'?",
     )
-    cursor = types.Range(
-        start=types.Position(line=6, character=25), end=types.Position(line=6, character=25)
-    )
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=cursor,
-            context=types.CodeActionContext(diagnostics=[problem]),
-        )
-    )
+    actions = await ed.actions(uri, (6, 25), (6, 25), [problem])
     assert actions is not None and [a.title for a in actions] == ["Tandem: Fix"]  # type: ignore[union-attr]
     fix = actions[0]
     assert isinstance(fix, types.CodeAction) and fix.kind == "quickfix.tandem.fix" and fix.command
@@ -615,18 +592,7 @@ async def test_fix_on_a_diagnostic_is_applied_with_its_message_in_the_prompt(
 async def test_document_action_runs_and_applies(client: LanguageClient) -> None:
     ed = editor_of(client)
     uri = ed.open("doc.py", SLOW, "python")
-    rng = types.Range(
-        start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
-    )
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=rng,
-            context=types.CodeActionContext(
-                diagnostics=[], only=[types.CodeActionKind.RefactorRewrite]
-            ),
-        )
-    )
+    actions = await ed.actions(uri, (0, 0), (1, 0), only=[types.CodeActionKind.RefactorRewrite])
     assert actions is not None
     assert [a.title for a in actions if isinstance(a, types.CodeAction)][-2:] == [
         "Tandem: Document",

@@ -8,17 +8,15 @@ no code at all, the "no code" error), never a crash or a stall.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest_lsp
-from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from lsp_server.demo import plain
-from lsp_server.positions import LineIndex
-from tests.hostproc import ROOT, HostProcess
-from tests.lsp.conftest import SERVER, init_options
+from tests.hostproc import HostProcess
+from tests.lsp.conftest import SERVER, init_options, initialize
+from tests.lsp.test_edit import Editor
 
 REQUEST_FAILED = -32803
 CODE = "def add(a, b):\n    return a + b\n\n\nprint(add(1, 2))\n"
@@ -28,39 +26,14 @@ CODE = "def add(a, b):\n    return a + b\n\n\nprint(add(1, 2))\n"
 async def client(lsp_client: LanguageClient, host: HostProcess) -> AsyncIterator[None]:
     options = init_options(host.address)
     options["chat"] = {"temperature": 0, "maxTokens": 48}
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            initialization_options=options,
-            root_uri=ROOT.as_uri(),
-        )
-    )
+    await initialize(lsp_client, options)
     yield
     await lsp_client.shutdown_session()
 
 
-def applied(text: str, edits: list[dict[str, Any]]) -> str:
-    index = LineIndex(text)
-    spans = []
-    for e in edits:
-        r = e["range"]
-        start = index.offset(r["start"]["line"], r["start"]["character"], "utf-16")
-        end = index.offset(r["end"]["line"], r["end"]["character"], "utf-16")
-        spans.append((start, end, e["newText"]))
-    for start, end, new in sorted(spans, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
 async def test_an_edit_runs_through_the_real_host(client: LanguageClient) -> None:
-    uri = (ROOT / "tests" / "lsp" / "edit-samples" / "add.py").as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=CODE
-            )
-        )
-    )
+    ed = Editor(client)
+    uri = ed.open("add.py", CODE, "python")
     chunks: list[str] = []
     client.feature("tandem/editChunk")(lambda params: chunks.append(plain(params)["text"]))
     params = {
@@ -81,30 +54,16 @@ async def test_an_edit_runs_through_the_real_host(client: LanguageClient) -> Non
     assert result["range"]["start"] == {"line": 0, "character": 0}
     assert result["range"]["end"] == {"line": 2, "character": 0}
     proposal = result["newText"] + "\n".join(lines[2:])
-    assert applied(CODE, result["edits"]) == proposal
+    assert ed.apply(uri, result["edits"]) == proposal
     assert proposal.endswith("\n\nprint(add(1, 2))\n")  # nothing outside the selection moved
     assert chunks, "the answer streamed as tandem/editChunk"
 
 
 async def test_code_actions_are_offered_for_the_tiny_model(client: LanguageClient) -> None:
-    uri = (ROOT / "tests" / "lsp" / "edit-samples" / "act.py").as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=CODE
-            )
-        )
-    )
+    ed = Editor(client)
+    uri = ed.open("act.py", CODE, "python")
     await client.protocol.send_request_async("tandem/status", {})  # the host has said its model
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=2, character=0)
-            ),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await ed.actions(uri, (0, 0), (2, 0))
     assert actions and {a.title for a in actions} >= {
         "Tandem: Fix",
         "Tandem: Document",

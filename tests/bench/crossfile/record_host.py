@@ -16,14 +16,12 @@ server budgets as it would against a real host), else with the replay host's wor
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from model_host.rpc.session import Call, Session
-from tests.bench.shaping.replay_host import ReplayHost, tokens
+from model_host.rpc.session import Call
+from tests.bench.shaping.replay_host import ReplayHost, serve_unix, tokens
 from tests.paths import SHARED_TOKENIZERS
 
 TAKE = "bench.take"
@@ -65,17 +63,8 @@ class RecordHost(ReplayHost):
 
 async def serve(path: str) -> None:
     host = RecordHost()
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(reader, writer, on_request=host.handle, name="record client")
-        await session.run()
-
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-    server = await asyncio.start_unix_server(on_connect, path, limit=64 * 1024 * 1024)
-    print(f"record-host: listening on unix:{path} ({host.tokenizer})", file=sys.stderr, flush=True)
-    async with server:
-        await server.serve_forever()
+    banner = f"record-host: listening on unix:{path} ({host.tokenizer})"
+    await serve_unix(path, host, "record client", banner)
 
 
 def main() -> int:

@@ -26,6 +26,15 @@ from model_host.rpc.session import Call, Session
 SCRIPT = "bench.script"
 TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 WINDOW = 16384
+# A generation's timings: none measured here.
+TIMINGS = {
+    "queue_ms": 0,
+    "first_token_ms": 0,
+    "total_ms": 0,
+    "tokens_per_s": 0,
+    "prompt_tokens": 0,
+    "cached_tokens": 0,
+}
 
 
 def tokens(text: str) -> list[str]:
@@ -76,16 +85,12 @@ class ReplayHost:
             return await self._complete(call, p)
         raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"unknown method {call.method!r}")
 
-    async def _complete(self, call: Call, p: dict[str, Any]) -> dict[str, Any]:
-        text, self.answer = self.answer, ""
-        reason = "end"
-        for stop in p.get("stop") or []:
-            if stop and stop in text:
-                text, reason = text[: text.index(stop)], "stop"
-        pieces = tokens(text)
-        limit = int(p.get("max_tokens", 128))
-        if len(pieces) > limit:
-            pieces, reason = pieces[:limit], "length"
+    async def stream(
+        self, call: Call, p: dict[str, Any], pieces: list[str], delay: float = 0.0
+    ) -> list[str]:
+        """Send `pieces` one "decode step" (`delay` seconds) apart, as stream notifications
+        when `p` asks for them; a `cancel` between steps ends it with CANCELLED, as the real
+        host does. Returns the pieces sent."""
         key = (id(call.session), call.msgid)
         self.running.add(key)
         sent: list[str] = []
@@ -102,10 +107,23 @@ class ReplayHost:
                     note = {"id": call.msgid, "text": piece, "index": index, "tokens": index + 1}
                     call.session.notify(Notify.STREAM, note)
                     await call.session.drain()
-                await asyncio.sleep(0)  # one "decode step": a cancel can come in between
+                await asyncio.sleep(delay)  # one "decode step": a cancel can come in between
         finally:
             self.running.discard(key)
             self.cancelled.discard(key)
+        return sent
+
+    async def _complete(self, call: Call, p: dict[str, Any]) -> dict[str, Any]:
+        text, self.answer = self.answer, ""
+        reason = "end"
+        for stop in p.get("stop") or []:
+            if stop and stop in text:
+                text, reason = text[: text.index(stop)], "stop"
+        pieces = tokens(text)
+        limit = int(p.get("max_tokens", 128))
+        if len(pieces) > limit:
+            pieces, reason = pieces[:limit], "length"
+        sent = await self.stream(call, p, pieces)
         self.served += 1
         return {
             "text": "".join(sent),
@@ -113,30 +131,29 @@ class ReplayHost:
             "mode": "infill",
             "prompt_tokens": 0,
             "generated_tokens": len(sent),
-            "timings": {
-                "queue_ms": 0,
-                "first_token_ms": 0,
-                "total_ms": 0,
-                "tokens_per_s": 0,
-                "prompt_tokens": 0,
-                "cached_tokens": 0,
-            },
+            "timings": dict(TIMINGS),
         }
 
 
-async def serve(path: str) -> None:
-    host = ReplayHost()
+async def serve_unix(path: str, host: ReplayHost, name: str, *banner: str) -> None:
+    """Serve `host` on the Unix socket `path` (replacing a stale one) until cancelled, each
+    connection a session named `name`; `banner` lines go to stderr once it listens."""
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(reader, writer, on_request=host.handle, name="replay client")
+        session = Session(reader, writer, on_request=host.handle, name=name)
         await session.run()
 
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    server = await asyncio.start_unix_server(on_connect, path, limit=8 * 1024 * 1024)
-    print(f"replay-host: listening on unix:{path}", file=sys.stderr, flush=True)
+    server = await asyncio.start_unix_server(on_connect, path, limit=64 * 1024 * 1024)
+    for line in banner:
+        print(line, file=sys.stderr, flush=True)
     async with server:
         await server.serve_forever()
+
+
+async def serve(path: str) -> None:
+    await serve_unix(path, ReplayHost(), "replay client", f"replay-host: listening on unix:{path}")
 
 
 def main() -> int:

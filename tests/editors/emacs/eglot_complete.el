@@ -5,22 +5,12 @@
 ;; cursor after a half-typed word and runs `completion-at-point' (what M-TAB / company do) until
 ;; an item comes; records the buffer before and after and every completion answer, as JSON.
 
-(require 'package)
-(package-initialize)
-(require 'json)
-(require 'python)
-(require 'eglot)
+(load (expand-file-name "tandem-eglot" (file-name-directory load-file-name)) nil t)
 
-(defvar tandem-out (getenv "TANDEM_OUT"))
-(defvar tandem-result (make-hash-table :test 'equal))
 (defvar tandem-answers nil "Every textDocument/completion answer, oldest first.")
 
-(defun tandem-write (ok &optional error)
-  (puthash "ok" (if ok t :json-false) tandem-result)
-  (when error (puthash "error" error tandem-result))
-  (puthash "answers" (vconcat (reverse tandem-answers)) tandem-result)
-  (with-temp-file tandem-out
-    (insert (json-encode tandem-result))))
+(add-hook 'tandem-before-write-hook
+          (lambda () (puthash "answers" (vconcat (reverse tandem-answers)) tandem-result)))
 
 ;; Keep what the server answered, as the client saw it.
 (advice-add 'jsonrpc-request :around
@@ -47,41 +37,25 @@
       (goto-char (if (string= before (buffer-string)) point-before (point))))
     (list before (buffer-string) n first-answer)))
 
-(condition-case err
-    (let* ((dir (getenv "TANDEM_DIR"))
-           (file (expand-file-name "add.py" dir))
-           (options (json-read-from-string (getenv "TANDEM_INIT_OPTIONS")))
-           (eglot-sync-connect 60)
-           (eglot-connect-timeout 60)
-           (jsonrpc-default-request-timeout 60)
-           (eglot-server-programs
-            `((python-mode . (,(getenv "TANDEM_PYTHON") "-m" "lsp_server"
-                              "--log-file" ,(getenv "TANDEM_SERVER_LOG")
-                              :initializationOptions ,options)))))
-      (with-temp-file file (insert "def add(a, b):\n"))
-      (find-file file)
-      (python-mode)
-      (setq-local indent-tabs-mode nil)
-      (electric-indent-local-mode -1)
-      (apply #'eglot (eglot--guess-contact))
-      (unless (eglot-current-server) (error "eglot did not connect"))
-      (puthash "server" (plist-get (eglot--server-info (eglot-current-server)) :name) tandem-result)
-      ;; Mid-word: "    ret" -- the case that doubled characters.
-      (let ((run (tandem-complete-at-end-of "    ret" 8)))
-        (puthash "midword_before" (nth 0 run) tandem-result)
-        (puthash "midword_after" (nth 1 run) tandem-result)
-        (puthash "midword_tries" (nth 2 run) tandem-result)
-        (puthash "midword_first_answer" (nth 3 run) tandem-result))
-      ;; After a space: nothing typed of the word yet.
-      (goto-char (point-max))
-      (insert "\n")
-      (let ((run (tandem-complete-at-end-of "x = " 8)))
-        (puthash "space_before" (nth 0 run) tandem-result)
-        (puthash "space_after" (nth 1 run) tandem-result)
-        (puthash "space_tries" (nth 2 run) tandem-result)
-        (puthash "space_first_answer" (nth 3 run) tandem-result))
-      (tandem-write t))
-  (error (tandem-write nil (format "%S" err))))
-
-(ignore-errors (eglot-shutdown (eglot-current-server)))
-(kill-emacs 0)
+(tandem-run
+ (let ((file (expand-file-name "add.py" (getenv "TANDEM_DIR"))))
+   (with-temp-file file (insert "def add(a, b):\n"))
+   (find-file file)
+   (python-mode)
+   (setq-local indent-tabs-mode nil)
+   (electric-indent-local-mode -1)
+   (tandem-connect)
+   ;; Mid-word: "    ret" -- the case that doubled characters.
+   (let ((run (tandem-complete-at-end-of "    ret" 8)))
+     (puthash "midword_before" (nth 0 run) tandem-result)
+     (puthash "midword_after" (nth 1 run) tandem-result)
+     (puthash "midword_tries" (nth 2 run) tandem-result)
+     (puthash "midword_first_answer" (nth 3 run) tandem-result))
+   ;; After a space: nothing typed of the word yet.
+   (goto-char (point-max))
+   (insert "\n")
+   (let ((run (tandem-complete-at-end-of "x = " 8)))
+     (puthash "space_before" (nth 0 run) tandem-result)
+     (puthash "space_after" (nth 1 run) tandem-result)
+     (puthash "space_tries" (nth 2 run) tandem-result)
+     (puthash "space_first_answer" (nth 3 run) tandem-result))))

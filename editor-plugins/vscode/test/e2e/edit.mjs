@@ -5,20 +5,13 @@
 //
 //   npm run e2e:edit       (from editor-plugins/vscode; same environment variables as `npm run e2e`)
 /* global getComputedStyle */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, existsSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { freePort, run, sleep, startProcess, stopAll, waitFor } from './procs.mjs';
-import { CODE_SERVER, NODE24, ensureTools } from './tools.mjs';
+import { PLUGIN, PYTHON, ROOT, Screenshots, closeWorkbench, loadWorkbench, openBrowser, prepare, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { sleep, startProcess, waitFor } from './procs.mjs';
 import { openFile, statusBarText } from './workbench.mjs';
 
-const PLUGIN = path.resolve(import.meta.dirname, '..', '..');
-const ROOT = path.resolve(PLUGIN, '..', '..');
-const PYTHON = path.resolve(PLUGIN, process.env.TANDEM_PYTHON ?? '../../.venv/bin/python');
 const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e-edit'));
-const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
-const VSIX = path.join(ROOT, 'artifacts', 'tandem-vscode.vsix');
-const WATCHDOG_MS = 9.5 * 60_000;
 
 const ORIGINAL = 'def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n';
 const DOCSTRING = '    """Return the sum of a and b."""';
@@ -31,16 +24,10 @@ const ANSWERS = [
 
 const t0 = Date.now();
 const log = (message) => console.log(`[e2e-edit ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}`);
-let shots = 0;
+const shots = new Screenshots(ARTIFACTS, log);
 let page;
 
-async function screenshot(name) {
-  if (page) {
-    shots += 1;
-    const file = path.join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file });
-  }
-}
+const screenshot = (name) => shots.take(page, name);
 
 /** The editor's text for `file` after Ctrl+S (waits for the disk to hold something other than `previous`, if given). */
 async function saved(file, previous) {
@@ -123,12 +110,7 @@ async function propose(instruction, expectAdded, { pressKey = true } = {}) {
 }
 
 async function scenario(tmp) {
-  await ensureTools(log);
-  if (!existsSync(PYTHON)) {
-    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
-  }
-  log('building the .vsix (npm run package)');
-  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+  await prepare(log);
 
   const answers = path.join(tmp, 'answers.json');
   writeFileSync(answers, JSON.stringify(ANSWERS));
@@ -141,27 +123,12 @@ async function scenario(tmp) {
   await host.ready(/standin-host: listening/, 60_000);
   log(`stand-in host at ${address}`);
 
-  const userData = path.join(tmp, 'user-data');
-  const extensions = path.join(tmp, 'extensions');
-  const home = path.join(tmp, 'home');
-  const workspace = path.join(tmp, 'workspace');
-  for (const dir of [userData, extensions, home, workspace, path.join(userData, 'User'), path.join(userData, 'Machine')]) {
-    mkdirSync(dir, { recursive: true });
-  }
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_CACHE_HOME: path.join(home, '.cache') };
-  delete env.VSCODE_IPC_HOOK_CLI;
-  const csArgs = ['--user-data-dir', userData, '--extensions-dir', extensions, '--config', path.join(tmp, 'code-server.yaml')];
-  writeFileSync(path.join(tmp, 'code-server.yaml'), 'auth: none\ncert: false\n');
-  await run(NODE24, [CODE_SERVER, ...csArgs, '--install-extension', VSIX], { env });
-  const file = path.join(workspace, 'main.py');
-  writeFileSync(file, ORIGINAL);
-  // Machine-scoped settings go where code-server's remote extension host reads them (see run.mjs).
-  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify({
+  const machineSettings = {
     'tandem.pythonPath': PYTHON,
     'tandem.serverArgs': ['--log-file', path.join(ARTIFACTS, 'tandem-lsp.log')],
     'tandem.host.address': address,
-  }, null, 2));
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
+  };
+  const userSettings = {
     'tandem.host.autoStart': false,
     'tandem.completion.enable': false,
     'tandem.logLevel': 'debug',
@@ -178,25 +145,17 @@ async function scenario(tmp) {
     'workbench.tips.enabled': false,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'window.restoreWindows': 'none',
-  }, null, 2));
+  };
+  const profile = await setUpCodeServer(tmp, { machineSettings, userSettings, log });
+  const { workspace } = profile;
+  const file = path.join(workspace, 'main.py');
+  writeFileSync(file, ORIGINAL);
 
-  const port = await freePort();
-  const codeServer = startProcess('code-server', NODE24, [CODE_SERVER, ...csArgs, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', workspace],
-  { env, logFile: path.join(ARTIFACTS, 'code-server.log') });
-  await codeServer.ready(/HTTP server listening/, 60_000);
-
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const port = await startCodeServer(profile, ARTIFACTS, log);
+  const { browser, page: opened } = await openBrowser(port, { log });
+  page = opened;
   try {
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    page.on('pageerror', (error) => log(`page error: ${error.message}`));
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'main.py' }).waitFor({ timeout: 60_000 });
+    await loadWorkbench(page, port, workspace, 'main.py');
     await openFile(page, 'main.py');
     // The stand-in's status names its model "replay" (its hello: the Instruct checkpoint).
     const status = await waitFor(() => statusBarText(page, /Instruct|replay/), 90_000, 'the status bar to show the stand-in model');
@@ -301,46 +260,13 @@ async function scenario(tmp) {
     }
     log('PASS change: typing dropped the proposal, the file holds only what was typed');
   } finally {
-    try {
-      await screenshot('final');
-    } catch {
-      // the page may be gone
-    }
-    await browser.close().catch(() => undefined);
-    const logs = path.join(userData, 'logs');
-    if (existsSync(logs)) {
-      cpSync(logs, path.join(ARTIFACTS, 'vscode-logs'), { recursive: true });
-    }
+    await closeWorkbench(browser, profile, ARTIFACTS, screenshot);
   }
 }
 
-async function main() {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-'));
-  const watchdog = setTimeout(() => {
-    console.log(`E2E FAIL: still running after ${WATCHDOG_MS / 60_000} minutes`);
-    void stopAll(1000).finally(() => process.exit(1));
-  }, WATCHDOG_MS);
-  let failure;
-  try {
-    await scenario(tmp);
-  } catch (error) {
-    failure = error;
-  } finally {
-    clearTimeout(watchdog);
-    await stopAll();
-    if (!process.env.TANDEM_E2E_KEEP) {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  const seconds = ((Date.now() - t0) / 1000).toFixed(0);
-  if (failure) {
-    console.error(failure instanceof Error ? failure.stack : failure);
-    console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
-    process.exit(1);
-  }
-  console.log(`E2E PASS in ${seconds}s: Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Show Diff opened a diff editor, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots} screenshots in ${ARTIFACTS})`);
-}
-
-await main();
+await runScenario({
+  artifacts: ARTIFACTS,
+  t0,
+  scenario,
+  passed: () => `Ctrl+I proposal drawn, Tab applied it exactly, one undo restored the original, Show Diff opened a diff editor, Esc left the file unchanged, a CodeLens applied a ranged rewrite, the Edit… code action asked and proposed, typing dropped a proposal (${shots.count} screenshots in ${ARTIFACTS})`,
+});

@@ -3,35 +3,22 @@
 //
 //   npm run e2e            (from editor-plugins/vscode)
 //   TANDEM_PYTHON=…/python TANDEM_ARTIFACTS=… TANDEM_CHROMIUM=/usr/bin/chromium npm run e2e
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { freePort, run, sleep, startProcess, stopAll, waitFor } from './procs.mjs';
-import { CODE_SERVER, NODE24, ensureTools } from './tools.mjs';
+import { PLUGIN, PYTHON, Screenshots, closeWorkbench, loadWorkbench, openBrowser, prepare, runScenario, setUpCodeServer, startCodeServer } from './harness.mjs';
+import { run, sleep, startProcess, waitFor } from './procs.mjs';
 import { dialogVisible, focusedEditorText, ghostText, openFile, pickRow, runCommand, statusBarText, webviewFrame } from './workbench.mjs';
 
-const PLUGIN = path.resolve(import.meta.dirname, '..', '..');
-const PYTHON = path.resolve(PLUGIN, process.env.TANDEM_PYTHON ?? '../../.venv/bin/python');
 const ARTIFACTS = path.resolve(process.env.TANDEM_ARTIFACTS ?? path.join(PLUGIN, 'artifacts', 'e2e'));
-const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium';
-const VSIX = path.resolve(PLUGIN, '..', '..', 'artifacts', 'tandem-vscode.vsix'); // where `npm run package` writes it
 const NO_GHOST_MS = 6000;
-const WATCHDOG_MS = 9.5 * 60_000;
 const MODEL_NAME = 'tandem-tiny';
 
 const t0 = Date.now();
 const log = (message) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}`);
-let shots = 0;
+const shots = new Screenshots(ARTIFACTS, log);
 let page;
 
-async function screenshot(name) {
-  if (page) {
-    shots += 1;
-    const file = path.join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file });
-    log(`screenshot ${path.relative(process.cwd(), file)}`);
-  }
-}
+const screenshot = (name) => shots.take(page, name);
 
 /** Keeps only visible ASCII: the tiny model's random text may hold characters the editor draws differently. */
 function visible(text) {
@@ -93,12 +80,7 @@ async function closeStatus(page) {
 
 async function scenario(tmp) {
   // -- tools, package, model host ------------------------------------------------------------
-  await ensureTools(log);
-  if (!existsSync(PYTHON)) {
-    throw new Error(`no Python at ${PYTHON} (set TANDEM_PYTHON to an interpreter with Tandem installed)`);
-  }
-  log('building the .vsix (npm run package)');
-  await run('npm', ['run', 'package'], { cwd: PLUGIN });
+  await prepare(log);
 
   const model = path.join(tmp, MODEL_NAME);
   log('building a tiny random Code Llama checkpoint');
@@ -111,36 +93,6 @@ async function scenario(tmp) {
   log(`model host ready at ${address}`);
 
   // -- an isolated code-server with the extension installed ------------------------------------
-  const userData = path.join(tmp, 'user-data');
-  const extensions = path.join(tmp, 'extensions');
-  const home = path.join(tmp, 'home');
-  const workspace = path.join(tmp, 'workspace');
-  for (const dir of [userData, extensions, home, workspace, path.join(userData, 'User')]) {
-    mkdirSync(dir, { recursive: true });
-  }
-  const env = {
-    ...process.env,
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-  };
-  delete env.VSCODE_IPC_HOOK_CLI;
-  const csArgs = ['--user-data-dir', userData, '--extensions-dir', extensions, '--config', path.join(tmp, 'code-server.yaml')];
-  writeFileSync(path.join(tmp, 'code-server.yaml'), 'auth: none\ncert: false\n');
-  log('installing the .vsix into code-server');
-  await run(NODE24, [CODE_SERVER, ...csArgs, '--install-extension', VSIX], { env });
-
-  // A workspace virtual environment (a stand-in that runs our interpreter): Tandem must find
-  // it by itself, with tandem.pythonPath unset, as for a new user who just made one.
-  const venvPython = path.join(workspace, '.venv', 'bin', 'python');
-  mkdirSync(path.dirname(venvPython), { recursive: true });
-  writeFileSync(venvPython, `#!/bin/sh\nexec "${PYTHON}" "$@"\n`);
-  chmodSync(venvPython, 0o755);
-  const file = path.join(workspace, 'main.py');
-  writeFileSync(file, '"""Small arithmetic helpers."""\n\n\ndef sub(a, b):\n    return a - b\n\n\n');
-  // Tandem's machine-specific settings (interpreter, socket) go where a remote window reads them:
-  // code-server's extension host is "remote", and ignores machine-scoped values in user settings.
   const machineSettings = {
     'tandem.serverArgs': ['--log-file', path.join(ARTIFACTS, 'tandem-lsp.log')],
     'tandem.host.address': address,
@@ -168,48 +120,26 @@ async function scenario(tmp) {
     'workbench.colorTheme': 'Default Dark Modern',
     'window.restoreWindows': 'none',
   };
-  mkdirSync(path.join(userData, 'Machine'), { recursive: true });
-  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
+  const profile = await setUpCodeServer(tmp, { machineSettings, userSettings, log });
+  const { userData, workspace } = profile;
+
+  // A workspace virtual environment (a stand-in that runs our interpreter): Tandem must find
+  // it by itself, with tandem.pythonPath unset, as for a new user who just made one.
+  const venvPython = path.join(workspace, '.venv', 'bin', 'python');
+  mkdirSync(path.dirname(venvPython), { recursive: true });
+  writeFileSync(venvPython, `#!/bin/sh\nexec "${PYTHON}" "$@"\n`);
+  chmodSync(venvPython, 0o755);
+  const file = path.join(workspace, 'main.py');
+  writeFileSync(file, '"""Small arithmetic helpers."""\n\n\ndef sub(a, b):\n    return a - b\n\n\n');
   writeFileSync(path.join(workspace, 'secret_keys.py'), '# Keys: no suggestions here.\n\n');
 
-  const port = await freePort();
-  const codeServer = startProcess(
-    'code-server',
-    NODE24,
-    [
-      CODE_SERVER,
-      ...csArgs,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--ignore-last-opened',
-      workspace,
-    ],
-    { env, logFile: path.join(ARTIFACTS, 'code-server.log') },
-  );
-  await codeServer.ready(/HTTP server listening/, 60_000);
-  log(`code-server listening on 127.0.0.1:${port}`);
+  const port = await startCodeServer(profile, ARTIFACTS, log);
 
   // -- the browser ------------------------------------------------------------------------------
-  const { chromium } = await import('playwright-core');
-  // playwright-core gives the browser a fresh, empty profile directory of its own.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-quic', '--no-first-run', '--disable-sync'],
-  });
+  const { browser, page: opened } = await openBrowser(port, { clipboard: true, log });
+  page = opened;
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${port}` });
-    page = await context.newPage();
-    page.on('pageerror', (error) => log(`page error: ${error.message}`));
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 120_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'main.py' }).waitFor({ timeout: 60_000 });
+    await loadWorkbench(page, port, workspace, 'main.py');
     log('workbench loaded');
     await screenshot('workbench');
 
@@ -450,56 +380,13 @@ async function scenario(tmp) {
     log('PASS walkthrough: Get started with Tandem (Python environment, model, ghost text and chat)');
 
   } finally {
-    try {
-      if (page) {
-        await screenshot('final');
-      }
-    } catch {
-      // the page may be gone
-    }
-    await browser.close().catch(() => undefined);
-    // The extension host's logs (the Tandem output channel among them).
-    const logs = path.join(userData, 'logs');
-    if (existsSync(logs)) {
-      cpSync(logs, path.join(ARTIFACTS, 'vscode-logs'), { recursive: true });
-    }
+    await closeWorkbench(browser, profile, ARTIFACTS, screenshot);
   }
 }
 
-async function main() {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  // Short: a unix socket path must stay under ~100 bytes.
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tandem-e2e-'));
-  const watchdog = setTimeout(() => {
-    console.log(`E2E FAIL: still running after ${WATCHDOG_MS / 60_000} minutes`);
-    void stopAll(1000).finally(() => process.exit(1));
-  }, WATCHDOG_MS);
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      console.log(`E2E FAIL: interrupted (${signal})`);
-      void stopAll(1000).finally(() => process.exit(130));
-    });
-  }
-  let failure;
-  try {
-    await scenario(tmp);
-  } catch (error) {
-    failure = error;
-  } finally {
-    clearTimeout(watchdog);
-    await stopAll();
-    if (!process.env.TANDEM_E2E_KEEP) {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  const seconds = ((Date.now() - t0) / 1000).toFixed(0);
-  if (failure) {
-    console.error(failure instanceof Error ? failure.stack : failure);
-    console.log(`E2E FAIL after ${seconds}s: ${String(failure instanceof Error ? failure.message : failure).split('\n')[0]} (artifacts: ${ARTIFACTS})`);
-    process.exit(1);
-  }
-  console.log(`E2E PASS in ${seconds}s: workspace venv found, ghost text accepted with Tab, status document, chat answer streamed, code block inserted on its own lines/copied, Explain Selection streamed, server restarted, completions switch, disableInFiles, Python setup, walkthrough (${shots} screenshots in ${ARTIFACTS})`);
-}
-
-await main();
+await runScenario({
+  artifacts: ARTIFACTS,
+  t0,
+  scenario,
+  passed: () => `workspace venv found, ghost text accepted with Tab, status document, chat answer streamed, code block inserted on its own lines/copied, Explain Selection streamed, server restarted, completions switch, disableInFiles, Python setup, walkthrough (${shots.count} screenshots in ${ARTIFACTS})`,
+});
