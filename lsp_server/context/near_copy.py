@@ -2,7 +2,7 @@
 the cursor, as a model half-remembers them: a name renamed throughout, a literal changed, a
 statement left out.
 
-The exact repeat (cuts.repeat_cut) is tried first; this rule catches the copies it cannot.
+The exact repeat (repeat_cuts.repeat_cut) is tried first; this rule catches the copies it cannot.
 A copy must line up with the document statement by statement, at the column where the
 document's next statement stands, for up to `WINDOW` statements or through to the end of
 the body (its closer or next clause, which the candidate must reach too); within that
