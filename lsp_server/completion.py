@@ -14,12 +14,11 @@ from typing import Any
 from tree_sitter import Tree
 
 from model_host.rpc.messages import CompleteRequest
-from model_host.rpc.protocol import ErrorCode, RpcError
+from model_host.rpc.protocol import RpcError
 
 from .config import CompletionSettings
 from .context.budget import CountTokens, PromptContext
 from .context.mode import CompletionMode, detect_mode
-from .context.shaping import Shaper
 from .context.sticky import StickyContexts
 from .context.syntax import DocumentSyntax
 from .cost import SuggestionCost
@@ -27,6 +26,7 @@ from .crossfile import CrossFileContext, Header, visible_span
 from .documents import Document
 from .host import HostLink, HostUnavailable
 from .stats import SuggestionStats
+from .suggestion_stream import stream_suggestion
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class Completer:
         plan = await self.plan(doc, offset, cfg, cost)
         if plan is None:
             return None
-        raw, shaper = await self._stream(plan, doc, cfg, cost)
+        raw, shaper = await stream_suggestion(self.link, self.stats, plan, doc, cfg, cost)
         with cost.phase("shaping"):
             try:
                 if not shaper.decided and raw.startswith(shaper.raw):
@@ -309,66 +309,3 @@ class Completer:
         cost.finish()
         self.stats.record_cost(cost)
         return suggestion
-
-    async def _stream(
-        self, plan: Plan, doc: Document, cfg: CompletionSettings, cost: SuggestionCost
-    ) -> tuple[str, Shaper]:
-        """Ask the host with streaming, shaping as the text arrives, and stop the decode the
-        moment the suggestion is decided. Returns the host's text (what it generated before
-        it stopped) and the shaper."""
-        with cost.phase("shaping"):
-            shaper = Shaper(
-                mode=plan.mode,
-                prefix=plan.text[: plan.offset],
-                suffix=plan.text[plan.offset :],
-                lang=doc.lang,
-                max_lines=cfg.max_lines,
-                doc_tree=plan.tree,
-                parse=doc.syntax is not None,
-            )
-        decided_at: list[int | None] = []
-        broken = False
-        shaping_in_stream = [0.0, 0.0]  # fed while the host streams (wall, CPU): shaping
-
-        def stop_when(piece: dict[str, Any]) -> bool:
-            nonlocal broken
-            if broken:
-                return False
-            t0, c0 = time.perf_counter(), time.thread_time()
-            try:
-                done = shaper.feed(str(piece.get("text", "")))
-            except Exception:  # never let shaping break the connection's reader
-                log.exception("shaping a streamed suggestion failed")
-                broken = True
-                return False
-            finally:
-                shaping_in_stream[0] += time.perf_counter() - t0
-                shaping_in_stream[1] += time.thread_time() - c0
-            if done:
-                tokens = piece.get("tokens")
-                decided_at.append(tokens if isinstance(tokens, int) else None)
-            return done
-
-        params: CompleteRequest = {**plan.params, "stream": True}
-        generated: object  # the host's answer's, or its CANCELLED error data's
-        timings: object
-        asked, asked_cpu = time.perf_counter(), time.thread_time()
-        try:
-            result = await self.link.complete(params, stop_when=stop_when)
-            raw, generated = str(result.get("text", "")), result.get("generated_tokens")
-            timings = result.get("timings")
-        except RpcError as exc:
-            if exc.code != ErrorCode.CANCELLED or not decided_at:
-                raise
-            data = exc.data if isinstance(exc.data, dict) else {}
-            raw, generated = str(data.get("text", shaper.raw)), data.get("generated_tokens")
-            timings = data.get("timings")
-        finally:
-            waited, cpu = time.perf_counter() - asked, time.thread_time() - asked_cpu
-            cost.spent["host"] += waited
-            cost.spent_cpu["host"] += cpu
-            cost.move(*shaping_in_stream, source="host", to="shaping")
-        self.stats.record_tokens(generated, decided_at[0] if decided_at else None)
-        if isinstance(timings, dict):
-            self.stats.record_host(timings)
-        return raw, shaper

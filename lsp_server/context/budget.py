@@ -21,14 +21,12 @@ suffix are counted once more and trimmed further if they overshoot.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from itertools import accumulate
-from typing import Literal
+from dataclasses import dataclass
 
+from .fill import Costs, Filled, Key, Side, Texts, plan, sides
 from .languages import LanguageSpec
-from .outline import Outline, Span, build_outline
+from .outline import build_outline
 from .syntax import DocumentSyntax
 from .text import line_col, split_lines
 
@@ -38,8 +36,6 @@ CountTokens = Callable[[Sequence[str]], Awaitable[list[int]]]
 # text of n characters is at least ceil(n / 16) tokens. Pass another bound for other tokenizers.
 MAX_CHARS_PER_TOKEN = 16
 _VERIFY_ROUNDS = 3
-
-Key = Span | Literal["head", "tail"]
 
 
 @dataclass(frozen=True)
@@ -63,167 +59,6 @@ class PromptContext:
     @property
     def total_tokens(self) -> int:
         return self.prefix_tokens + self.suffix_tokens
-
-
-@dataclass
-class _Tier:
-    """Pieces in priority order. "each": independent, all-or-nothing (signatures, header).
-    "window": nearest first; the first misfit ends this and every later window tier."""
-
-    kind: Literal["each", "window"]
-    spans: list[Span]
-    # The nearest unit, when too big whole, may be kept in part: its lines nearest the cursor.
-    splittable: bool = True
-
-
-@dataclass
-class _Side:
-    mandatory: Literal["head", "tail"]
-    tiers: list[_Tier]
-    upward: bool  # prefix side: lines nearest the cursor are the last ones of a unit
-
-
-@dataclass
-class _Filled:
-    used: int = 0
-    lines: set[int] = field(default_factory=set)
-
-
-class _Costs:
-    """Token cost of a piece: counted when known, else an optimistic estimate (and noted)."""
-
-    def __init__(self, texts: _Texts, known: dict[Key, int], chars_per_token: float | None) -> None:
-        self.texts = texts
-        self.known = known
-        self.chars_per_token = chars_per_token  # None: uncounted pieces never fit
-        self.wanted: set[Key] = set()
-
-    def mandatory(self, key: Key) -> int:
-        """The cursor line's halves are always taken, so always counted."""
-        if key in self.known:
-            return self.known[key]
-        size = self.texts.size(key)
-        if size:
-            self.wanted.add(key)
-        return math.ceil(size / (self.chars_per_token or self.texts.max_chars_per_token))
-
-    def __call__(self, key: Key, remaining: int) -> int:
-        if key in self.known:
-            return self.known[key]
-        size = self.texts.size(key)
-        if size == 0:
-            return 0
-        floor = math.ceil(size / self.texts.max_chars_per_token)
-        if self.chars_per_token is None or floor > remaining:
-            return max(floor, remaining + 1)  # cannot fit, no need to count it
-        self.wanted.add(key)
-        return math.ceil(size / self.chars_per_token)
-
-
-class _Texts:
-    """Texts of pieces of one document, with O(1) sizes from cumulative line lengths."""
-
-    def __init__(self, lines: list[str], head: str, tail: str, max_chars_per_token: int) -> None:
-        self.lines = lines
-        self.head = head
-        self.tail = tail
-        self.max_chars_per_token = max_chars_per_token
-        self._cum = [0, *accumulate(map(len, lines))]
-
-    def size(self, key: Key) -> int:
-        if key == "head":
-            return len(self.head)
-        if key == "tail":
-            return len(self.tail)
-        return self._cum[key.end] - self._cum[key.start]
-
-    def text(self, key: Key) -> str:
-        if key == "head":
-            return self.head
-        if key == "tail":
-            return self.tail
-        return "".join(self.lines[key.start : key.end])
-
-
-def _fill(side: _Side, budget: int, cost: _Costs) -> _Filled:
-    filled = _Filled(used=cost.mandatory(side.mandatory))
-    blocked = started = False
-
-    def offer(span: Span) -> bool:
-        if all(line in filled.lines for line in range(span.start, span.end)):
-            return True
-        price = cost(span, budget - filled.used)
-        if filled.used + price > budget:
-            return False
-        filled.used += price
-        filled.lines.update(range(span.start, span.end))
-        return True
-
-    for tier in side.tiers:
-        if tier.kind == "each":
-            for span in tier.spans:
-                offer(span)
-            continue
-        if blocked:
-            continue
-        for span in tier.spans:
-            if offer(span):
-                started = True
-                continue
-            if tier.splittable and not started:
-                # Even the nearest unit is too big: keep the lines of it nearest the cursor.
-                rows = range(span.start, span.end)
-                for row in reversed(rows) if side.upward else rows:
-                    if not offer(Span(row, row + 1)):
-                        break
-            blocked = True
-            break
-    return filled
-
-
-def _sides(outline: Outline) -> tuple[_Side, _Side]:
-    cl = outline.cursor_line
-    containers = outline.levels[:-1]
-    file_level = outline.levels[-1]
-    signatures = [s for s in (outline.focus_signature, *(c.signature for c in containers)) if s]
-    closers = [s for s in (outline.focus_closer, *(c.closer for c in containers)) if s]
-    focus_up: list[Span] = []
-    focus_down: list[Span] = []
-    if outline.focus:
-        focus_up = [Span(r, r + 1) for r in range(cl - 1, outline.focus.start - 1, -1)]
-        focus_down = [Span(r, r + 1) for r in range(cl + 1, outline.focus.end)]
-    prefix = _Side(
-        "head",
-        [
-            _Tier("each", signatures),
-            _Tier("window", focus_up, splittable=False),
-            _Tier("window", [u for c in containers for u in c.before]),
-            _Tier("each", [outline.header] if outline.header else []),
-            _Tier("window", list(file_level.before)),
-        ],
-        upward=True,
-    )
-    suffix = _Side(
-        "tail",
-        [
-            _Tier("each", closers),
-            _Tier("window", focus_down, splittable=False),
-            _Tier("window", [u for c in containers for u in c.after]),
-            _Tier("window", list(file_level.after)),
-        ],
-        upward=False,
-    )
-    return prefix, suffix
-
-
-def _plan(
-    prefix: _Side, suffix: _Side, budget: int, share: float, cost: _Costs
-) -> tuple[_Filled, _Filled]:
-    # Fill the prefix with its share, give the suffix the rest, then hand back what it left.
-    first = _fill(prefix, int(budget * share), cost)
-    after = _fill(suffix, budget - first.used, cost)
-    before = _fill(prefix, budget - after.used, cost)
-    return before, after
 
 
 def _ranges(rows: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -283,39 +118,47 @@ async def build_context(
         raise ValueError(f"bad budget {budget_tokens} or prefix share {prefix_share}")
     offset = max(0, min(offset, len(text)))
     counter = _Counter(count_tokens)
-    est_chars_per_token = max_chars_per_token / 2
-    # With a fill budget, trimming would keep less than a file that fits: check any file
-    # that could fit at all.
-    whole_gate = max_chars_per_token if fill_tokens is not None else est_chars_per_token
+    whole = await _whole_file(
+        text, offset, counter, budget_tokens, max_chars_per_token, fill_tokens
+    )
+    if whole is not None:
+        return whole
 
-    if len(text) <= budget_tokens * whole_gate:
-        before, after = await counter([text[:offset], text[offset:]])
-        if before + after <= budget_tokens:
-            return PromptContext(
-                prefix=text[:offset],
-                suffix=text[offset:],
-                prefix_tokens=before,
-                suffix_tokens=after,
-                budget_tokens=budget_tokens,
-                whole_file=True,
-                count_calls=counter.calls,
-                counted_chars=counter.chars,
-            )
-
-    full_budget = budget_tokens
-    if fill_tokens is not None:
-        budget_tokens = min(budget_tokens, fill_tokens)
+    fill = budget_tokens if fill_tokens is None else min(budget_tokens, fill_tokens)
     if syntax is not None and syntax.text != text:
         syntax = None  # a stale tree would mislead; the plain-text rules are merely coarse
     lines = split_lines(text)
     cl, col = line_col(text, offset)
-    texts = _Texts(lines, lines[cl][:col], lines[cl][col:], max_chars_per_token)
-    prefix_side, suffix_side = _sides(build_outline(lines, cl, offset, syntax=syntax, spec=lang))
+    texts = Texts(lines, lines[cl][:col], lines[cl][col:], max_chars_per_token)
+    prefix_side, suffix_side = sides(build_outline(lines, cl, offset, syntax=syntax, spec=lang))
     known: dict[Key, int] = {}
-    # No text longer than this can fit the budget (a token covers at most max_chars_per_token
-    # characters): a huge cursor line (minified code) is cut to it before anything is counted,
-    # so no count_tokens request grows with the line.
-    reach = budget_tokens * max_chars_per_token
+    clipped = _clip_to_reach(texts, prefix_side, suffix_side, fill * max_chars_per_token)
+    sides_ = (prefix_side, suffix_side)
+    clipped = await _count_pieces(counter, texts, known, sides_, fill, prefix_share) or clipped
+    fit = await _fit(counter, texts, known, sides_, fill, prefix_share)
+    dropped_before = _ranges(set(range(cl)) - fit.before.lines)
+    dropped_after = _ranges(set(range(cl + 1, len(lines))) - fit.after.lines)
+    return PromptContext(
+        prefix=fit.prefix,
+        suffix=fit.suffix,
+        prefix_tokens=fit.prefix_tokens,
+        suffix_tokens=fit.suffix_tokens,
+        budget_tokens=budget_tokens,
+        whole_file=not (dropped_before or dropped_after or clipped or fit.clipped),
+        dropped_prefix_lines=dropped_before,
+        dropped_suffix_lines=dropped_after,
+        clipped_cursor_line=clipped or fit.clipped,
+        count_calls=counter.calls,
+        counted_chars=counter.chars,
+    )
+
+
+def _clip_to_reach(texts: Texts, prefix_side: Side, suffix_side: Side, reach: int) -> bool:
+    """Cut the cursor line's halves to `reach` characters; whether one was cut.
+
+    No text longer than `reach` can fit the budget (a token covers at most
+    max_chars_per_token characters): a huge cursor line (minified code) is cut to it before
+    anything is counted, so no count_tokens request grows with the line."""
     clipped = False
     if len(texts.head) > reach:
         texts.head = texts.head[len(texts.head) - reach :]
@@ -323,67 +166,134 @@ async def build_context(
     if len(texts.tail) > reach:
         texts.tail = texts.tail[:reach]
         suffix_side.tiers, clipped = [], True
+    return clipped
 
-    async def count(keys: Iterable[Key]) -> None:
-        keys = list(keys)
-        if keys:
-            known.update(zip(keys, await counter([texts.text(k) for k in keys]), strict=True))
 
+async def _whole_file(
+    text: str,
+    offset: int,
+    counter: _Counter,
+    budget_tokens: int,
+    max_chars_per_token: int,
+    fill_tokens: int | None,
+) -> PromptContext | None:
+    """The whole file as the context, where it fits the budget; None otherwise."""
+    est_chars_per_token = max_chars_per_token / 2
+    # With a fill budget, trimming would keep less than a file that fits: check any file
+    # that could fit at all.
+    whole_gate = max_chars_per_token if fill_tokens is not None else est_chars_per_token
+    if len(text) > budget_tokens * whole_gate:
+        return None
+    before, after = await counter([text[:offset], text[offset:]])
+    if before + after > budget_tokens:
+        return None
+    return PromptContext(
+        prefix=text[:offset],
+        suffix=text[offset:],
+        prefix_tokens=before,
+        suffix_tokens=after,
+        budget_tokens=budget_tokens,
+        whole_file=True,
+        count_calls=counter.calls,
+        counted_chars=counter.chars,
+    )
+
+
+async def _count(
+    counter: _Counter, texts: Texts, known: dict[Key, int], keys: Iterable[Key]
+) -> None:
+    """Count the pieces `keys` in one call, into `known`."""
+    keys = list(keys)
+    if keys:
+        known.update(zip(keys, await counter([texts.text(k) for k in keys]), strict=True))
+
+
+async def _count_pieces(
+    counter: _Counter,
+    texts: Texts,
+    known: dict[Key, int],
+    sides_: tuple[Side, Side],
+    budget: int,
+    share: float,
+) -> bool:
+    """Count every piece that could be in the prompt (into `known`); whether the cursor
+    line had to be cut."""
+    prefix_side, suffix_side = sides_
+    clipped = False
     # Round 1 estimates generously; round 2 counts whatever could still possibly fit.
-    for chars_per_token in (est_chars_per_token, float(max_chars_per_token)):
-        cost = _Costs(texts, known, chars_per_token)
-        _plan(prefix_side, suffix_side, budget_tokens, prefix_share, cost)
+    for chars_per_token in (texts.max_chars_per_token / 2, float(texts.max_chars_per_token)):
+        cost = Costs(texts, known, chars_per_token)
+        plan(prefix_side, suffix_side, budget, share, cost)
         if not cost.wanted:
             break
-        await count(cost.wanted)
-        head_cut, tail_cut = _clip_cursor_line(texts, known, budget_tokens, prefix_share)
+        await _count(counter, texts, known, cost.wanted)
+        head_cut, tail_cut = _clip_cursor_line(texts, known, budget, share)
         # Whole lines glued to a cut-off line would read as one line: the cut half stands alone.
         if head_cut:
             prefix_side.tiers = []
         if tail_cut:
             suffix_side.tiers = []
         clipped = clipped or head_cut or tail_cut
-    await count(k for k in ("head", "tail") if k not in known and texts.size(k))
+    await _count(
+        counter, texts, known, (k for k in ("head", "tail") if k not in known and texts.size(k))
+    )
+    return clipped
 
+
+@dataclass
+class _Fit:
+    """The planned prefix and suffix, counted joined, and the lines they hold."""
+
+    before: Filled
+    after: Filled
+    prefix: str
+    suffix: str
+    prefix_tokens: int
+    suffix_tokens: int
+    clipped: bool = False  # even the cursor line did not fit: nothing was kept
+
+
+async def _fit(
+    counter: _Counter,
+    texts: Texts,
+    known: dict[Key, int],
+    sides_: tuple[Side, Side],
+    budget_tokens: int,
+    share: float,
+) -> _Fit:
+    """The plan within the budget, its joined text counted once more and shrunk while it
+    overshoots."""
+    prefix_side, suffix_side = sides_
+    lines = texts.lines
     limit = budget_tokens
     for _ in range(_VERIFY_ROUNDS):
-        before_fill, after_fill = _plan(
-            prefix_side, suffix_side, limit, prefix_share, _Costs(texts, known, None)
+        before_fill, after_fill = plan(
+            prefix_side, suffix_side, limit, share, Costs(texts, known, None)
         )
         prefix = "".join(lines[r] for r in sorted(before_fill.lines)) + texts.head
         suffix = texts.tail + "".join(lines[r] for r in sorted(after_fill.lines))
         prefix_tokens, suffix_tokens = await counter([prefix, suffix])
         if prefix_tokens + suffix_tokens <= budget_tokens:
-            break
+            return _Fit(before_fill, after_fill, prefix, suffix, prefix_tokens, suffix_tokens)
         # The joined text tokenized longer than its pieces: shrink by the overshoot and retry.
         limit -= prefix_tokens + suffix_tokens - budget_tokens
-    else:
-        # Still over after shrinking: the cursor line alone, or nothing if even that is over.
-        before_fill, after_fill = _Filled(), _Filled()
-        prefix, suffix = texts.head, texts.tail
-        prefix_tokens, suffix_tokens = known.get("head", 0), known.get("tail", 0)
-        if prefix_tokens + suffix_tokens > budget_tokens:
-            prefix, suffix, prefix_tokens, suffix_tokens, clipped = "", "", 0, 0, True
-
-    dropped_before = _ranges(set(range(cl)) - before_fill.lines)
-    dropped_after = _ranges(set(range(cl + 1, len(lines))) - after_fill.lines)
-    return PromptContext(
-        prefix=prefix,
-        suffix=suffix,
-        prefix_tokens=prefix_tokens,
-        suffix_tokens=suffix_tokens,
-        budget_tokens=full_budget,
-        whole_file=not (dropped_before or dropped_after or clipped),
-        dropped_prefix_lines=dropped_before,
-        dropped_suffix_lines=dropped_after,
-        clipped_cursor_line=clipped,
-        count_calls=counter.calls,
-        counted_chars=counter.chars,
+    # Still over after shrinking: the cursor line alone, or nothing if even that is over.
+    fit = _Fit(
+        Filled(), Filled(), texts.head, texts.tail, known.get("head", 0), known.get("tail", 0)
     )
+    if fit.prefix_tokens + fit.suffix_tokens > budget_tokens:
+        fit.prefix, fit.suffix, fit.prefix_tokens, fit.suffix_tokens, fit.clipped = (
+            "",
+            "",
+            0,
+            0,
+            True,
+        )
+    return fit
 
 
 def _clip_cursor_line(
-    texts: _Texts, known: dict[Key, int], budget: int, share: float
+    texts: Texts, known: dict[Key, int], budget: int, share: float
 ) -> tuple[bool, bool]:
     """Cut the cursor line's two halves if together they exceed the budget (a minified file).
 

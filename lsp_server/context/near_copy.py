@@ -2,7 +2,7 @@
 the cursor, as a model half-remembers them: a name renamed throughout, a literal changed, a
 statement left out.
 
-The exact repeat (cuts.repeat_cut) is tried first; this rule catches the copies it cannot.
+The exact repeat (repeat_cuts.repeat_cut) is tried first; this rule catches the copies it cannot.
 A copy must line up with the document statement by statement, at the column where the
 document's next statement stands, for up to `WINDOW` statements or through to the end of
 the body (its closer or next clause, which the candidate must reach too); within that
@@ -202,6 +202,19 @@ def _starts_copy(code: bytes, doc: Upcoming) -> bool:
     return True
 
 
+def _step(text: Tokens, statements: tuple[Tokens, ...], j: int, budget: _Budget) -> int | None:
+    """Where the document's statements go on (from `j`) once the written statement `text`
+    matches within the edit budget; None where it matches none."""
+    if budget.matches(text, statements[j]):
+        return j + 1
+    if not budget.dropped and j + 1 < len(statements) and budget.matches(text, statements[j + 1]):
+        budget.dropped = True  # a statement left out
+        return j + 2
+    if budget.matches(text, statements[j], inner_drop=True):
+        return j + 1  # a line left out inside this statement
+    return None
+
+
 def _aligns(
     written: list[Node],
     doc: Upcoming,
@@ -240,19 +253,10 @@ def _aligns(
                 return False
             return compared >= 1 or len(text) >= PREFIX_WORDS
         matched += len(text)
-        if budget.matches(text, statements[j]):
-            j += 1
-        elif (
-            not budget.dropped
-            and j + 1 < len(statements)
-            and budget.matches(text, statements[j + 1])
-        ):
-            budget.dropped = True  # a statement left out
-            j += 2
-        elif budget.matches(text, statements[j], inner_drop=True):
-            j += 1  # a line left out inside this statement
-        else:
+        step = _step(text, statements, j, budget)
+        if step is None:
             return False
+        j = step
         i += 1
         compared += 1
     if j >= len(statements) and doc.ends:
