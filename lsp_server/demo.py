@@ -85,149 +85,29 @@ def _read(path: Path) -> str:
 async def run_demo(opts: DemoOptions) -> int:
     text = _read(opts.file) if opts.file else SAMPLE
     if opts.address:
-        from model_host.rpc.address import AddressError, parse_address
-
-        try:
-            if parse_address(opts.address).kind == "stdio":
-                raise AddressError("the demo reaches a host over unix: or tcp:")
-        except AddressError as exc:
-            raise DemoError(f"bad --address: {exc}", 2) from exc
-    model = opts.model or str(builtin_model())
-    if not opts.model:
-        say(
-            "model: the built-in tiny RANDOM model (its output is noise; pass --model for a real checkpoint)"
-        )
-    else:
-        say(f"model: {model}")
+        _check_address(opts.address)
+    model = _announce_model(opts)
     path = opts.file.resolve() if opts.file else Path(tempfile.gettempdir()) / "tandem_demo.py"
     uri = path.as_uri()
-    language = {
-        ".py": "python",
-        ".js": "javascript",
-        ".ts": "typescript",
-        ".go": "go",
-        ".rs": "rust",
-        ".c": "c",
-        ".cpp": "cpp",
-        ".java": "java",
-        ".lua": "lua",
-    }.get(path.suffix, "plaintext")
+    language = _LANGUAGES.get(path.suffix, "plaintext")
 
     with tempfile.TemporaryDirectory(prefix="tdm-") as tmp:
         address = opts.address or f"unix:{tmp}/host.sock"
-        client = LanguageClient("tandem-demo", "0.1.0")
         chunks: list[str] = []
-        progress: list[str] = []
-
-        @client.feature(tp.CHAT_CHUNK)
-        def on_chunk(params: Any) -> None:
-            chunks.append(plain(params)["text"])
-
-        @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def on_create(params: Any) -> None:
-            return None
-
-        @client.feature(types.PROGRESS)
-        def on_progress(params: Any) -> None:
-            pct = getattr(params.value, "percentage", None)
-            if pct is not None:
-                progress.append(f"{pct}%")
-
-        @client.feature(types.WINDOW_SHOW_MESSAGE)
-        def on_message(params: types.ShowMessageParams) -> None:
-            if params.type != types.MessageType.Error:  # errors end the demo with their reason
-                say(f"  server says: {params.message}")
-
-        @client.feature(types.WINDOW_LOG_MESSAGE)
-        def on_log(params: types.LogMessageParams) -> None:
-            return None  # the server's log: not for the demo's reader
-
+        client = _demo_client(chunks)
         t0 = time.perf_counter()
         interrupted = False
         await client.start_io(sys.executable, "-m", "lsp_server")
         try:
-            await client.initialize_async(
-                types.InitializeParams(
-                    capabilities=VSCODE_LIKE,
-                    initialization_options={
-                        "host": {
-                            "address": address,
-                            "model": model,
-                            "autoStart": True,
-                            "args": ["--idle-exit", "5"],
-                        },
-                        "completion": {"maxTokensBlock": opts.max_tokens},
-                    },
-                )
-            )
-            client.initialized(types.InitializedParams())
-            status = await _wait_ready(client)
-            ready_s = time.perf_counter() - t0
-            facts = status.get("model") or {}
-            say(
-                f"host + LSP server ready in {ready_s:.1f}s: {facts.get('name')} "
-                f"(context {facts.get('context_window')}, infill {facts.get('can_infill')}, "
-                f"chat format {facts.get('chat_format')})"
-            )
-
+            await _start(client, address, model, opts.max_tokens, t0)
             before = await _host_counts(client)
-            client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(
-                        uri=uri, language_id=language, version=1, text=text
-                    )
-                )
-            )
-            lines = text.split("\n")
-            cursor = types.Position(
-                line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2
-            )
-            say(
-                f"\nopened {path.name} ({len(lines)} lines); inline completion at {cursor.line + 1}:{cursor.character + 1}"
-            )
-            t1 = time.perf_counter()
-            result = await client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=cursor,
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                    ),
-                )
-            )
-            completion_ms = (time.perf_counter() - t1) * 1000
-            items = (
-                result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-            )
-            suggestion = items[0].insert_text if items else None
-            shown = suggestion if isinstance(suggestion, str) else "(no suggestion)"
-            say(f"ghost text ({completion_ms:.0f} ms):\n{_indent(shown)}")
-
+            suggested = await _complete(client, path, uri, language, text)
             after_completion = await _host_counts(client)
-            t2 = time.perf_counter()
-            answer = await request(
-                client,
-                tp.CHAT,
-                {
-                    "messages": [{"role": "user", "content": "What does circle_area compute?"}],
-                    "context": {
-                        "uri": uri,
-                        "range": {
-                            "start": {"line": 3, "character": 0},
-                            "end": {"line": 6, "character": 0},
-                        },
-                    },
-                    "maxTokens": opts.max_tokens,
-                },
-            )
-            chat_ms = (time.perf_counter() - t2) * 1000
-            say(
-                f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}"
-            )
+            await _chat(client, uri, opts.max_tokens, chunks)
             host = (await request(client, tp.STATUS, {}))["host"]
             say("\n" + served_line(before, after_completion, host))
             say(f"total {time.perf_counter() - t0:.1f}s")
-            return 0 if suggestion is not None or opts.model is None else 1
+            return 0 if suggested or opts.model is None else 1
         except asyncio.CancelledError:  # Ctrl-C: the caller says "interrupted"
             interrupted = True
             # The server may still answer requests nobody awaits now; pygls would log each.
@@ -237,6 +117,157 @@ async def run_demo(opts: DemoOptions) -> int:
             await _stop_server(client, polite=not interrupted)
             if not opts.address:
                 await _stop_host(address)  # the private host the server started for the demo
+
+
+_LANGUAGES = {
+    ".py": "python",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".c": "c",
+    ".cpp": "cpp",
+    ".java": "java",
+    ".lua": "lua",
+}
+
+
+def _check_address(address: str) -> None:
+    from model_host.rpc.address import AddressError, parse_address
+
+    try:
+        if parse_address(address).kind == "stdio":
+            raise AddressError("the demo reaches a host over unix: or tcp:")
+    except AddressError as exc:
+        raise DemoError(f"bad --address: {exc}", 2) from exc
+
+
+def _announce_model(opts: DemoOptions) -> str:
+    """The model the demo loads, said to the reader."""
+    model = opts.model or str(builtin_model())
+    if not opts.model:
+        say(
+            "model: the built-in tiny RANDOM model (its output is noise; pass --model for a real checkpoint)"
+        )
+    else:
+        say(f"model: {model}")
+    return model
+
+
+def _demo_client(chunks: list[str]) -> LanguageClient:
+    """A client that collects streamed chat text into `chunks` and shows the server's messages."""
+    client = LanguageClient("tandem-demo", "0.1.0")
+    progress: list[str] = []
+
+    @client.feature(tp.CHAT_CHUNK)
+    def on_chunk(params: Any) -> None:
+        chunks.append(plain(params)["text"])
+
+    @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+    def on_create(params: Any) -> None:
+        return None
+
+    @client.feature(types.PROGRESS)
+    def on_progress(params: Any) -> None:
+        pct = getattr(params.value, "percentage", None)
+        if pct is not None:
+            progress.append(f"{pct}%")
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE)
+    def on_message(params: types.ShowMessageParams) -> None:
+        if params.type != types.MessageType.Error:  # errors end the demo with their reason
+            say(f"  server says: {params.message}")
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def on_log(params: types.LogMessageParams) -> None:
+        return None  # the server's log: not for the demo's reader
+
+    return client
+
+
+async def _start(
+    client: LanguageClient, address: str, model: str, max_tokens: int, t0: float
+) -> None:
+    """Initialize the server (it starts the host) and wait until the model is loaded."""
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=VSCODE_LIKE,
+            initialization_options={
+                "host": {
+                    "address": address,
+                    "model": model,
+                    "autoStart": True,
+                    "args": ["--idle-exit", "5"],
+                },
+                "completion": {"maxTokensBlock": max_tokens},
+            },
+        )
+    )
+    client.initialized(types.InitializedParams())
+    status = await _wait_ready(client)
+    ready_s = time.perf_counter() - t0
+    facts = status.get("model") or {}
+    say(
+        f"host + LSP server ready in {ready_s:.1f}s: {facts.get('name')} "
+        f"(context {facts.get('context_window')}, infill {facts.get('can_infill')}, "
+        f"chat format {facts.get('chat_format')})"
+    )
+
+
+async def _complete(client: LanguageClient, path: Path, uri: str, language: str, text: str) -> bool:
+    """Open the file and ask for an inline completion at its end; whether one came."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
+        )
+    )
+    lines = text.split("\n")
+    cursor = types.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+    say(
+        f"\nopened {path.name} ({len(lines)} lines); inline completion at {cursor.line + 1}:{cursor.character + 1}"
+    )
+    t1 = time.perf_counter()
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=cursor,
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    completion_ms = (time.perf_counter() - t1) * 1000
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    suggestion = items[0].insert_text if items else None
+    shown = suggestion if isinstance(suggestion, str) else "(no suggestion)"
+    say(f"ghost text ({completion_ms:.0f} ms):\n{_indent(shown)}")
+    return suggestion is not None
+
+
+async def _chat(client: LanguageClient, uri: str, max_tokens: int, chunks: list[str]) -> None:
+    """Ask about the sample's function with its lines as context; show the answer."""
+    t2 = time.perf_counter()
+    answer = await request(
+        client,
+        tp.CHAT,
+        {
+            "messages": [{"role": "user", "content": "What does circle_area compute?"}],
+            "context": {
+                "uri": uri,
+                "range": {
+                    "start": {"line": 3, "character": 0},
+                    "end": {"line": 6, "character": 0},
+                },
+            },
+            "maxTokens": max_tokens,
+        },
+    )
+    chat_ms = (time.perf_counter() - t2) * 1000
+    say(
+        f"\nchat answer ({chat_ms:.0f} ms, {len(chunks)} streamed chunks):\n{_indent(answer['text'])}"
+    )
 
 
 async def _wait_ready(client: LanguageClient, timeout: float = 180.0) -> dict[str, Any]:

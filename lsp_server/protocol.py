@@ -6,6 +6,9 @@ from typing import Final, TypedDict
 
 from model_host.rpc.messages import Timings
 
+# LSP 3.17 RequestFailed: the request was valid but could not be served
+REQUEST_FAILED: Final = -32803
+
 # Requests (client -> server)
 CHAT: Final = "tandem/chat"
 STATUS: Final = "tandem/status"

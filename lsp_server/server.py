@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -12,9 +11,9 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from model_host.rpc.protocol import RpcError
 
-from . import __version__, workspace_handlers
+from . import __version__
 from . import protocol as tp
-from .chat import ChatInputError, CodeContext, command_message, parse_messages, run_chat
+from .chat import ChatInputError, CodeContext, run_chat
 from .completion import Completer, Suggestion
 from .config import (
     CrossFileSettings,
@@ -26,9 +25,7 @@ from .config import (
 from .crossfile import CrossFileContext
 from .documents import Document, DocumentStore, UnknownDocument
 from .edit import EditError
-from .edit.actions import KINDS as EDIT_ACTION_KINDS
-from .edit.actions import code_actions, has_edit_input, label
-from .edit.params import EditParams, parse_command, parse_edit
+from .edit.params import EditParams
 from .edit.run import EditRunner
 from .host import HostLink, HostUnavailable
 from .indexing import IndexFeed
@@ -36,14 +33,11 @@ from .items import TRIGGER_CHARACTERS, ClientTraits, fallback_item
 from .jsonrpc import TandemProtocol
 from .positions import UTF16, PositionError
 from .progress import LoadProgress
+from .protocol import REQUEST_FAILED
 from .stats import SuggestionStats
-from .status import server_status
 from .transport import BoundedLanguageServer
 
 log = logging.getLogger(__name__)
-
-REQUEST_FAILED = -32803  # LSP 3.17 RequestFailed: the request was valid but could not be served
-CONNECT_WAIT_S = 1.0  # what a code action request waits for a host not yet connected
 
 
 class TandemServer(BoundedLanguageServer):
@@ -383,141 +377,16 @@ def suggestion_event(ls: TandemServer, params: Any) -> None:
         log.warning("ignored suggestion event %r", params)
 
 
-# ---- chat, commands, status ------------------------------------------------------------
-@server.feature(tp.CHAT)
-async def chat(ls: TandemServer, params: Any) -> tp.ChatResult:
-    if not isinstance(params, dict):
-        raise JsonRpcInvalidParams("tandem/chat takes {messages, context?, chatId?}")
-    try:
-        messages = parse_messages(params.get("messages"))
-    except ChatInputError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from exc
-    chat_id = params.get("chatId")
-    max_tokens = params.get("maxTokens")
-    if chat_id is not None and not isinstance(chat_id, str):
-        raise JsonRpcInvalidParams("'chatId' must be a string")
-    if max_tokens is not None and (
-        not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1
-    ):
-        raise JsonRpcInvalidParams("'maxTokens' must be a positive integer")
-    return await ls.chat(messages, ls.code_context(params.get("context")), chat_id, max_tokens)
+# ---- chat, workspace, edit, status: handlers in their own modules ----------------------
+def _register_handlers() -> None:
+    # Imported here: those modules import TandemServer, defined above (pygls reads the
+    # annotations of command handlers when they run, so the name must resolve there).
+    from . import chat_handlers, edit_handlers, status_handlers, workspace_handlers
+
+    chat_handlers.register(server)
+    workspace_handlers.register(server)
+    edit_handlers.register(server)
+    status_handlers.register(server)
 
 
-async def _selection_command(
-    ls: TandemServer, command: str, args: tuple[Any, ...]
-) -> tp.ChatResult:
-    if len(args) != 1 or not isinstance(args[0], dict):
-        raise JsonRpcInvalidParams(f"{command} takes one argument: {{uri, range?}}")
-    ctx = ls.code_context(args[0])
-    assert ctx is not None
-    message = command_message(command, ctx.language)
-    return await ls.chat([{"role": "user", "content": message}], ctx, args[0].get("chatId"))
-
-
-def _register_selection_command(command: str) -> None:
-    async def handler(ls: TandemServer, *args: Any) -> tp.ChatResult:
-        return await _selection_command(ls, command, args)
-
-    handler.__name__ = command.replace(".", "_")
-    server.command(command)(handler)
-
-
-for _command in tp.SELECTION_COMMANDS:
-    _register_selection_command(_command)
-
-workspace_handlers.register(server)
-
-
-# ---- edit by instruction ------------------------------------------------------------------
-@server.feature(tp.EDIT)
-async def edit(ls: TandemServer, params: Any) -> tp.EditResult:
-    try:
-        parsed = parse_edit(params)
-    except EditError as exc:
-        raise JsonRpcInvalidParams(exc.message) from exc
-    return await ls.edit(parsed, stream=parsed.stream)
-
-
-@server.feature(
-    types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=list(EDIT_ACTION_KINDS), resolve_provider=False),
-)
-async def code_action(ls: TandemServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """Edit…, Fix, Document, Add tests, offered only while the loaded model can chat."""
-    if ls.link.model is None:
-        # Not connected yet (an editor asks as soon as it opens a file): connecting fails
-        # fast when there is no host, and a connected host has said what its model can do.
-        with contextlib.suppress(HostUnavailable, RpcError, asyncio.TimeoutError):
-            await asyncio.wait_for(ls.link.client(), CONNECT_WAIT_S)
-    if ls.edits.cannot_chat() is not None:
-        return []
-    try:
-        ls.docs.get(params.text_document.uri)
-    except UnknownDocument:
-        return []
-    return code_actions(params, edit_input=has_edit_input(ls.client_capabilities))
-
-
-@server.command(tp.CMD_EDIT)
-async def edit_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    """Run the edit a code action names and apply it (workspace/applyEdit)."""
-    try:
-        parsed = parse_command(args)
-    except EditError as exc:
-        raise JsonRpcInvalidParams(exc.message) from exc
-    result = await ls.edit(parsed)
-    applied = True
-    if result["edits"]:
-        edits = [
-            types.TextEdit(
-                range=types.Range(
-                    start=types.Position(**e["range"]["start"]),
-                    end=types.Position(**e["range"]["end"]),
-                ),
-                new_text=e["newText"],
-            )
-            for e in result["edits"]
-        ]
-        answer = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(
-                edit=ls.workspace_edit(result["uri"], result["version"], edits),
-                label=label(parsed.instruction, parsed.preset),
-            )
-        )
-        applied = bool(answer.applied)
-        if not applied:
-            ls.tell(
-                "warning",
-                f"Tandem: the editor did not apply the edit ({answer.failure_reason or 'no reason given'})",
-            )
-    return {**result, "applied": applied}
-
-
-@server.feature(tp.PROMPT)
-async def prompt(ls: TandemServer, params: Any) -> dict[str, Any]:
-    """`{textDocument: {uri}, position}` -> the context and mode a completion there would use."""
-    try:
-        uri = params["textDocument"]["uri"]
-        position = types.Position(
-            line=int(params["position"]["line"]), character=int(params["position"]["character"])
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JsonRpcInvalidParams("tandem/prompt takes {textDocument: {uri}, position}") from exc
-    doc = ls.document(uri)
-    try:
-        plan = await ls.completer.plan(doc, ls.offset(doc, position), ls.settings.completion)
-    except (HostUnavailable, RpcError) as exc:
-        raise JsonRpcException(f"Tandem: {exc}", REQUEST_FAILED) from exc
-    if plan is None:
-        raise JsonRpcException("the model's window leaves no room for context", REQUEST_FAILED)
-    return plan.to_wire()
-
-
-@server.feature(tp.STATUS)
-async def status(ls: TandemServer, params: Any) -> dict[str, Any]:
-    return await server_status(ls)
-
-
-@server.command(tp.CMD_STATUS)
-async def status_command(ls: TandemServer, *args: Any) -> dict[str, Any]:
-    return await server_status(ls)
+_register_handlers()

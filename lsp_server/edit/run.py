@@ -17,13 +17,15 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
+from model_host.rpc.messages import GenerateResult
+
 from ..config import ChatSettings
 from ..documents import Document
 from ..host import HostLink
 from ..positions import LineIndex, PositionError
 from ..protocol import EditChunk, EditResult, WireTextEdit
 from .ability import cannot_chat_reason
-from .diff import line_edits, position, split_lines, widen
+from .diff import Selection, line_edits, position, split_lines, widen
 from .errors import CannotChat, ContentModified, EditError, EditInputError
 from .extract import extract_rewrite, fenced_blocks
 from .params import EditParams
@@ -86,16 +88,7 @@ class EditRunner:
         on_chunk: Callable[[EditChunk], None] | None = None,
     ) -> EditResult:
         text, version = doc.text, doc.version  # the snapshot the edit is for
-        if params.version is not None and params.version != version:
-            raise ContentModified(
-                f"the document is at version {version}, not {params.version}: ask again"
-            )
-        index = LineIndex(text)
-        try:
-            start = index.offset(params.start.line, params.start.character, encoding)
-            end = index.offset(params.end.line, params.end.character, encoding)
-        except PositionError as exc:
-            raise EditInputError(f"'range' is outside the document: {exc}") from exc
+        index, start, end = _locate(text, version, params, encoding)
         edit_id = params.edit_id or f"edit-{next(_edit_ids)}"
         with self._watch(doc.uri) as changed:
             await self.link.loaded_client(self.link.settings.request_timeout)
@@ -139,29 +132,61 @@ class EditRunner:
             )
         if doc.version != version or doc.text != text:
             raise ContentModified("the document changed while the edit ran: ask again")
-        old = selection.text(text)
-        before = "".join(split_lines(text[: selection.start])[-AROUND_LINES:])
-        after = "".join(split_lines(text[selection.end :])[:AROUND_LINES])
-        new = extract_rewrite(answer["text"], old, before=before, after=after)
-        if not new.strip() and old.strip() and not fenced_blocks(answer["text"]):
-            raise NoCode(f"the model answered without code: {answer['text'][:200]!r}")
-        edits = [_wire(e) for e in line_edits(index, selection, new, encoding)]
-        rng = types.Range(
-            start=position(index, selection.start, encoding),
-            end=position(index, selection.end, encoding),
+        return _result(doc.uri, version, edit_id, text, index, selection, answer, encoding)
+
+
+def _locate(
+    text: str, version: int, params: EditParams, encoding: str
+) -> tuple[LineIndex, int, int]:
+    """The document's line index and the offsets of the edit's range, checked against the
+    version the edit was asked for."""
+    if params.version is not None and params.version != version:
+        raise ContentModified(
+            f"the document is at version {version}, not {params.version}: ask again"
         )
-        return EditResult(
-            editId=edit_id,
-            uri=doc.uri,
-            version=version,
-            range=_wire_range(rng),
-            newText=new,
-            edits=edits,
-            edit={"changes": {doc.uri: edits}},
-            finishReason=answer["finish_reason"],
-            promptTokens=answer["prompt_tokens"],
-            generatedTokens=answer["generated_tokens"],
-        )
+    index = LineIndex(text)
+    try:
+        start = index.offset(params.start.line, params.start.character, encoding)
+        end = index.offset(params.end.line, params.end.character, encoding)
+    except PositionError as exc:
+        raise EditInputError(f"'range' is outside the document: {exc}") from exc
+    return index, start, end
+
+
+def _result(
+    uri: str,
+    version: int,
+    edit_id: str,
+    text: str,
+    index: LineIndex,
+    selection: Selection,
+    answer: GenerateResult,
+    encoding: str,
+) -> EditResult:
+    """The model's answer as the rewrite of the selection and the minimal edits to make it."""
+    old = selection.text(text)
+    before = "".join(split_lines(text[: selection.start])[-AROUND_LINES:])
+    after = "".join(split_lines(text[selection.end :])[:AROUND_LINES])
+    new = extract_rewrite(answer["text"], old, before=before, after=after)
+    if not new.strip() and old.strip() and not fenced_blocks(answer["text"]):
+        raise NoCode(f"the model answered without code: {answer['text'][:200]!r}")
+    edits = [_wire(e) for e in line_edits(index, selection, new, encoding)]
+    rng = types.Range(
+        start=position(index, selection.start, encoding),
+        end=position(index, selection.end, encoding),
+    )
+    return EditResult(
+        editId=edit_id,
+        uri=uri,
+        version=version,
+        range=_wire_range(rng),
+        newText=new,
+        edits=edits,
+        edit={"changes": {uri: edits}},
+        finishReason=answer["finish_reason"],
+        promptTokens=answer["prompt_tokens"],
+        generatedTokens=answer["generated_tokens"],
+    )
 
 
 async def _until_changed(work: Awaitable[T], changed: asyncio.Event) -> T:

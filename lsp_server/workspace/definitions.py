@@ -9,16 +9,16 @@ from collections.abc import Callable
 from tree_sitter import Node, Parser
 
 from ..context.languages import LanguageSpec
-from . import defs_compiled, defs_script
+from . import defs_compiled, defs_js, defs_script
 from .defs_common import Builder
 from .model import Definition
 
 _WALKERS: dict[str, Callable[[Builder, Node], None]] = {
     "python": defs_script.python,
-    "javascript": defs_script.javascript,
-    "javascriptreact": defs_script.javascript,
-    "typescript": defs_script.javascript,
-    "typescriptreact": defs_script.javascript,
+    "javascript": defs_js.javascript,
+    "javascriptreact": defs_js.javascript,
+    "typescript": defs_js.javascript,
+    "typescriptreact": defs_js.javascript,
     "lua": defs_script.lua,
     "go": defs_compiled.go,
     "rust": defs_compiled.rust,

@@ -12,6 +12,7 @@ from .model import Definition
 MAX_HEAD_LINES = 6  # a longer header keeps its first lines only
 WHOLE_MAX_LINES = 12  # a definition this short is kept whole ...
 WHOLE_MAX_CHARS = 480  # ... when it is also this small
+MAX_DEPTH = 3  # classes in classes in namespaces ... (Python, JavaScript/TypeScript walkers)
 _WORDS = re.compile(r"[A-Za-z0-9]")
 _DOC_MARKERS = re.compile(r"^\s*(?:/\*\*?|\*+/?|///?!?|//|--+\[*=*\[*|#|\"\"\"|''')\s*")
 

@@ -133,17 +133,7 @@ def _pack(
             record = snap.files.get(key)
             if record is None or key == current or visible(definition):
                 continue
-            if part == "signature":
-                rows = dict(signature_rows(definition))
-                rows.update(_container_rows(snap, key, definition))
-            elif part == "doc":
-                if not packer.has(key, definition.start_line):
-                    continue
-                rows = doc_rows(definition)
-            else:
-                if not definition.whole or not packer.has(key, definition.start_line):
-                    continue
-                rows = whole_rows(definition)
+            rows = _part_rows(snap, packer, key, definition, part)
             if rows:
                 packer.add(key, record.rel, rows, definition.name)
 
@@ -166,6 +156,24 @@ def _pack(
     add_all(exports(snap, found, False), "signature")
     _add_window(packer, snap, uses, neighbours, current)
     return packer.snippets()
+
+
+def _part_rows(
+    snap: Snapshot, packer: Packer, key: str, definition: Definition, part: str
+) -> dict[int, str]:
+    """The rows `part` ("signature", "doc" or "whole") of a definition adds; none where a doc
+    or the whole body would come without the definition's signature already packed."""
+    if part == "signature":
+        rows = dict(signature_rows(definition))
+        rows.update(_container_rows(snap, key, definition))
+        return rows
+    if part == "doc":
+        if not packer.has(key, definition.start_line):
+            return {}
+        return doc_rows(definition)
+    if not definition.whole or not packer.has(key, definition.start_line):
+        return {}
+    return whole_rows(definition)
 
 
 def _container_rows(snap: Snapshot, key: str, definition: Definition) -> dict[int, str]:
