@@ -23,5 +23,7 @@ def test_npm_run_package_writes_where_the_install_command_reads() -> None:
     run_all = (ROOT / "tests" / "run-all.sh").read_text()
     assert "npm run -s package" in run_all and f"test -s {VSIX}" in run_all
     assert "editor-plugins/vscode/artifacts" not in run_all
-    e2e = (PLUGIN / "test" / "e2e" / "harness.mjs").read_text()  # both e2e scenarios install from it
+    e2e = (
+        PLUGIN / "test" / "e2e" / "harness.mjs"
+    ).read_text()  # both e2e scenarios install from it
     assert "export const VSIX = path.join(ROOT, 'artifacts', 'tandem-vscode.vsix')" in e2e
